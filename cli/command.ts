@@ -1,0 +1,28 @@
+// The contract every `fieldtrace` subcommand follows. Subcommands call the same modules the
+// extension uses (server analysis, frame resolver, state reducer, runner): no second implementation.
+import { type Readable, type Writable } from 'node:stream';
+
+export interface CliIo {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface CliCommand {
+  name: string;
+  /** One line for `fieldtrace --help`. */
+  summary: string;
+  /** Full `--help` text of the subcommand. */
+  usage: string;
+  /** Returns the exit code: 0 success, 1 findings (e.g. errors in a script), 2 usage error. */
+  run(args: string[], io: CliIo): Promise<number>;
+}
+
+/** Thrown for bad arguments: printed as one line, exit code 2. */
+export class UsageError extends Error {}
+
+export function write(stream: Writable, text: string): void {
+  stream.write(text.endsWith('\n') ? text : `${text}\n`);
+}

@@ -1,0 +1,163 @@
+// Typed trace events: the one vocabulary shared by the stream parser (producer), the session
+// log, the listener state reducer, the CLI and the views (consumers). Everything in an event
+// came from a traced process or a node and is untrusted data, never markup or commands.
+
+/** Fields every syscall-level event carries. */
+export interface EventOrigin {
+  /** Nanoseconds, monotonic on the node (bpftrace `nsecs`), or 0 when unknown (imported logs). */
+  timeNs: number;
+  /** Thread-group id (what `ps` calls the pid). */
+  pid: number;
+  /** Thread id. */
+  tid: number;
+  /** Name of the thread at the time of the event (e.g. `wrk:worker_0`); untrusted text. */
+  comm: string;
+  /** User-space stack, innermost frame first, as printed by bpftrace; absent when not captured. */
+  stack?: string[];
+  /** Where the event was seen: a node id ("local" or an SSH host alias). */
+  node?: string;
+}
+
+export type AddressFamily = 'inet' | 'inet6' | 'unix' | 'other';
+
+export interface SocketAddress {
+  family: AddressFamily;
+  /** Textual IP (`0.0.0.0`, `::1`) or unix path; empty when unknown. */
+  address: string;
+  port: number;
+}
+
+export interface SocketEvent extends EventOrigin {
+  type: 'socket';
+  /** Returned fd; negative is an errno. */
+  fd: number;
+  family: AddressFamily;
+  /** SOCK_STREAM = 1, SOCK_DGRAM = 2 (flags masked off). */
+  socketType: number;
+}
+
+export interface BindEvent extends EventOrigin {
+  type: 'bind';
+  fd: number;
+  address: SocketAddress;
+  /** Return value when known (0 = success). */
+  result?: number;
+}
+
+export interface ListenEvent extends EventOrigin {
+  type: 'listen';
+  fd: number;
+  backlog: number;
+  result?: number;
+}
+
+export interface SetsockoptEvent extends EventOrigin {
+  type: 'setsockopt';
+  fd: number;
+  level: number;
+  optname: number;
+  /** The first int of optval when optlen >= 4, else undefined. */
+  value?: number;
+  optlen: number;
+}
+
+export interface DupEvent extends EventOrigin {
+  type: 'dup';
+  oldFd: number;
+  newFd: number;
+  via: 'dup' | 'dup2' | 'dup3' | 'fcntl';
+}
+
+export interface AcceptEvent extends EventOrigin {
+  type: 'accept';
+  /** The listening fd accepted on. */
+  listenFd: number;
+  /** The new connection's fd; negative is an errno (EAGAIN is common and not an accept). */
+  fd: number;
+  peer?: SocketAddress;
+}
+
+export interface CloseEvent extends EventOrigin {
+  type: 'close';
+  fd: number;
+}
+
+export interface ExecEvent extends EventOrigin {
+  type: 'exec';
+  /** Path of the executed binary. */
+  path: string;
+}
+
+/** A new process (fork) or thread (clone with CLONE_THREAD). */
+export interface SpawnEvent extends EventOrigin {
+  type: 'spawn';
+  childPid: number;
+  childTid: number;
+  thread: boolean;
+}
+
+/** A thread got a (new) name, e.g. by prctl(PR_SET_NAME) or pthread_setname_np. */
+export interface ThreadNameEvent extends EventOrigin {
+  type: 'thread-name';
+  name: string;
+}
+
+export interface ExitEvent extends EventOrigin {
+  type: 'exit';
+  /** True when the whole process exited, false for one thread. */
+  processExit: boolean;
+}
+
+export type SyscallEvent =
+  | SocketEvent
+  | BindEvent
+  | ListenEvent
+  | SetsockoptEvent
+  | DupEvent
+  | AcceptEvent
+  | CloseEvent
+  | ExecEvent
+  | SpawnEvent
+  | ThreadNameEvent
+  | ExitEvent;
+
+/** Events about the trace itself rather than the traced process. */
+export type SessionEvent =
+  | { type: 'attached'; probes: number; timeNs?: number }
+  /** Text the script printed that is not one of our structured events. */
+  | { type: 'output'; text: string }
+  /** A map dump (`print(@x)` or the END dump): bpftrace's own JSON `data`. */
+  | { type: 'map'; name: string; value: unknown }
+  | { type: 'lost'; count: number }
+  /** A line the parser could not read: kept, never dropped. */
+  | { type: 'malformed'; line: string; reason: string }
+  /** A diagnostic from bpftrace itself (stderr), with the script position when it gives one. */
+  | {
+      type: 'diagnostic';
+      severity: 'error' | 'warning';
+      message: string;
+      line?: number;
+      column?: number;
+      endColumn?: number;
+    }
+  | { type: 'ended'; exitCode: number | null; signal: string | null; reason?: string };
+
+export type TraceEvent = SyscallEvent | SessionEvent;
+
+export const SYSCALL_EVENT_TYPES: ReadonlySet<SyscallEvent['type']> = new Set([
+  'socket',
+  'bind',
+  'listen',
+  'setsockopt',
+  'dup',
+  'accept',
+  'close',
+  'exec',
+  'spawn',
+  'thread-name',
+  'exit',
+]);
+
+export function isSyscallEvent(event: TraceEvent): event is SyscallEvent {
+  return SYSCALL_EVENT_TYPES.has(event.type as SyscallEvent['type']);
+}

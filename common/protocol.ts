@@ -1,0 +1,49 @@
+// Custom messages between the extension and the language server, one namespace per message
+// (method and type together), imported by both sides and never copied.
+import { NotificationType, RequestType0 } from 'vscode-languageserver-protocol';
+
+/** Initialization options the extension passes to the server. */
+export interface FieldtraceInitializationOptions {
+  /** bpftrace version whose dialect is the default for documents (e.g. "0.17"); empty: detect/latest. */
+  bpftraceVersion?: string;
+}
+
+export interface ServerStatus {
+  serverVersion: string;
+  /** The dialect documents are checked in by default. */
+  defaultBpftraceVersion: string;
+  /** Where the default version came from: the setting, the local bpftrace, or the latest known. */
+  versionSource: 'setting' | 'local' | 'latest';
+  openDocuments: number;
+}
+
+export namespace ServerStatusRequest {
+  export const method = 'fieldtrace/serverStatus';
+  export const type = new RequestType0<ServerStatus, void>(method);
+}
+
+/** A node's bpftrace version and tracepoint catalog, pushed by the extension after probing it. */
+export interface NodeTarget {
+  /** Stable id of the node (host alias, or "local"). */
+  nodeId: string;
+  bpftraceVersion?: string;
+  kernelRelease?: string;
+  /** Output of `bpftrace -lv 'tracepoint:*'`, when known. */
+  tracepointListing?: string;
+}
+
+export namespace SetNodeTargetNotification {
+  export const method = 'fieldtrace/setNodeTarget';
+  export const type = new NotificationType<NodeTarget>(method);
+}
+
+/** Binds documents to the node they will run on, so they are checked in that node's dialect. */
+export interface DocumentTarget {
+  uri: string;
+  nodeId: string | null;
+}
+
+export namespace SetDocumentTargetNotification {
+  export const method = 'fieldtrace/setDocumentTarget';
+  export const type = new NotificationType<DocumentTarget>(method);
+}
