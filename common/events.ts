@@ -161,3 +161,12 @@ export const SYSCALL_EVENT_TYPES: ReadonlySet<SyscallEvent['type']> = new Set([
 export function isSyscallEvent(event: TraceEvent): event is SyscallEvent {
   return SYSCALL_EVENT_TYPES.has(event.type as SyscallEvent['type']);
 }
+
+/** An event as it travels on the extension's event bus and in session logs (`.jsonl`, one per line). */
+export interface SessionTraceEvent {
+  /** Unique per run of a trace. */
+  sessionId: string;
+  /** "local" or the SSH host alias the trace runs on. */
+  nodeId: string;
+  event: TraceEvent;
+}

@@ -6,6 +6,7 @@ import {
   type ServerOptions,
   TransportKind,
 } from 'vscode-languageclient/node';
+import type { SessionTraceEvent } from '../common/events';
 import { type FieldtraceInitializationOptions, ServerStatusRequest } from '../common/protocol';
 import type { FieldtraceApi } from './extension';
 
@@ -18,12 +19,18 @@ export class FieldtraceContext implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [this.log];
   private client: LanguageClient | undefined;
   private clientStarting: Promise<LanguageClient> | undefined;
+  /**
+   * The one-way event bus: trace sessions fire every parsed event here; the session log,
+   * the listener state and the views subscribe. Nothing flows back.
+   */
+  readonly traceEvents = this.track(new vscode.EventEmitter<SessionTraceEvent>());
 
   constructor(readonly extension: vscode.ExtensionContext) {}
 
   async start(): Promise<void> {
     this.registerCommand('fieldtrace.showServerStatus', () => this.showServerStatus());
     this.registerCommand('fieldtrace.restartServer', () => this.restartServer());
+    // Capabilities register here, one line each (extension/<capability>/index.ts).
     await this.startClient();
   }
 
