@@ -1,6 +1,6 @@
 // Custom messages between the extension and the language server, one namespace per message
 // (method and type together), imported by both sides and never copied.
-import { NotificationType, RequestType0 } from 'vscode-languageserver-protocol';
+import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 
 /** Initialization options the extension passes to the server. */
 export interface FieldtraceInitializationOptions {
@@ -46,4 +46,28 @@ export interface DocumentTarget {
 export namespace SetDocumentTargetNotification {
   export const method = 'fieldtrace/setDocumentTarget';
   export const type = new NotificationType<DocumentTarget>(method);
+}
+
+/**
+ * Replaces a tracepoint/type catalog at runtime (server/catalog/catalog.ts builds it): the default
+ * catalog when nodeId is absent, else the catalog of that node's documents.
+ */
+export interface SetCatalogParams {
+  nodeId?: string;
+  /** Kernel release the catalog describes. */
+  kernel: string;
+  /** Output of `bpftrace -lv 'tracepoint:*'` on the node. */
+  tracepointListing?: string;
+  /** Or a whole catalog file as written by `npm run gen:catalog`. */
+  catalogData?: unknown;
+}
+
+export interface SetCatalogResult {
+  categories: number;
+  tracepoints: number;
+}
+
+export namespace SetCatalogRequest {
+  export const method = 'fieldtrace/setCatalog';
+  export const type = new RequestType<SetCatalogParams, SetCatalogResult, void>(method);
 }
