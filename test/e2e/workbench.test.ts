@@ -1,0 +1,133 @@
+// Way in no. 2: the packaged fieldtrace.vsix installed into a clean VS Code, driven through the
+// workbench UI as a user would (keys, clicks, what is on screen). Screenshots go to
+// test-results/e2e/.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import {
+  createSandbox,
+  ensureVsCode,
+  installVsix,
+  launchChromium,
+  newWorkbenchPage,
+  repoRoot,
+  resultsDir,
+  type Sandbox,
+  screenshot,
+  skipReason,
+  startVsCodeServer,
+  type VsCodeServer,
+} from './rig';
+import { openFile, runCommand, goToPosition, inspectTokenScopes, waitForWorkbench } from './workbench';
+
+const skip = skipReason();
+const vsix = process.env.FIELDTRACE_VSIX ?? path.join(repoRoot, 'fieldtrace.vsix');
+
+let sandbox: Sandbox | undefined;
+let server: VsCodeServer | undefined;
+let browser: Browser | undefined;
+let page: Page | undefined;
+let consoleLines: string[] = [];
+let blocked: string[] = [];
+
+before(async () => {
+  if (skip) return;
+  const vscodeDir = await ensureVsCode();
+  if (!existsSync(vsix) || process.env.FIELDTRACE_E2E_PACKAGE === '1')
+    await promisify(execFile)('npm', ['run', 'package'], { cwd: repoRoot, timeout: 180_000 });
+  sandbox = await createSandbox('basic');
+  await installVsix(vscodeDir, sandbox, vsix);
+  server = await startVsCodeServer(vscodeDir, sandbox);
+  browser = await launchChromium();
+  ({ page, consoleLines, blocked } = await newWorkbenchPage(browser));
+  await page.goto(server.workbenchUrl(sandbox.workspace));
+  await waitForWorkbench(page);
+});
+
+after(async () => {
+  if (page) {
+    await screenshot(page, 'workbench-final').catch(() => undefined);
+    const log = ['== page console ==', ...consoleLines, '== server ==', server?.output() ?? ''];
+    await writeFile(path.join(resultsDir, 'workbench.log'), log.join('\n')).catch(() => undefined);
+  }
+  await browser?.close().catch(() => undefined);
+  await server?.stop();
+  await sandbox?.remove();
+});
+
+test('the .vsix installs into the isolated extensions folder', { skip }, () => {
+  assert.ok(sandbox);
+  const installed = readdirSync(sandbox.extensionsDir).filter((d) => d.startsWith('fieldtrace.fieldtrace-'));
+  assert.equal(installed.length, 1, `installed: ${installed.join(', ')}`);
+});
+
+test('a .bt file opens in the bpftrace language mode', { skip, timeout: 60_000 }, async () => {
+  assert.ok(page);
+  await openFile(page, 'binds.bt');
+  const mode = page.locator('[id="status.editor.mode"]');
+  await mode.filter({ hasText: 'bpftrace' }).waitFor({ timeout: 20_000 });
+  assert.equal((await mode.innerText()).trim(), 'bpftrace');
+  await screenshot(page, 'workbench-bt-file');
+});
+
+test('tokens carry the grammar scopes and distinct colours', { skip, timeout: 60_000 }, async () => {
+  assert.ok(page && sandbox);
+  const text = readFileSync(path.join(sandbox.workspace, 'binds.bt'), 'utf8');
+  const cases: Array<[string, string]> = [
+    ['@binds[comm]', 'variable.other.map.bpftrace'],
+    ['$len = args', 'variable.other.scratch.bpftrace'],
+    ['printf(', 'support.function.builtin.bpftrace'],
+    ['"bind fd', 'string.quoted.double.bpftrace'],
+    ['// Counts', 'comment.line.double-slash.bpftrace'],
+  ];
+  for (const [needle, scope] of cases) {
+    await goToPosition(page, text, needle);
+    const { token, scopes } = await inspectTokenScopes(page);
+    assert.ok(needle.startsWith(token.slice(0, 4)), `token at ${needle}: ${token}`);
+    assert.equal(scopes[0], scope, `at ${needle}: scopes ${scopes.join(', ')}`);
+    assert.ok(scopes.includes('source.bpftrace'), `at ${needle}: source.bpftrace in ${scopes.join(', ')}`);
+  }
+  await screenshot(page, 'workbench-token-scopes');
+  await page.keyboard.press('Escape');
+  // The theme colours those scopes: the rendered spans of the file use several colours.
+  const colours = await page
+    .locator('.editor-instance .view-lines .view-line span span')
+    .evaluateAll((spans) => [...new Set(spans.map((s) => getComputedStyle(s).color))]);
+  assert.ok(colours.length >= 4, `rendered colours: ${colours.join(' ')}`);
+});
+
+test(
+  'the Fieldtrace container and the language server answer in the UI',
+  { skip, timeout: 60_000 },
+  async () => {
+    assert.ok(page);
+    await page.getByRole('tab', { name: /^Fieldtrace/ }).click();
+    const statusLink = page.getByRole('button', { name: 'Show Language Server Status' });
+    await statusLink.waitFor({ timeout: 20_000 });
+    await statusLink.click();
+    const toast = page.locator('.notifications-toasts').filter({ hasText: 'Fieldtrace language server' });
+    await toast.waitFor({ timeout: 20_000 });
+    assert.match(await toast.innerText(), /open document/);
+    await screenshot(page, 'workbench-fieldtrace-view');
+  },
+);
+
+test('the Fieldtrace output channel says the server is ready', { skip, timeout: 60_000 }, async () => {
+  assert.ok(page);
+  await runCommand(page, 'Output: Show Output Channels...', 'Fieldtrace');
+  const output = page.locator('.part.panel .view-lines').filter({ hasText: 'Language server ready' });
+  await output.waitFor({ timeout: 20_000 });
+  // The editor draws spaces as no-break spaces.
+  const text = (await output.innerText()).replace(/\u00a0/g, ' ');
+  assert.match(text, /\[info\] Language server ready: fieldtrace-bpftrace \d+\.\d+\.\d+/);
+  await screenshot(page, 'workbench-output');
+});
+
+test('the workbench stayed offline', { skip }, () => {
+  assert.deepEqual(blocked, []);
+});

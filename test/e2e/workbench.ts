@@ -1,0 +1,96 @@
+// Workbench actions as a user performs them (keys and clicks), shared by the UI suites.
+// Every step awaits what the user would see next; none sleeps.
+import type { Page } from 'playwright-core';
+import { waitFor } from './rig';
+
+const quickInput = '.quick-input-widget';
+
+export async function waitForWorkbench(page: Page): Promise<void> {
+  await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 60_000 });
+  // The explorer lists the folder once the remote file system is connected.
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
+}
+
+async function pickInQuickInput(
+  page: Page,
+  text: string,
+  rowText: string | RegExp,
+  then: 'closes' | 'opens another' = 'closes',
+): Promise<void> {
+  const widget = page.locator(quickInput);
+  await widget.waitFor({ state: 'visible', timeout: 10_000 });
+  const input = widget.locator('input.input');
+  await input.fill(text);
+  const row = widget.locator('.monaco-list-row').filter({ hasText: rowText }).first();
+  await row.waitFor({ timeout: 15_000 });
+  await row.click();
+  if (then === 'closes') await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+  // A command that opens its own quick pick reuses the widget with a fresh, empty input.
+  else await waitFor('the next quick pick', async () => (await input.inputValue()) !== text, 10_000);
+}
+
+/** Quick Open (Ctrl+P) on a file name, then waits for its editor tab to be active. */
+export async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  await pickInQuickInput(page, name, name);
+  await page.locator(`.tabs-container .tab.active[aria-label^="${name}"]`).waitFor({ timeout: 15_000 });
+}
+
+/**
+ * Runs a command from the palette (F1) by its title; `pick`, when given, is chosen in the quick
+ * pick the command opens.
+ */
+export async function runCommand(page: Page, title: string, pick?: string): Promise<void> {
+  await page.keyboard.press('F1');
+  await pickInQuickInput(page, `>${title}`, title, pick === undefined ? 'closes' : 'opens another');
+  if (pick !== undefined) await pickInQuickInput(page, pick, pick);
+}
+
+/** 1-based line and column of the first occurrence of `needle` in `text`. */
+export function positionOf(text: string, needle: string): { line: number; column: number } {
+  const offset = text.indexOf(needle);
+  if (offset < 0) throw new Error(`${JSON.stringify(needle)} not found in the document`);
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, column: before[before.length - 1].length + 1 };
+}
+
+/** Moves the cursor of the active editor with Quick Open's `:line:column`. */
+export async function goToPosition(page: Page, text: string, needle: string): Promise<void> {
+  const { line, column } = positionOf(text, needle);
+  await page.keyboard.press('Control+P');
+  const widget = page.locator(quickInput);
+  await widget.waitFor({ state: 'visible', timeout: 10_000 });
+  await widget.locator('input.input').fill(`:${line}:${column}`);
+  await widget
+    .locator('.monaco-list-row')
+    .filter({ hasText: `${line}` })
+    .first()
+    .waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+  await page
+    .locator('[id="status.editor.selection"]')
+    .filter({ hasText: `Ln ${line}, Col ${column}` })
+    .waitFor({ timeout: 10_000 });
+}
+
+/**
+ * "Developer: Inspect Editor Tokens and Scopes" at the cursor: the token's text and the TextMate
+ * scopes the widget lists (innermost first); closes the widget again.
+ */
+export async function inspectTokenScopes(page: Page): Promise<{ token: string; scopes: string[] }> {
+  await runCommand(page, 'Developer: Inspect Editor Tokens and Scopes');
+  const widget = page.locator('.token-inspect-widget');
+  const cell = widget.locator('.tiw-metadata-scopes');
+  await cell.waitFor({ timeout: 15_000 });
+  const scopes = (await cell.innerText())
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  // The heading is the token text (spaces drawn as '·') followed by its length.
+  const heading = await widget.locator('.tiw-token').innerText();
+  const token = heading.replace(/\s*\d+ chars?$/, '').replace(/·/g, ' ');
+  await page.keyboard.press('Escape');
+  await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+  return { token, scopes };
+}
