@@ -1,0 +1,3 @@
+#pragma once
+// Marks a pure virtual method, as Envoy's own headers do.
+#define PURE = 0

@@ -1,0 +1,84 @@
+#include "source/server/listener_manager_impl.h"
+
+#include "source/common/stats/store_impl.h"
+
+namespace Envoy {
+namespace Server {
+
+ListenerManagerImpl::ListenerManagerImpl(Event::DispatcherImpl& main_dispatcher,
+                                         Stats::StoreImpl& stats, uint32_t concurrency,
+                                         bool reuse_port)
+    : main_dispatcher_(main_dispatcher), stats_(stats), concurrency_(concurrency),
+      reuse_port_(reuse_port) {
+  for (uint32_t i = 0; i < concurrency_; ++i) {
+    workers_.push_back(std::make_unique<WorkerImpl>(i, stats_));
+  }
+}
+
+ListenerManagerImpl::~ListenerManagerImpl() { stopWorkers(); }
+
+void ListenerManagerImpl::addOrUpdateListener(const Network::Address::InstanceConstSharedPtr& address,
+                                              const std::string& version_info,
+                                              bool added_via_api) {
+  addOrUpdateListenerInternal(address, version_info, added_via_api);
+}
+
+void ListenerManagerImpl::addOrUpdateListenerInternal(
+    const Network::Address::InstanceConstSharedPtr& address, const std::string&, bool) {
+  std::shared_ptr<ListenSocketFactoryImpl> factory;
+  setNewOrDrainingSocketFactory("", address, factory);
+  // Named like Istio's listeners: "<ip>_<port>", from the port actually bound.
+  const auto& bound = factory->localAddress();
+  const std::string name = bound->ip() + "_" + std::to_string(bound->port());
+  listeners_.push_back(std::make_unique<ListenerImpl>(
+      name, Stats::sanitizeStatName(bound->asString()), factory, Network::ReadFilter()));
+  stats_.add("listener_manager.listener_added", 1);
+  stats_.set("listener_manager.total_listeners_active", static_cast<int64_t>(listeners_.size()));
+}
+
+void ListenerManagerImpl::setNewOrDrainingSocketFactory(
+    const std::string&, const Network::Address::InstanceConstSharedPtr& address,
+    std::shared_ptr<ListenSocketFactoryImpl>& factory) {
+  factory = createListenSocketFactory(address);
+}
+
+std::shared_ptr<ListenSocketFactoryImpl>
+ListenerManagerImpl::createListenSocketFactory(const Network::Address::InstanceConstSharedPtr& address) {
+  return std::make_shared<ListenSocketFactoryImpl>(
+      address, reuse_port_ ? SocketLayout::ReusePort : SocketLayout::DuplicatePerWorker,
+      concurrency_);
+}
+
+void ListenerManagerImpl::startWorkers(std::function<void()> done) {
+  auto pending = std::make_shared<size_t>(workers_.size() * listeners_.size());
+  if (*pending == 0) {
+    main_dispatcher_.post(done);
+  }
+  for (auto& listener : listeners_) {
+    listener->listenSocketFactory().doFinalPreWorkerInit();
+  }
+  for (auto& worker : workers_) {
+    for (auto& listener : listeners_) {
+      worker->addListener(*listener, [this, pending, done](bool) {
+        main_dispatcher_.post([pending, done]() {
+          if (--*pending == 0) {
+            done();
+          }
+        });
+      });
+    }
+    worker->start();
+  }
+}
+
+void ListenerManagerImpl::stopWorkers() {
+  for (auto& worker : workers_) {
+    worker->stop();
+  }
+  for (auto& listener : listeners_) {
+    listener->listenSocketFactory().closeAllSockets();
+  }
+}
+
+} // namespace Server
+} // namespace Envoy
