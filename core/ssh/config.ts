@@ -1,0 +1,168 @@
+// Hosts from the user's OpenSSH client config, read with the `ssh-config` library. Only what a
+// trace needs is resolved: HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile.
+import { existsSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type * as SshConfigModule from 'ssh-config' with { 'resolution-mode': 'import' };
+
+// The package's types are ESM-only while its CommonJS build is what a CJS bundle loads.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { SSHConfig, LineType } = require('ssh-config') as typeof SshConfigModule;
+type SSHConfig = SshConfigModule.SSHConfig;
+
+export interface SshEnvironment {
+  /** Home folder whose `.ssh/` is used (tests pass a temporary one). */
+  home: string;
+  /** ssh-agent socket; undefined means no agent. */
+  agentSocket?: string;
+  /** Local user name, for `User` defaults and `%u`. */
+  localUser: string;
+}
+
+export function defaultSshEnvironment(env: NodeJS.ProcessEnv = process.env): SshEnvironment {
+  return {
+    home: env.HOME || os.homedir(),
+    agentSocket: env.SSH_AUTH_SOCK || undefined,
+    localUser: env.USER || os.userInfo().username,
+  };
+}
+
+export interface SshHost {
+  /** What the user typed or the config's Host alias. */
+  alias: string;
+  hostName: string;
+  user: string;
+  port: number;
+  /** Explicit IdentityFile entries, expanded; empty means the OpenSSH defaults. */
+  identityFiles: string[];
+  /** ProxyJump hops, outermost first (`[user@]host[:port]` or aliases). */
+  proxyJump: string[];
+  knownHostsFiles: string[];
+}
+
+export function sshConfigPath(env: SshEnvironment): string {
+  return path.join(env.home, '.ssh', 'config');
+}
+
+export function loadSshConfig(env: SshEnvironment): SSHConfig {
+  const file = sshConfigPath(env);
+  return SSHConfig.parse(existsSync(file) ? readFileSync(file, 'utf8') : '');
+}
+
+/** Concrete Host aliases of the config (patterns with wildcards cannot be connected to). */
+export function configuredHosts(config: SSHConfig): string[] {
+  const hosts: string[] = [];
+  for (const line of config) {
+    if (line.type !== LineType.DIRECTIVE || line.param.toLowerCase() !== 'host') continue;
+    const values = Array.isArray(line.value) ? line.value.map((v) => v.val) : line.value.split(/\s+/);
+    for (const v of values) if (v && !/[*?!]/.test(v) && !hosts.includes(v)) hosts.push(v);
+  }
+  return hosts;
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function all(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function expandTokens(
+  value: string,
+  host: Omit<SshHost, 'identityFiles' | 'proxyJump' | 'knownHostsFiles'>,
+  env: SshEnvironment,
+): string {
+  let out = value.replace(/%(.)/g, (m, c: string) => {
+    switch (c) {
+      case '%':
+        return '%';
+      case 'd':
+        return env.home;
+      case 'h':
+        return host.hostName;
+      case 'n':
+        return host.alias;
+      case 'p':
+        return String(host.port);
+      case 'r':
+        return host.user;
+      case 'u':
+        return env.localUser;
+      default:
+        return m;
+    }
+  });
+  if (out === '~' || out.startsWith('~/')) out = path.join(env.home, out.slice(1));
+  return out;
+}
+
+/** A `[user@]host[:port]` destination as ProxyJump and the command line write it. */
+export function parseDestination(spec: string): { user?: string; host: string; port?: number } {
+  let rest = spec.trim();
+  let user: string | undefined;
+  const at = rest.lastIndexOf('@');
+  if (at > 0) {
+    user = rest.slice(0, at);
+    rest = rest.slice(at + 1);
+  }
+  let port: number | undefined;
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(rest);
+  if (bracket) {
+    rest = bracket[1] ?? rest;
+    if (bracket[2]) port = Number(bracket[2]);
+  } else {
+    const colon = /^([^:]+):(\d+)$/.exec(rest);
+    if (colon) {
+      rest = colon[1] ?? rest;
+      port = Number(colon[2]);
+    }
+  }
+  if (!rest) throw new Error(`'${spec}' is not a host`);
+  return { user, host: rest, port };
+}
+
+/** Resolves a destination (`alias`, `user@host:port`) through the SSH config like `ssh -G`. */
+export function resolveSshHost(
+  destination: string,
+  env: SshEnvironment,
+  config = loadSshConfig(env),
+): SshHost {
+  const dest = parseDestination(destination);
+  const computed = config.compute(dest.host, { ignoreCase: true, matchExec: false });
+  const get = (key: string) => computed[key.toLowerCase()] ?? computed[key];
+  const portText = first(get('Port'));
+  const base = {
+    alias: dest.host,
+    hostName: first(get('HostName')) ?? dest.host,
+    user: dest.user ?? first(get('User')) ?? env.localUser,
+    port: dest.port ?? (portText ? Number(portText) : 22),
+  };
+  base.hostName = expandTokens(base.hostName, base, env);
+  if (!Number.isInteger(base.port) || base.port < 1 || base.port > 65535)
+    throw new Error(`SSH config for '${dest.host}': Port '${portText ?? ''}' is not a port number`);
+  const jump = first(get('ProxyJump'));
+  const knownFiles = all(get('UserKnownHostsFile')).flatMap((v) => v.split(/\s+/));
+  return {
+    ...base,
+    identityFiles: all(get('IdentityFile')).map((f) => expandTokens(f, base, env)),
+    proxyJump:
+      jump && jump.toLowerCase() !== 'none'
+        ? jump
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [],
+    knownHostsFiles: knownFiles.length
+      ? knownFiles.map((f) => expandTokens(f, base, env))
+      : [path.join(env.home, '.ssh', 'known_hosts'), path.join(env.home, '.ssh', 'known_hosts2')],
+  };
+}
+
+/** OpenSSH's default identities, in its order, that exist. */
+export function defaultIdentityFiles(env: SshEnvironment): string[] {
+  return ['id_ed25519', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519_sk', 'id_rsa']
+    .map((n) => path.join(env.home, '.ssh', n))
+    .filter((f) => existsSync(f));
+}

@@ -1,0 +1,224 @@
+// One trace session: a TraceRun on a node plus everything around it that must not depend on the
+// UI: the `.jsonl` session log (written synchronously per batch so nothing received is lost),
+// the event rate, bpftrace's diagnostics mapped to script ranges, and the check after a stop
+// that no bpftrace of ours is left on the node.
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import * as path from 'node:path';
+import type { SessionTraceEvent, TraceEvent } from '../../common/events';
+import type { NodeProbe } from '../nodes/probe';
+import type { NodeTransport } from '../nodes/transport';
+import { remainingBpftrace, type TraceEnd, type TraceOutputParser, TraceRun } from './runner';
+
+export type DiagnosticEvent = Extract<TraceEvent, { type: 'diagnostic' }>;
+
+/** A 0-based, end-exclusive range in the script (what editors and LSP use). */
+export interface ScriptRange {
+  startLine: number;
+  startColumn: number;
+  endLine: number;
+  endColumn: number;
+}
+
+/**
+ * Where a bpftrace diagnostic points in the script. bpftrace prints 1-based `LINE:COL-ENDCOL`
+ * with ENDCOL exclusive; without a column the whole line is meant. Out-of-range positions
+ * (a script edited since the run) are clamped to the text.
+ */
+export function diagnosticRange(diagnostic: DiagnosticEvent, scriptText: string): ScriptRange | undefined {
+  if (diagnostic.line === undefined) return undefined;
+  const lines = scriptText.split('\n');
+  const line = Math.min(Math.max(diagnostic.line - 1, 0), Math.max(lines.length - 1, 0));
+  const text = (lines[line] ?? '').replace(/\r$/, '');
+  if (diagnostic.column === undefined) {
+    const indent = text.length - text.trimStart().length;
+    return { startLine: line, startColumn: indent, endLine: line, endColumn: text.length };
+  }
+  const start = Math.min(Math.max(diagnostic.column - 1, 0), text.length);
+  let end = diagnostic.endColumn !== undefined ? diagnostic.endColumn - 1 : start + 1;
+  end = Math.min(Math.max(end, start + 1), Math.max(text.length, start + 1));
+  return { startLine: line, startColumn: start, endLine: line, endColumn: end };
+}
+
+/** Appends SessionTraceEvents to a `.jsonl` file; each batch reaches the OS before returning. */
+export class SessionLogWriter {
+  private fd: number | undefined;
+  private pending: string[] = [];
+  private scheduled = false;
+
+  constructor(readonly file: string) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    this.fd = openSync(file, 'a', 0o600);
+  }
+
+  append(event: SessionTraceEvent): void {
+    if (this.fd === undefined) return;
+    this.pending.push(JSON.stringify(event));
+    // One write per parsed chunk, not per event: events of a chunk arrive in one task.
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.fd === undefined || this.pending.length === 0) return;
+    const text = `${this.pending.join('\n')}\n`;
+    this.pending = [];
+    writeSync(this.fd, text);
+  }
+
+  close(): void {
+    this.flush();
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+export interface TraceSessionOptions {
+  transport: NodeTransport;
+  /** The node's probe; a node with problems is refused with those messages. */
+  probe: NodeProbe;
+  script: string;
+  scriptName?: string;
+  bpftraceOptions?: string[];
+  positional?: string[];
+  /** Folder for the session log (`<sessionId>.jsonl`). */
+  logDir: string;
+  parser: TraceOutputParser;
+  onEvent?(event: SessionTraceEvent): void;
+  sessionId?: string;
+  stopTimeoutsMs?: { interrupt: number; kill: number };
+}
+
+export interface SessionStopResult extends TraceEnd {
+  /** bpftrace processes of this session still present on the node after the stop (should be none). */
+  remaining: number[];
+}
+
+/** Not startable on this node: the messages say what to install or configure. */
+export class NodeNotReadyError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join(' '));
+  }
+}
+
+const RATE_WINDOW_MS = 5000;
+
+export class TraceSession {
+  readonly id: string;
+  readonly nodeId: string;
+  readonly logPath: string;
+  readonly startedAt = Date.now();
+  readonly diagnostics: DiagnosticEvent[] = [];
+  eventCount = 0;
+  /** ms from start() to the first event after `attached` (or the first event at all). */
+  firstEventMs: number | undefined;
+  attachedMs: number | undefined;
+  private readonly log: SessionLogWriter;
+  private readonly recent: number[] = [];
+  private run: TraceRun | undefined;
+  private endResult: TraceEnd | undefined;
+
+  private constructor(private readonly options: TraceSessionOptions) {
+    this.id =
+      options.sessionId ??
+      `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+    this.nodeId = options.transport.nodeId;
+    this.logPath = path.join(options.logDir, `${this.id}.jsonl`);
+    this.log = new SessionLogWriter(this.logPath);
+  }
+
+  static async start(options: TraceSessionOptions): Promise<TraceSession> {
+    const { probe } = options;
+    if (probe.problems.length || !probe.privilege) throw new NodeNotReadyError(probe.problems);
+    const session = new TraceSession(options);
+    try {
+      session.run = await TraceRun.start({
+        transport: options.transport,
+        script: options.script,
+        scriptName: options.scriptName,
+        bpftraceOptions: options.bpftraceOptions,
+        positional: options.positional,
+        privilege: probe.privilege,
+        bpftrace: probe.bpftracePath,
+        parser: options.parser,
+        stopTimeoutsMs: options.stopTimeoutsMs,
+        onEvent: (event) => session.receive(event),
+      });
+    } catch (error) {
+      session.log.close();
+      throw error;
+    }
+    void session.run.ended.then((end) => {
+      session.endResult = end;
+      session.log.close();
+    });
+    return session;
+  }
+
+  private receive(event: TraceEvent): void {
+    const now = Date.now();
+    this.eventCount++;
+    this.recent.push(now);
+    if (event.type === 'attached') this.attachedMs ??= now - this.startedAt;
+    else if (event.type !== 'diagnostic' && event.type !== 'ended')
+      this.firstEventMs ??= now - this.startedAt;
+    if (event.type === 'diagnostic') this.diagnostics.push(event);
+    const sessionEvent: SessionTraceEvent = { sessionId: this.id, nodeId: this.nodeId, event };
+    this.log.append(sessionEvent);
+    this.options.onEvent?.(sessionEvent);
+  }
+
+  get running(): boolean {
+    return this.run?.running ?? false;
+  }
+
+  get ended(): Promise<TraceEnd> {
+    return this.run?.ended ?? Promise.resolve({ exitCode: null, signal: null, reason: 'not started' });
+  }
+
+  get end(): TraceEnd | undefined {
+    return this.endResult;
+  }
+
+  /** Path of the script on the node (bpftrace's messages name it). */
+  get remoteScriptPath(): string | undefined {
+    return this.run?.scriptPath;
+  }
+
+  /** Events per second over the last few seconds. */
+  rate(now = Date.now()): number {
+    while (this.recent.length && (this.recent[0] ?? 0) < now - RATE_WINDOW_MS) this.recent.shift();
+    return this.recent.length / (RATE_WINDOW_MS / 1000);
+  }
+
+  /** Stops (SIGINT, then escalation) and checks that no bpftrace of this session remains. */
+  async stop(reason = 'stopped by the user'): Promise<SessionStopResult> {
+    const run = this.run;
+    if (!run) return { exitCode: null, signal: null, reason: 'not started', remaining: [] };
+    const end = await run.stop(reason);
+    return { ...end, remaining: await this.verifyGone() };
+  }
+
+  /** Drops the channel at once (editor closing): the wrapper on the node stops bpftrace. */
+  abandon(reason: string): void {
+    this.run?.abandon(reason);
+  }
+
+  /**
+   * PIDs of this session's bpftrace still on the node, polled until none or the deadline.
+   * Pass another transport when the session's own connection is gone.
+   */
+  async verifyGone(transport: NodeTransport = this.options.transport, deadlineMs = 5000): Promise<number[]> {
+    const run = this.run;
+    if (!run) return [];
+    const end = Date.now() + deadlineMs;
+    for (;;) {
+      const pids = await remainingBpftrace(transport, run.dir);
+      if (pids.length === 0 || Date.now() >= end) return pids;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}

@@ -1,0 +1,185 @@
+// Real sshd on 127.0.0.1 (test/helpers/sshd.ts): host-key policy, auth order, ProxyJump, SFTP.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { configuredHosts, loadSshConfig, resolveSshHost } from '../../../core/ssh/config';
+import { connectSsh, HostKeyError, type UnknownHostKey } from '../../../core/ssh/client';
+import { execOnNode } from '../../../core/nodes/transport';
+import { type SshdHarness, sshdAvailable, startSshd } from '../../helpers/sshd';
+
+const never = { confirmUnknownHostKey: async () => assert.fail('no prompt expected for a known key') };
+
+describe('SSH connections against a real sshd', { skip: !sshdAvailable() }, () => {
+  let sshd: SshdHarness;
+  before(async () => {
+    sshd = await startSshd();
+  });
+  after(async () => {
+    await sshd?.stop();
+  });
+
+  it('resolves Host, HostName, User, Port, IdentityFile and ProxyJump from the config', () => {
+    sshd.addHost('via-jump', {
+      HostName: '127.0.0.1',
+      Port: String(sshd.port),
+      User: 'root',
+      ProxyJump: sshd.alias,
+    });
+    const config = loadSshConfig(sshd.env);
+    assert.ok(configuredHosts(config).includes(sshd.alias));
+    const host = resolveSshHost('via-jump', sshd.env, config);
+    assert.deepEqual(
+      { hostName: host.hostName, port: host.port, user: host.user, proxyJump: host.proxyJump },
+      { hostName: '127.0.0.1', port: sshd.port, user: 'root', proxyJump: [sshd.alias] },
+    );
+    assert.deepEqual(resolveSshHost(sshd.alias, sshd.env).identityFiles, [sshd.clientKey]);
+  });
+
+  it('connects with a hashed known_hosts entry and runs commands through /bin/sh', async () => {
+    const conn = await connectSsh(sshd.alias, { env: sshd.env, callbacks: never });
+    try {
+      const r = await execOnNode(conn, 'echo "$0" && id -u');
+      assert.deepEqual(r.stdout.split('\n').slice(0, 2), ['/bin/sh', '0']);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('rejects an unknown key unless the callback accepts it, then records it', async () => {
+    sshd.clearKnownHosts();
+    const prompts: UnknownHostKey[] = [];
+    await assert.rejects(
+      connectSsh(sshd.alias, {
+        env: sshd.env,
+        callbacks: { confirmUnknownHostKey: async (p) => (prompts.push(p), false) },
+      }),
+      (e: unknown) => e instanceof HostKeyError && e.reason === 'rejected' && /not known/.test(e.message),
+    );
+    assert.equal(prompts.length, 1);
+    assert.equal(prompts[0]?.fingerprint, sshd.hostKeyFingerprint);
+    assert.equal(prompts[0]?.keyType, 'ssh-ed25519');
+    assert.ok(!existsSync(path.join(sshd.home, '.ssh', 'known_hosts')), 'nothing recorded on refusal');
+
+    const conn = await connectSsh(sshd.alias, {
+      env: sshd.env,
+      callbacks: { confirmUnknownHostKey: async (p) => p.fingerprint === sshd.hostKeyFingerprint },
+    });
+    conn.close();
+    const recorded = execFileSync(
+      'ssh-keygen',
+      ['-F', `[127.0.0.1]:${sshd.port}`, '-f', path.join(sshd.home, '.ssh', 'known_hosts')],
+      { encoding: 'utf8' },
+    );
+    assert.match(recorded, /found/);
+    // Now known: no prompt.
+    (await connectSsh(sshd.alias, { env: sshd.env, callbacks: never })).close();
+  });
+
+  it('refuses a changed key with an OpenSSH-style warning and never asks', async () => {
+    sshd.clearKnownHosts();
+    sshd.trustWrongHostKey();
+    try {
+      await assert.rejects(
+        connectSsh(sshd.alias, { env: sshd.env, callbacks: never }),
+        (e: unknown) =>
+          e instanceof HostKeyError &&
+          e.reason === 'changed' &&
+          /REMOTE HOST IDENTIFICATION HAS CHANGED/.test(e.message) &&
+          e.message.includes(sshd.hostKeyFingerprint),
+      );
+    } finally {
+      sshd.clearKnownHosts();
+      sshd.trustHostKey();
+    }
+  });
+
+  it('follows ProxyJump through the jump host', async () => {
+    const conn = await connectSsh('via-jump', { env: sshd.env, callbacks: never });
+    try {
+      assert.equal(conn.nodeId, 'via-jump');
+      assert.equal((await execOnNode(conn, 'echo jumped')).stdout, 'jumped\n');
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('asks for the passphrase of an encrypted key, once it fails, and remembers nothing itself', async () => {
+    const key = path.join(sshd.dir, 'encrypted_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'correct horse', '-f', key]);
+    sshd.authorize('root');
+    // authorize() wrote the harness key; add this key too.
+    execFileSync('sh', [
+      '-c',
+      'cat "$1" >> "$2"',
+      'sh',
+      `${key}.pub`,
+      path.join(sshd.dir, 'authorized', 'root'),
+    ]);
+    sshd.addHost('encrypted', {
+      HostName: '127.0.0.1',
+      Port: String(sshd.port),
+      User: 'root',
+      IdentityFile: key,
+    });
+    const asked: boolean[] = [];
+    const accepted: string[] = [];
+    const conn = await connectSsh('encrypted', {
+      env: sshd.env,
+      callbacks: {
+        ...never,
+        askPassphrase: async (file, failed) => {
+          assert.equal(file, key);
+          asked.push(failed);
+          return asked.length === 1 ? 'wrong' : 'correct horse';
+        },
+        passphraseAccepted: (file, passphrase) => accepted.push(`${file}:${passphrase}`),
+      },
+    });
+    conn.close();
+    assert.deepEqual(asked, [false, true]);
+    assert.deepEqual(accepted, [`${key}:correct horse`]);
+  });
+
+  it('uses ssh-agent first when one is given (our own agent, never the user’s)', async () => {
+    const socket = path.join(sshd.dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    try {
+      const deadline = Date.now() + 5000;
+      while (!existsSync(socket) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      execFileSync('ssh-add', [sshd.clientKey], { env: { SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
+      sshd.addHost('agent-only', {
+        HostName: '127.0.0.1',
+        Port: String(sshd.port),
+        User: 'root',
+        IdentityFile: '/nonexistent/key',
+      });
+      const conn = await connectSsh('agent-only', {
+        env: { ...sshd.env, agentSocket: socket },
+        callbacks: never,
+      });
+      conn.close();
+      await assert.rejects(
+        connectSsh('agent-only', { env: sshd.env, callbacks: never }),
+        /Permission denied for root@\[127\.0\.0\.1\]/,
+      );
+    } finally {
+      agent.kill();
+    }
+  });
+
+  it('writes files over SFTP with the requested mode and refuses to overwrite', async () => {
+    const conn = await connectSsh(sshd.alias, { env: sshd.env, callbacks: never });
+    const file = path.join(sshd.dir, 'sftp $(touch pwned) ;`x`.bt');
+    try {
+      await conn.writeFile(file, 'content\n', 0o600);
+      assert.equal(readFileSync(file, 'utf8'), 'content\n');
+      assert.equal(execFileSync('stat', ['-c', '%a', file], { encoding: 'utf8' }).trim(), '600');
+      await assert.rejects(conn.writeFile(file, 'again', 0o600));
+    } finally {
+      conn.close();
+      rmSync(file, { force: true });
+    }
+  });
+});

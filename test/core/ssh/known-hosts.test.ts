@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import {
+  addKnownHost,
+  checkHostKey,
+  fingerprintSha256,
+  keyTypeOf,
+  knownHostsName,
+  patternsMatch,
+} from '../../../core/ssh/known-hosts';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'fieldtrace-kh-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function makeKey(name: string): { line: string; blob: Buffer; file: string } {
+  const file = path.join(dir, name);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
+  const line = readFileSync(`${file}.pub`, 'utf8').trim();
+  return { line, blob: Buffer.from(line.split(' ')[1] ?? '', 'base64'), file };
+}
+
+const haveKeygen = (() => {
+  try {
+    execFileSync('ssh-keygen', ['-?'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    return (error as { status?: number }).status !== undefined;
+  }
+})();
+
+describe('known_hosts', { skip: !haveKeygen && process.env.CI !== 'true' }, () => {
+  const a = makeKey('a');
+  const b = makeKey('b');
+  const keyA = { type: keyTypeOf(a.blob), blob: a.blob };
+
+  it('reads the key type from the blob and prints the fingerprint like ssh-keygen -l', () => {
+    assert.equal(keyA.type, 'ssh-ed25519');
+    const keygen = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${a.file}.pub`], {
+      encoding: 'utf8',
+    });
+    assert.equal(fingerprintSha256(a.blob), keygen.split(' ')[1]);
+  });
+
+  it('matches plain, bracketed-port, wildcard and negated patterns', () => {
+    assert.equal(knownHostsName('h', 22), 'h');
+    assert.equal(knownHostsName('h', 2222), '[h]:2222');
+    assert.ok(patternsMatch('x,node1.example.com', 'node1.example.com'));
+    assert.ok(patternsMatch('*.example.com', 'NODE1.example.com'));
+    assert.ok(!patternsMatch('*.example.com,!bad.example.com', 'bad.example.com'));
+    assert.ok(patternsMatch('[127.0.0.1]:2222', '[127.0.0.1]:2222'));
+    assert.ok(!patternsMatch('127.0.0.1', '[127.0.0.1]:2222'));
+  });
+
+  it('finds a hashed entry written by ssh-keygen -H, and tells known, changed and unknown apart', () => {
+    const file = path.join(dir, 'known_hosts_hashed');
+    writeFileSync(file, `# comment\n[127.0.0.1]:2222 ${a.line}\nother.host ${b.line}\n`);
+    execFileSync('ssh-keygen', ['-H', '-f', file], { stdio: 'ignore' });
+    const text = readFileSync(file, 'utf8');
+    assert.ok(!text.includes('127.0.0.1'), 'ssh-keygen -H hashed the names');
+    assert.deepEqual(checkHostKey([file], '127.0.0.1', 2222, keyA), { status: 'known' });
+    const changed = checkHostKey([file], '127.0.0.1', 2222, { type: 'ssh-ed25519', blob: b.blob });
+    assert.equal(changed.status, 'changed');
+    assert.equal(checkHostKey([file], '127.0.0.1', 22, keyA).status, 'unknown');
+    assert.equal(checkHostKey([path.join(dir, 'missing')], '127.0.0.1', 2222, keyA).status, 'unknown');
+  });
+
+  it('records keys hashed so that OpenSSH finds them (ssh-keygen -F)', () => {
+    const file = path.join(dir, 'known_hosts_added');
+    addKnownHost(file, '10.1.2.3', 2200, keyA);
+    assert.equal(checkHostKey([file], '10.1.2.3', 2200, keyA).status, 'known');
+    const found = execFileSync('ssh-keygen', ['-F', '[10.1.2.3]:2200', '-f', file], { encoding: 'utf8' });
+    assert.match(found, /Host \[10\.1\.2\.3\]:2200 found/);
+  });
+
+  it('refuses a revoked key even if it is also listed as valid', () => {
+    const file = path.join(dir, 'known_hosts_revoked');
+    writeFileSync(file, `h ${a.line}\n@revoked * ${a.line}\n`);
+    assert.equal(checkHostKey([file], 'h', 22, keyA).status, 'revoked');
+  });
+});
