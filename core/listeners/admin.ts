@@ -1,0 +1,173 @@
+// Envoy admin cross-check: `/listeners?format=json`, `/server_info` and the per-worker listener
+// counters of `/stats`, read-only. The admin address (127.0.0.1:15000 in a sidecar) lives in the
+// pod's network namespace, so the GET can run inside it (`nsenter -t PID -n`).
+import { execFile } from 'node:child_process';
+import * as http from 'node:http';
+import type { AdminSummaryView, AdminWorkerStat } from '../../common/listeners-protocol';
+
+export interface AdminListener {
+  name: string;
+  address: string;
+  port: number;
+  statPrefix?: string;
+  workers: AdminWorkerStat[];
+}
+
+export interface AdminReport {
+  summary: AdminSummaryView;
+  listeners: AdminListener[];
+}
+
+/** Performs one GET of an admin path (`/server_info`) and returns the body. */
+export type AdminGet = (path: string) => Promise<string>;
+
+const ADMIN_TIMEOUT_MS = 5000;
+const MAX_BODY = 16 * 1024 * 1024;
+
+function checkAddress(host: string, port: number): void {
+  if (!/^[0-9a-fA-F.:]+$/.test(host)) throw new Error(`admin host must be an IP address: ${host}`);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`bad admin port: ${port}`);
+}
+
+/** A GET on an address this process can reach (same network namespace). */
+export function directAdminGet(host: string, port: number): AdminGet {
+  checkAddress(host, port);
+  return (path) =>
+    new Promise((resolve, reject) => {
+      const req = http.get({ host, port, path, timeout: ADMIN_TIMEOUT_MS }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_BODY) req.destroy(new Error(`admin ${path}: body over ${MAX_BODY} bytes`));
+          else chunks.push(c);
+        });
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          if ((res.statusCode ?? 0) >= 400) reject(new Error(`admin ${path}: HTTP ${res.statusCode}`));
+          else resolve(body);
+        });
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`admin ${path}: no answer in ${ADMIN_TIMEOUT_MS} ms`)));
+      req.on('error', reject);
+    });
+}
+
+// Runs inside the target's network namespace: a GET with Node itself, so the node needs no curl.
+const NETNS_GET = `const [h,p,u]=process.argv.slice(1);require('http').get({host:h,port:+p,path:u,timeout:${ADMIN_TIMEOUT_MS}},r=>{if(r.statusCode>=400){console.error('HTTP '+r.statusCode);process.exit(1)}r.pipe(process.stdout)}).on('error',e=>{console.error(e.message);process.exit(1)}).on('timeout',function(){this.destroy(new Error('timeout'))})`;
+
+/**
+ * A GET run inside the network namespace of `pid` on this machine (`nsenter -t PID -n node -e …`),
+ * for an admin address that only the pod's loopback knows. Arguments go as argv, never a shell.
+ */
+export function netnsAdminGet(pid: number, host = '127.0.0.1', port = 15000): AdminGet {
+  checkAddress(host, port);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`not a process id: ${pid}`);
+  return (path) =>
+    new Promise((resolve, reject) => {
+      if (!path.startsWith('/')) return reject(new Error(`admin path must start with /: ${path}`));
+      execFile(
+        'nsenter',
+        ['-t', String(pid), '-n', process.execPath, '-e', NETNS_GET, host, String(port), path],
+        { timeout: ADMIN_TIMEOUT_MS + 2000, maxBuffer: MAX_BODY },
+        (error, stdout, stderr) => {
+          if (error)
+            reject(new Error(`admin ${path} in the netns of pid ${pid}: ${stderr.trim() || error.message}`));
+          else resolve(stdout);
+        },
+      );
+    });
+}
+
+interface SocketAddressJson {
+  socket_address?: { address?: unknown; port_value?: unknown };
+}
+
+function readAddress(value: unknown): { address: string; port: number } | undefined {
+  const sa = (value as SocketAddressJson | undefined)?.socket_address;
+  if (!sa || typeof sa.address !== 'string') return undefined;
+  const port = Number(sa.port_value ?? 0);
+  return Number.isInteger(port) ? { address: sa.address, port } : undefined;
+}
+
+/** `/listeners?format=json` (envoy.admin.v3.Listeners) → name and address of each listener. */
+export function parseAdminListeners(body: string): { name: string; address: string; port: number }[] {
+  const json = JSON.parse(body) as { listener_statuses?: unknown };
+  if (!Array.isArray(json.listener_statuses)) throw new Error('/listeners: no listener_statuses array');
+  const out: { name: string; address: string; port: number }[] = [];
+  for (const s of json.listener_statuses as { name?: unknown; local_address?: unknown }[]) {
+    const addr = readAddress(s.local_address);
+    if (typeof s.name === 'string' && addr) out.push({ name: s.name, ...addr });
+  }
+  return out;
+}
+
+/** `/server_info` → version, state, concurrency. */
+export function parseServerInfo(body: string): Pick<AdminSummaryView, 'version' | 'state' | 'concurrency'> {
+  const json = JSON.parse(body) as {
+    version?: unknown;
+    state?: unknown;
+    command_line_options?: { concurrency?: unknown };
+  };
+  const out: Pick<AdminSummaryView, 'version' | 'state' | 'concurrency'> = {};
+  if (typeof json.version === 'string') out.version = json.version;
+  if (typeof json.state === 'string') out.state = json.state;
+  const concurrency = Number(json.command_line_options?.concurrency);
+  if (Number.isInteger(concurrency)) out.concurrency = concurrency;
+  return out;
+}
+
+/**
+ * `/stats?format=json` → per listener stat prefix, per worker: downstream_cx_total/active.
+ * Stat names look like `listener.0.0.0.0_15006.worker_0.downstream_cx_total`.
+ */
+export function parseWorkerStats(body: string): Map<string, AdminWorkerStat[]> {
+  const json = JSON.parse(body) as { stats?: unknown };
+  if (!Array.isArray(json.stats)) throw new Error('/stats: no stats array');
+  const out = new Map<string, Map<number, AdminWorkerStat>>();
+  for (const s of json.stats as { name?: unknown; value?: unknown }[]) {
+    if (typeof s.name !== 'string' || typeof s.value !== 'number') continue;
+    const m = /^listener\.(.+)\.worker_(\d+)\.downstream_cx_(total|active)$/.exec(s.name);
+    if (!m) continue;
+    let workers = out.get(m[1]);
+    if (!workers) out.set(m[1], (workers = new Map()));
+    const index = Number(m[2]);
+    let w = workers.get(index);
+    if (!w) workers.set(index, (w = { worker: index, total: 0 }));
+    if (m[3] === 'total') w.total = s.value;
+    else w.active = s.value;
+  }
+  return new Map([...out].map(([k, v]) => [k, [...v.values()].sort((a, b) => a.worker - b.worker)]));
+}
+
+/** The stat prefix Envoy derives from an address when no stat_prefix is set: `0.0.0.0_15006`. */
+export function statPrefixFor(address: string, port: number): string {
+  return `${address}_${port}`.replace(/:/g, '_');
+}
+
+/** Reads the three endpoints and joins them per listener. Never calls a mutating endpoint. */
+export async function readAdmin(get: AdminGet, label: string): Promise<AdminReport> {
+  const summary: AdminSummaryView = { address: label };
+  try {
+    Object.assign(summary, parseServerInfo(await get('/server_info')));
+    const listeners = parseAdminListeners(await get('/listeners?format=json'));
+    const stats = parseWorkerStats(
+      await get('/stats?format=json&filter=' + encodeURIComponent('^listener\\..*worker_')),
+    );
+    const report: AdminReport = { summary, listeners: [] };
+    for (const l of listeners) {
+      const prefix = [statPrefixFor(l.address, l.port), l.name].find((p) => stats.has(p));
+      const entry: AdminListener = { ...l, workers: prefix ? stats.get(prefix)! : [] };
+      if (prefix) entry.statPrefix = prefix;
+      report.listeners.push(entry);
+    }
+    if (stats.size === 0)
+      summary.statsNote =
+        'The admin API has no listener.*.worker_N.* stats. Istio keeps them out by default (stats inclusion list); enable them with the pod annotation proxy.istio.io/config: {proxyStatsMatcher: {inclusionRegexps: ["listener\\\\..*"]}} and restart the proxy.';
+    return report;
+  } catch (error) {
+    summary.error = error instanceof Error ? error.message : String(error);
+    return { summary, listeners: [] };
+  }
+}
