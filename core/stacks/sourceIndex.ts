@@ -1,0 +1,279 @@
+// The C++ source index: every function definition of one or more source trees, found by the
+// scanner, kept per file with the file's size and mtime so that a saved index is reused for
+// unchanged files and only changed files are scanned again. Building is async and yields to
+// the event loop every few milliseconds, so the extension host never stalls on a big tree.
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { type Definition, scanDefinitions } from './scanner';
+
+export const SOURCE_EXTENSIONS = new Set([
+  '.cc',
+  '.cpp',
+  '.cxx',
+  '.c',
+  '.h',
+  '.hh',
+  '.hpp',
+  '.hxx',
+  '.ipp',
+  '.inl',
+  '.tcc',
+]);
+// Build outputs and VCS data: huge, generated or duplicated. `bazel-<ws>/external` is added back below.
+const SKIP_DIRS = new Set([
+  '.git',
+  'node_modules',
+  'bazel-out',
+  'bazel-bin',
+  'bazel-testlogs',
+  '.cache',
+  'dist',
+  'out',
+]);
+const FORMAT_VERSION = 2;
+
+export interface IndexedFile {
+  /** Absolute path. */
+  path: string;
+  size: number;
+  mtimeMs: number;
+  defs: Definition[];
+}
+
+export interface IndexEntry {
+  file: IndexedFile;
+  def: Definition;
+}
+
+export interface BuildOptions {
+  /** A previously saved index: files whose size and mtime did not change are not read again. */
+  previous?: SerializedIndex;
+  onProgress?: (done: number, total: number) => void;
+  isCancelled?: () => boolean;
+  /** Longest stretch of synchronous work before yielding to the event loop. */
+  sliceMs?: number;
+}
+
+export interface SerializedIndex {
+  version: number;
+  roots: string[];
+  /** [path, size, mtimeMs, defs as tuples] */
+  files: Array<[string, number, number, unknown[][]]>;
+}
+
+export interface BuildStats {
+  files: number;
+  scanned: number;
+  reused: number;
+  definitions: number;
+  bytesScanned: number;
+  ms: number;
+}
+
+export class CancelledError extends Error {
+  constructor() {
+    super('indexing cancelled');
+  }
+}
+
+export class SourceIndex {
+  readonly files = new Map<string, IndexedFile>();
+  private byName = new Map<string, IndexEntry[]>();
+  stats: BuildStats = { files: 0, scanned: 0, reused: 0, definitions: 0, bytesScanned: 0, ms: 0 };
+
+  constructor(readonly roots: string[]) {}
+
+  static async build(roots: string[], options: BuildOptions = {}): Promise<SourceIndex> {
+    const t0 = performance.now();
+    const index = new SourceIndex(roots.map((r) => path.resolve(r)));
+    const previous = new Map<string, [number, number, unknown[][]]>();
+    if (options.previous?.version === FORMAT_VERSION) {
+      for (const [p, size, mtime, defs] of options.previous.files) previous.set(p, [size, mtime, defs]);
+    }
+    const files: string[] = [];
+    for (const root of index.roots) await walk(root, files, options);
+    const sliceMs = options.sliceMs ?? 12;
+    let sliceStart = performance.now();
+    const stats = index.stats;
+    stats.files = files.length;
+    // Reads run a few at a time ahead of the scanner: the disk and the CPU overlap.
+    const AHEAD = 16;
+    const pending: Array<
+      Promise<{ file: string; st: { size: number; mtimeMs: number } | undefined; text?: string }>
+    > = [];
+    const load = async (file: string) => {
+      const st = await fsp.stat(file).catch(() => undefined);
+      if (!st) return { file, st };
+      const prev = previous.get(file);
+      if (prev && prev[0] === st.size && prev[1] === st.mtimeMs) return { file, st };
+      const text = await fsp.readFile(file, 'latin1').catch(() => undefined);
+      return { file, st, text };
+    };
+    let next = 0;
+    while (next < files.length && pending.length < AHEAD) pending.push(load(files[next++]));
+    for (let done = 0; done < files.length; done++) {
+      const { file, st, text } = await pending.shift()!;
+      if (next < files.length) pending.push(load(files[next++]));
+      if (!st) continue;
+      let defs: Definition[];
+      if (text === undefined) {
+        defs = previous.get(file)![2].map(tupleToDef);
+        stats.reused++;
+      } else {
+        defs = scanDefinitions(text);
+        stats.scanned++;
+        stats.bytesScanned += text.length;
+      }
+      index.addFile({ path: file, size: st.size, mtimeMs: st.mtimeMs, defs });
+      if (performance.now() - sliceStart > sliceMs) {
+        if (options.isCancelled?.()) throw new CancelledError();
+        options.onProgress?.(done + 1, files.length);
+        await new Promise((r) => setImmediate(r));
+        sliceStart = performance.now();
+      }
+    }
+    options.onProgress?.(files.length, files.length);
+    stats.ms = performance.now() - t0;
+    return index;
+  }
+
+  /** Index (or re-index) one file, e.g. from a file watcher. Removes it when it is gone. */
+  async updateFile(file: string): Promise<void> {
+    const abs = path.resolve(file);
+    this.removeFile(abs);
+    if (!SOURCE_EXTENSIONS.has(path.extname(abs))) return;
+    const st = await fsp.stat(abs).catch(() => undefined);
+    if (!st?.isFile()) return;
+    const text = await fsp.readFile(abs, 'latin1');
+    this.addFile({ path: abs, size: st.size, mtimeMs: st.mtimeMs, defs: scanDefinitions(text) });
+  }
+
+  removeFile(file: string): void {
+    const old = this.files.get(file);
+    if (!old) return;
+    this.files.delete(file);
+    for (const d of old.defs) {
+      const list = this.byName.get(d.name);
+      if (!list) continue;
+      const kept = list.filter((e) => e.file !== old);
+      if (kept.length) this.byName.set(d.name, kept);
+      else this.byName.delete(d.name);
+    }
+    this.stats.definitions -= old.defs.length;
+  }
+
+  private addFile(f: IndexedFile): void {
+    this.files.set(f.path, f);
+    for (const def of f.defs) {
+      const list = this.byName.get(def.name);
+      if (list) list.push({ file: f, def });
+      else this.byName.set(def.name, [{ file: f, def }]);
+    }
+    this.stats.definitions += f.defs.length;
+  }
+
+  /** Definitions whose last name component is `name`. */
+  lookup(name: string): IndexEntry[] {
+    return this.byName.get(name) ?? [];
+  }
+
+  /** Every distinct definition name (for fuzzy suggestions). */
+  names(): IterableIterator<string> {
+    return this.byName.keys();
+  }
+
+  get definitionCount(): number {
+    return this.stats.definitions;
+  }
+
+  serialize(): SerializedIndex {
+    return {
+      version: FORMAT_VERSION,
+      roots: this.roots,
+      files: [...this.files.values()].map((f) => [f.path, f.size, f.mtimeMs, f.defs.map(defToTuple)]),
+    };
+  }
+
+  async save(file: string): Promise<void> {
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fsp.writeFile(tmp, JSON.stringify(this.serialize()));
+    await fsp.rename(tmp, file);
+  }
+
+  static async load(file: string): Promise<SerializedIndex | undefined> {
+    try {
+      const data = JSON.parse(await fsp.readFile(file, 'utf8')) as SerializedIndex;
+      return data.version === FORMAT_VERSION && Array.isArray(data.files) ? data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function defToTuple(d: Definition): unknown[] {
+  return [
+    d.name,
+    d.qname,
+    d.params,
+    d.minArgs,
+    d.maxArgs === Infinity ? -1 : d.maxArgs,
+    d.line,
+    d.column,
+    d.start,
+    d.bodyStart,
+    d.bodyEnd,
+    d.endLine,
+  ];
+}
+
+function tupleToDef(t: unknown[]): Definition {
+  const [name, qname, params, minArgs, maxArgs, line, column, start, bodyStart, bodyEnd, endLine] = t as [
+    string,
+    string,
+    string,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return {
+    name,
+    qname,
+    params,
+    minArgs,
+    maxArgs: maxArgs === -1 ? Infinity : maxArgs,
+    line,
+    column,
+    start,
+    bodyStart,
+    bodyEnd,
+    endLine,
+  };
+}
+
+async function walk(dir: string, out: string[], options: BuildOptions): Promise<void> {
+  let entries;
+  try {
+    entries = await fsp.readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (!SKIP_DIRS.has(e.name)) await walk(full, out, options);
+    } else if (e.isFile()) {
+      if (SOURCE_EXTENSIONS.has(path.extname(e.name))) out.push(full);
+    } else if (e.isSymbolicLink() && e.name.startsWith('bazel-') && !SKIP_DIRS.has(e.name)) {
+      // bazel's execroot link: its external/ holds the sources of dependencies (and, in
+      // istio-proxy, of Envoy itself).
+      await walk(path.join(full, 'external'), out, options);
+    }
+  }
+  if (options.isCancelled?.()) throw new CancelledError();
+}
