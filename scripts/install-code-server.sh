@@ -58,9 +58,11 @@ vscode="$work/node_modules/code-server/lib/vscode"
   npm install --omit=dev --ignore-scripts --no-audit --no-fund >&2
 )
 log "VS Code server dependencies built"
+# code-server's password hashing; npm hoists it next to code-server, so rebuild it at the top.
 (
-  cd "$work/node_modules/code-server"
+  cd "$work"
   npm rebuild argon2 >&2
+  node -e 'require(require.resolve("argon2", { paths: [process.argv[1]] }))' "$work/node_modules/code-server" >&2
 )
 
 [[ -f $vscode/out/server-main.js ]] || {
