@@ -14,7 +14,6 @@ import {
   PublishDiagnosticsNotification,
   type PublishDiagnosticsParams,
   ShutdownRequest,
-  ExitNotification,
 } from 'vscode-languageserver-protocol/node';
 import { BpftraceLanguageServer } from '../../server/server';
 import type { FieldtraceInitializationOptions } from '../../common/protocol';
@@ -54,7 +53,8 @@ export async function startServer(options: FieldtraceInitializationOptions = {})
   });
   client.listen();
   const initializeResult = await client.sendRequest(InitializeRequest.type, {
-    processId: process.pid,
+    // No processId: the library would poll it with a never-cleared interval that keeps tests alive.
+    processId: null,
     rootUri: null,
     capabilities: {
       textDocument: {
@@ -118,10 +118,10 @@ export async function startServer(options: FieldtraceInitializationOptions = {})
     },
     async close() {
       await client.sendRequest(ShutdownRequest.type);
-      await client.sendNotification(ExitNotification.type);
+      // No exit notification and no end of the streams: vscode-languageserver answers either with
+      // process.exit(), which would end the test process (and every test after this one).
       client.dispose();
-      toServer.end();
-      toClient.end();
+      serverConnection.dispose();
     },
   };
 }
