@@ -11,7 +11,8 @@ import {
   type ServerHostKeyAlgorithm,
   utils,
 } from 'ssh2';
-import type { NodeProcess, NodeTransport, ProcessExit } from '../nodes/transport';
+import { shellQuote } from '../nodes/shell';
+import { execOnNode, type NodeProcess, type NodeTransport, type ProcessExit } from '../nodes/transport';
 import {
   defaultIdentityFiles,
   loadSshConfig,
@@ -182,7 +183,17 @@ export class SshConnection implements NodeTransport {
   }
 
   async writeFile(file: string, content: string | Buffer, mode: number): Promise<void> {
-    const sftp = await this.sftp();
+    let sftp: SFTPWrapper;
+    try {
+      sftp = await this.sftp();
+    } catch {
+      // No SFTP subsystem on the node: the content travels on stdin instead, never in the command.
+      this.sftpSession = undefined;
+      const command = `umask ${(~mode & 0o777).toString(8)} && set -C && cat > ${shellQuote(file)}`;
+      const result = await execOnNode(this, command, { stdin: content.toString() });
+      if (result.code !== 0) throw new Error(`${this.nodeId}: cannot write ${file}: ${result.stderr.trim()}`);
+      return;
+    }
     await new Promise<void>((resolve, reject) =>
       sftp.writeFile(file, content, { mode, flag: 'wx' }, (error) =>
         error

@@ -96,7 +96,9 @@ async function waitForBanner(
   throw new Error(`sshd did not answer on 127.0.0.1:${port}: ${log()}`);
 }
 
-export async function startSshd(options: { alias?: string; trust?: boolean } = {}): Promise<SshdHarness> {
+export async function startSshd(
+  options: { alias?: string; trust?: boolean; /** false: no SFTP subsystem */ sftp?: boolean } = {},
+): Promise<SshdHarness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fieldtrace-sshd-'));
   chmodSync(dir, 0o755); // other test users must reach their authorized_keys below
   const home = path.join(dir, 'home');
@@ -125,7 +127,7 @@ export async function startSshd(options: { alias?: string; trust?: boolean } = {
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
     'AllowTcpForwarding yes',
-    'Subsystem sftp internal-sftp',
+    options.sftp === false ? '' : 'Subsystem sftp internal-sftp',
     'LogLevel ERROR',
   ].join('\n');
   const configFile = path.join(dir, 'sshd_config');

@@ -182,4 +182,22 @@ describe('SSH connections against a real sshd', { skip: !sshdAvailable() }, () =
       rmSync(file, { force: true });
     }
   });
+
+  it('falls back to stdin when the node has no SFTP subsystem', async () => {
+    const bare = await startSshd({ sftp: false });
+    try {
+      const conn = await connectSsh(bare.alias, { env: bare.env, callbacks: never });
+      const file = path.join(bare.dir, "no sftp 'here'.bt");
+      try {
+        await conn.writeFile(file, 'BEGIN { printf("$(x)\\n"); }\n', 0o600);
+        assert.equal(readFileSync(file, 'utf8'), 'BEGIN { printf("$(x)\\n"); }\n');
+        assert.equal(execFileSync('stat', ['-c', '%a', file], { encoding: 'utf8' }).trim(), '600');
+        await assert.rejects(conn.writeFile(file, 'again', 0o600), /cannot write/);
+      } finally {
+        conn.close();
+      }
+    } finally {
+      await bare.stop();
+    }
+  });
 });
