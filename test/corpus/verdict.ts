@@ -8,6 +8,9 @@ export interface Verdict {
   error: boolean;
   /** 1-based line of the first reported error; null when bpftrace gave no location. */
   line?: number | null;
+  /** bpftrace locates some errors by a range of lines (`FILE:4-6: ERROR`, a probe with the blank
+   * lines before it): the last line of that range. */
+  lineEnd?: number;
   message?: string;
   /** The script failed only because a #include could not be compiled here (no kernel headers). */
   includeFailure?: boolean;
@@ -64,14 +67,15 @@ export function parseVerdict(script: string, source: string, status: number | nu
   const text = stripNoise(stderr);
   if (status === 0) return { error: false };
   const escaped = script.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const located = new RegExp(`^${escaped}:(\\d+)(?::\\d+-\\d+|-\\d+)?: ERROR: (.*)$`, 'm').exec(text);
+  const located = new RegExp(`^${escaped}:(\\d+)(?::\\d+-\\d+|-(\\d+))?: ERROR: (.*)$`, 'm').exec(text);
   const bare = /^(?:ERROR|FATAL): (.*)$/m.exec(text);
   const clang = /^(?:definitions\.h|[^\s:]+\.h):\d+:\d+: (?:fatal )?error: (.*)$/m.exec(text);
   const includeFailure = /^\s*#\s*include\b/m.test(source) && clang !== null;
   const verdict: Verdict = { error: true };
   if (located && (!clang || located.index < clang.index)) {
     verdict.line = Number(located[1]);
-    verdict.message = located[2].trim();
+    if (located[2]) verdict.lineEnd = Number(located[2]);
+    verdict.message = located[3].trim();
   } else {
     verdict.line = null;
     verdict.message = (
