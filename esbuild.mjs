@@ -7,8 +7,13 @@ import { cpSync, existsSync, mkdirSync } from 'node:fs';
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
+// web-tree-sitter's CommonJS build reads import.meta.url to find its wasm; give it the bundle's URL.
+const importMetaBanner = "var __importMetaUrl = require('url').pathToFileURL(__filename).href;";
+
 const nodeCommon = {
   bundle: true,
+  define: { 'import.meta.url': '__importMetaUrl' },
+  banner: { js: importMetaBanner },
   platform: 'node',
   format: 'cjs',
   target: 'node20',
@@ -25,7 +30,7 @@ const entries = [
     ...nodeCommon,
     entryPoints: ['cli/main.ts'],
     outfile: 'dist/cli.js',
-    banner: { js: '#!/usr/bin/env node' },
+    banner: { js: `#!/usr/bin/env node\n${importMetaBanner}` },
   },
   {
     bundle: true,

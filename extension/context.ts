@@ -9,6 +9,7 @@ import {
 import type { SessionTraceEvent } from '../common/events';
 import { type FieldtraceInitializationOptions, ServerStatusRequest } from '../common/protocol';
 import type { FieldtraceApi } from './extension';
+import { registerStacks } from './stacks/index';
 
 /**
  * Owns everything the extension creates: the language client, the capability modules and
@@ -31,6 +32,7 @@ export class FieldtraceContext implements vscode.Disposable {
     this.registerCommand('fieldtrace.showServerStatus', () => this.showServerStatus());
     this.registerCommand('fieldtrace.restartServer', () => this.restartServer());
     // Capabilities register here, one line each (extension/<capability>/index.ts).
+    registerStacks(this);
     await this.startClient();
   }
 

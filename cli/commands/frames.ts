@@ -1,0 +1,164 @@
+// `fieldtrace frames`: resolves the stack frames of any text (bpftrace output in its text or
+// JSON forms, a pasted log) against C++ source trees, with the extension's index and resolver,
+// and exact lines from DWARF when a debug binary is given.
+import { promises as fsp, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { type CliCommand, type CliIo, UsageError, write } from '../command';
+import { demangle } from '../../core/stacks/demangle';
+import { DwarfResolver, type PathMapping } from '../../core/stacks/dwarf';
+import { extractStacks } from '../../core/stacks/frames';
+import { type Resolution, Resolver } from '../../core/stacks/resolver';
+import { SourceIndex } from '../../core/stacks/sourceIndex';
+
+const USAGE = `Usage: fieldtrace frames --source DIR [--source DIR...] [--binary FILE] [--path-map FROM=TO...]
+                        [--format text|json] [FILE...]
+
+Reads text holding stack frames (bpftrace ustack/kstack output in any mode, -f json output,
+or any log; stdin when no FILE or FILE is -) and resolves every frame against the C++ trees.
+
+Options:
+  --source DIR       C++ source tree to index (repeatable), e.g. an Envoy checkout
+  --binary FILE      binary with debug info: exact lines from DWARF (addr2line), index otherwise
+  --path-map FROM=TO map a build path prefix onto a local directory (repeatable)
+  --format text|json text: "FRAME -> FILE:LINE" or "FRAME -> unresolved (REASON)";
+                     json: [{frame, symbol, file, line, resolvedBy, reason}] in input order
+  -h, --help         this help`;
+
+interface Options {
+  sources: string[];
+  binary?: string;
+  mappings: PathMapping[];
+  format: 'text' | 'json';
+  files: string[];
+}
+
+function parseArgs(args: string[], cwd: string): Options {
+  const o: Options = { sources: [], mappings: [], format: 'text', files: [] };
+  const value = (i: number, flag: string): string => {
+    const v = args[i + 1];
+    if (v === undefined || (v.startsWith('--') && v !== '-')) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    const inline = eq > 0 ? a.slice(eq + 1) : undefined;
+    const take = () => inline ?? value(i++, flag);
+    switch (flag) {
+      case '--source':
+        o.sources.push(path.resolve(cwd, take()));
+        break;
+      case '--binary':
+        o.binary = path.resolve(cwd, take());
+        break;
+      case '--path-map': {
+        const v = take();
+        const sep = v.indexOf('=');
+        if (sep <= 0) throw new UsageError(`--path-map wants FROM=TO, got '${v}'`);
+        o.mappings.push({ from: v.slice(0, sep), to: path.resolve(cwd, v.slice(sep + 1)) });
+        break;
+      }
+      case '--format': {
+        const v = take();
+        if (v !== 'text' && v !== 'json') throw new UsageError(`--format must be text or json, got '${v}'`);
+        o.format = v;
+        break;
+      }
+      default:
+        if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
+        o.files.push(a);
+    }
+  }
+  if (!o.sources.length)
+    throw new UsageError('--source DIR is required (the C++ tree to resolve frames against)');
+  for (const s of o.sources) {
+    if (!isDir(s)) throw new UsageError(`--source ${s}: not a directory`);
+  }
+  if (o.binary && !statSafe(o.binary)?.isFile()) throw new UsageError(`--binary ${o.binary}: no such file`);
+  return o;
+}
+
+function statSafe(p: string) {
+  try {
+    return statSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function isDir(p: string): boolean {
+  return statSafe(p)?.isDirectory() ?? false;
+}
+
+async function readInput(files: string[], io: CliIo): Promise<string> {
+  if (!files.length || (files.length === 1 && files[0] === '-')) {
+    const chunks: Buffer[] = [];
+    for await (const c of io.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  const parts: string[] = [];
+  for (const f of files) {
+    try {
+      parts.push(await fsp.readFile(path.resolve(io.cwd, f), 'utf8'));
+    } catch (e) {
+      throw new UsageError(`cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  }
+  return parts.join('\n\n');
+}
+
+export const framesCommand: CliCommand = {
+  name: 'frames',
+  summary: 'resolve stack frames (bpftrace output, logs) to C++ source lines',
+  usage: USAGE,
+  async run(args, io) {
+    const o = parseArgs(args, io.cwd);
+    const text = await readInput(o.files, io);
+    const index = await SourceIndex.build(o.sources);
+    const resolver = new Resolver(index);
+    const dwarf = o.binary ? new DwarfResolver(o.binary, o.sources, { pathMappings: o.mappings }) : undefined;
+    const results: Resolution[] = [];
+    for (const stack of extractStacks(text)) {
+      const resolved = await resolver.resolveStack(stack.frames);
+      if (dwarf) {
+        const names = await demangle(stack.frames.map((f) => f.symbol));
+        const exact = await dwarf.resolveStack(
+          stack.frames.map((f, i) => ({ ...f, symbol: names[i], mangled: false })),
+        );
+        exact.forEach((e, i) => {
+          if (e?.location) resolved[i] = { ...resolved[i], ...e, parsed: resolved[i].parsed };
+        });
+      }
+      results.push(...resolved);
+    }
+    const rel = (file: string) => {
+      const root = o.sources.find((s) => file.startsWith(s + path.sep));
+      return root ? path.relative(root, file) : file;
+    };
+    if (o.format === 'json') {
+      const out = results.map((r) => ({
+        frame: r.frame,
+        symbol: r.symbol,
+        file: r.location ? rel(r.location.file) : null,
+        line: r.location?.line ?? null,
+        resolvedBy: r.location ? (r.resolvedBy ?? 'index') : null,
+        reason: r.reason ?? null,
+      }));
+      write(io.stdout, JSON.stringify(out, null, 2));
+    } else {
+      const lines = results.map((r) =>
+        r.location
+          ? `${r.frame} -> ${rel(r.location.file)}:${r.location.line}`
+          : `${r.frame} -> unresolved (${r.reason ?? 'unknown'})`,
+      );
+      if (lines.length) write(io.stdout, lines.join('\n'));
+      const ok = results.filter((r) => r.location).length;
+      write(
+        io.stderr,
+        `${results.length} frame(s), ${ok} resolved, ${results.length - ok} unresolved (${index.definitionCount} definitions indexed)`,
+      );
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,163 @@
+// Owns the source index inside the extension host: builds it in the background with a
+// cancellable progress notification, persists it in globalStorage (reused per file by size
+// and mtime), keeps it current from a file watcher, and answers frame resolutions.
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { type Resolution, Resolver } from '../../core/stacks/resolver';
+import { CancelledError, SOURCE_EXTENSIONS, SourceIndex } from '../../core/stacks/sourceIndex';
+import type { FieldtraceContext } from '../context';
+
+export class StackService implements vscode.Disposable {
+  private index: SourceIndex | undefined;
+  private resolver: Resolver | undefined;
+  private building: Promise<SourceIndex | undefined> | undefined;
+  private watcher: vscode.FileSystemWatcher | undefined;
+  private pending = new Set<string>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private saveTimer: NodeJS.Timeout | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly ctx: FieldtraceContext) {
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('fieldtrace.sourceRoots')) void this.rebuild();
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.rebuild()),
+    );
+  }
+
+  /** Source roots: the setting (workspace-relative paths allowed), else the workspace folders. */
+  roots(): string[] {
+    const configured = vscode.workspace.getConfiguration('fieldtrace').get<string[]>('sourceRoots') ?? [];
+    const folders = vscode.workspace.workspaceFolders?.map((f) => f.uri.fsPath) ?? [];
+    if (!configured.length) return folders;
+    return configured.map((r) => (path.isAbsolute(r) ? r : path.resolve(folders[0] ?? process.cwd(), r)));
+  }
+
+  /** The index, building it first if needed (with progress). Undefined when cancelled or no roots. */
+  ready(): Promise<SourceIndex | undefined> {
+    if (this.index) return Promise.resolve(this.index);
+    this.building ??= this.build().finally(() => (this.building = undefined));
+    return this.building;
+  }
+
+  async resolve(frame: string, callee?: string): Promise<Resolution> {
+    const index = await this.ready();
+    if (!index || !this.resolver) {
+      return {
+        frame,
+        symbol: frame,
+        reason: 'no C++ source indexed: set fieldtrace.sourceRoots or open an Envoy checkout',
+      };
+    }
+    return this.resolver.resolveText(frame, callee);
+  }
+
+  async resolveStack(frames: string[]): Promise<Resolution[]> {
+    const index = await this.ready();
+    if (!index || !this.resolver) {
+      return frames.map((f) => ({
+        frame: f,
+        symbol: f,
+        reason: 'no C++ source indexed: set fieldtrace.sourceRoots',
+      }));
+    }
+    const out: Resolution[] = [];
+    for (let i = 0; i < frames.length; i++)
+      out.push(await this.resolver.resolveText(frames[i], i > 0 ? frames[i - 1] : undefined));
+    return out;
+  }
+
+  async rebuild(): Promise<void> {
+    this.index = undefined;
+    this.resolver = undefined;
+    await this.ready();
+  }
+
+  private cacheFile(roots: string[]): vscode.Uri {
+    const key = createHash('sha256').update(roots.join('\0')).digest('hex').slice(0, 16);
+    return vscode.Uri.joinPath(this.ctx.extension.globalStorageUri, 'stacks', `index-${key}.json`);
+  }
+
+  private async build(): Promise<SourceIndex | undefined> {
+    const roots = this.roots();
+    if (!roots.length) return undefined;
+    const cache = this.cacheFile(roots).fsPath;
+    const previous = await SourceIndex.load(cache);
+    try {
+      const index = await vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: 'Fieldtrace: indexing C++ sources',
+          cancellable: true,
+        },
+        async (progress, token) => {
+          let last = 0;
+          return SourceIndex.build(roots, {
+            previous,
+            isCancelled: () => token.isCancellationRequested,
+            onProgress: (done, total) => {
+              const pct = (done / Math.max(total, 1)) * 100;
+              progress.report({ increment: pct - last, message: `${done}/${total} files` });
+              last = pct;
+            },
+          });
+        },
+      );
+      const s = index.stats;
+      this.ctx.log.info(
+        `Stacks: indexed ${s.files} files (${s.scanned} scanned, ${s.reused} reused) with ${s.definitions} definitions in ${Math.round(s.ms)} ms`,
+      );
+      this.index = index;
+      this.resolver = new Resolver(index);
+      this.watch(roots);
+      await index
+        .save(cache)
+        .catch((e: unknown) => this.ctx.log.warn(`Stacks: cannot save the index: ${String(e)}`));
+      return index;
+    } catch (error) {
+      if (error instanceof CancelledError) {
+        this.ctx.log.info('Stacks: indexing cancelled');
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  private watch(roots: string[]): void {
+    this.watcher?.dispose();
+    const exts = [...SOURCE_EXTENSIONS].map((e) => e.slice(1)).join(',');
+    // One watcher for all roots: the glob is absolute-path agnostic, updates are filtered by root.
+    this.watcher = vscode.workspace.createFileSystemWatcher(`**/*.{${exts}}`);
+    const onChange = (uri: vscode.Uri) => {
+      if (!roots.some((r) => uri.fsPath.startsWith(r + path.sep))) return;
+      this.pending.add(uri.fsPath);
+      clearTimeout(this.flushTimer);
+      this.flushTimer = setTimeout(() => void this.flush(), 300);
+    };
+    this.watcher.onDidChange(onChange);
+    this.watcher.onDidCreate(onChange);
+    this.watcher.onDidDelete(onChange);
+  }
+
+  private async flush(): Promise<void> {
+    const index = this.index;
+    if (!index) return;
+    const files = [...this.pending];
+    this.pending.clear();
+    for (const f of files) await index.updateFile(f).catch(() => index.removeFile(f));
+    clearTimeout(this.saveTimer);
+    this.saveTimer = setTimeout(
+      () => void index.save(this.cacheFile(index.roots).fsPath).catch(() => undefined),
+      2000,
+    );
+  }
+
+  dispose(): void {
+    clearTimeout(this.flushTimer);
+    clearTimeout(this.saveTimer);
+    this.watcher?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
