@@ -80,6 +80,8 @@ export interface AcceptEvent extends EventOrigin {
 export interface CloseEvent extends EventOrigin {
   type: 'close';
   fd: number;
+  /** Return value when known (0 = success). */
+  result?: number;
 }
 
 export interface ExecEvent extends EventOrigin {
@@ -136,6 +138,9 @@ export type SessionEvent =
       type: 'diagnostic';
       severity: 'error' | 'warning';
       message: string;
+      /** The script as bpftrace named it (`stdin` or the file path), when the message has a position. */
+      file?: string;
+      /** 1-based, as bpftrace prints them. */
       line?: number;
       column?: number;
       endColumn?: number;

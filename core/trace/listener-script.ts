@@ -1,0 +1,358 @@
+// The built-in listener trace: a bpftrace script, generated for one target and one bpftrace
+// version, that reports how a process creates, binds, duplicates, listens on and accepts from
+// its sockets, which thread does each step, and with which user stack.
+//
+// Every event is ONE printf whose structure no traced string can change:
+//
+//   FT1 <kind> <nsecs> <pid> <tid> <n0> <n1> <n2> <n3> <n4> <addr> <comm>[<ustack>]
+//
+// - the numbers are printed by %d (kind-specific meaning, see LISTENER_EVENT_FIELDS);
+// - <addr> is `-`, an `ntop()` address (no spaces possible) or `%rx` hex of bytes (unix paths,
+//   exec paths, new thread names);
+// - <comm> is `%rx` hex of the 16 bytes of the thread name (cut at the first NUL by the parser),
+//   so a name with spaces, quotes or newlines cannot shift a field;
+// - the user stack comes last: it starts with a newline and holds one frame per line.
+//
+// Targets are selected by process (thread-group) id, never by thread name for the workers:
+// `comm` is the name of the *thread* (Envoy's workers are `wrk:worker_N`). A comm target picks
+// the process at exec, at a rename to that name, or when its main thread is first seen, and
+// then follows its pid.
+
+export interface ListenerTraceTarget {
+  /** Name of the process' main thread (what `ps -o comm` shows), e.g. `envoy`. */
+  comm?: string;
+  /** Process (thread-group) id. */
+  pid?: number;
+  /** cgroup v2 id of a container (bpftrace's `cgroup` builtin). */
+  cgroupId?: number;
+}
+
+export interface ListenerTraceOptions {
+  target: ListenerTraceTarget;
+  /** The node's bpftrace version: `0.17`, `v0.21.2`, `bpftrace v0.17.0`. */
+  bpftraceVersion: string;
+  /** Print the user stack with each socket event (default true). */
+  withStacks?: boolean;
+}
+
+/** The marker that starts each structured line. */
+export const LISTENER_LINE_TAG = 'FT1';
+
+/**
+ * What the five numeric fields mean for each kind. The stream parser reads lines with this
+ * table, so script and parser cannot drift apart.
+ */
+export const LISTENER_EVENT_FIELDS = {
+  socket: ['fd', 'family', 'type', 'protocol', '-'],
+  bind: ['fd', 'family', 'port', 'result', '-'],
+  listen: ['fd', 'backlog', 'result', '-', '-'],
+  setsockopt: ['fd', 'level', 'optname', 'value', 'optlen'],
+  dup: ['oldFd', 'newFd', 'via', '-', '-'],
+  accept: ['listenFd', 'fd', 'family', 'port', '-'],
+  close: ['fd', 'result', '-', '-', '-'],
+  exec: ['-', '-', '-', '-', '-'],
+  spawn: ['childTid', 'thread', '-', '-', '-'],
+  'thread-name': ['renamedTid', '-', '-', '-', '-'],
+  exit: ['processExit', '-', '-', '-', '-'],
+} as const;
+
+export type ListenerEventKind = keyof typeof LISTENER_EVENT_FIELDS;
+
+/** `via` codes of dup events. */
+export const DUP_VIA = ['dup', 'dup2', 'dup3', 'fcntl'] as const;
+
+const AF_UNIX = 1;
+const AF_INET = 2;
+const AF_INET6 = 10;
+const EAGAIN = 11;
+const CLONE_THREAD = 0x10000;
+const F_DUPFD = 0;
+const F_DUPFD_CLOEXEC = 1030;
+/** bpftrace's default string and buffer limit: longer exec paths are cut. */
+const PATH_BYTES = 64;
+/** A unix bind's path shares a BPF program with a stack id and the comm: 48 fits in 512 bytes. */
+const UNIX_PATH_BYTES = 48;
+
+export interface BpftraceVersion {
+  major: number;
+  minor: number;
+}
+
+export function parseBpftraceVersion(text: string): BpftraceVersion {
+  const match = /(\d+)\.(\d+)/.exec(text);
+  if (!match) {
+    throw new Error(`cannot read a bpftrace version from '${text}' (expected e.g. 0.17 or v0.21.2)`);
+  }
+  return { major: Number(match[1]), minor: Number(match[2]) };
+}
+
+function atLeast(v: BpftraceVersion, major: number, minor: number): boolean {
+  return v.major > major || (v.major === major && v.minor >= minor);
+}
+
+/** Thread names are at most 15 bytes; quotes, backslashes and control characters are refused. */
+export function checkTargetComm(comm: string): void {
+  if (comm.length === 0) throw new Error('the target process name is empty');
+  if (Buffer.byteLength(comm) > 15) {
+    throw new Error(
+      `the target process name '${comm}' is longer than 15 bytes: Linux keeps only 15 (use the pid)`,
+    );
+  }
+  if (!/^[\x20-\x7e]+$/.test(comm) || /["\\]/.test(comm)) {
+    throw new Error(
+      `the target process name '${comm}' contains a quote, a backslash or a non-printable character; select it by pid`,
+    );
+  }
+}
+
+function checkId(name: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) {
+    throw new Error(`${name} must be a positive integer, got ${value}`);
+  }
+}
+
+export function listenerTraceScript(opts: ListenerTraceOptions): string {
+  const version = parseBpftraceVersion(opts.bpftraceVersion);
+  const { comm, pid, cgroupId } = opts.target;
+  checkId('pid', pid);
+  checkId('cgroupId', cgroupId);
+  if (comm !== undefined) checkTargetComm(comm);
+  if (comm === undefined && pid === undefined && cgroupId === undefined) {
+    throw new Error('the listener trace needs a target: a process name, a pid or a cgroup id');
+  }
+  const withStacks = opts.withStacks ?? true;
+  // 0.17/0.18: `args` is a pointer; from 0.19 it is a struct (and `.` is the modern spelling).
+  const a = (field: string) => (atLeast(version, 0, 19) ? `args.${field}` : `args->${field}`);
+  const del = (map: string, key: string) =>
+    atLeast(version, 0, 22)
+      ? `delete(${map}, ${key.includes(',') ? `(${key})` : key})`
+      : `delete(${map}[${key}])`;
+
+  // Which events belong to the target.
+  const followComm = comm !== undefined && pid === undefined;
+  const conditions: string[] = [];
+  if (pid !== undefined) conditions.push(`pid == ${pid}`);
+  if (cgroupId !== undefined) conditions.push(`cgroup == ${cgroupId}`);
+  if (followComm) conditions.push(`(@ft_pid[pid] == 1 || (tid == pid && comm == "${comm}"))`);
+  const selected = conditions.join(' && ');
+  // In comm mode a process is adopted the first time its main thread is seen.
+  const adopt = followComm ? '@ft_pid[pid] = 1; ' : '';
+
+  const hex16 = 'buf(comm, 16)';
+  const stackArg = withStacks ? ', ustack' : '';
+  const stackFmt = withStacks ? '%s' : '';
+  const emit = (
+    kind: ListenerEventKind,
+    nums: string[],
+    addrFmt: string,
+    addrArg: string | undefined,
+    tidExpr = 'tid',
+  ) => {
+    const n = [...nums, '0', '0', '0', '0', '0'].slice(0, 5);
+    const args = ['nsecs', 'pid', tidExpr, ...n, ...(addrArg ? [addrArg] : []), hex16].join(', ');
+    return `printf("${LISTENER_LINE_TAG} ${kind} %lu %d %d %d %d %d %d %d ${addrFmt} %rx${stackFmt}\\n", ${args}${stackArg});`;
+  };
+  const emitNoStack = (
+    kind: ListenerEventKind,
+    nums: string[],
+    addrFmt: string,
+    addrArg: string | undefined,
+    tidExpr = 'tid',
+  ) => {
+    const n = [...nums, '0', '0', '0', '0', '0'].slice(0, 5);
+    const args = ['nsecs', 'pid', tidExpr, ...n, ...(addrArg ? [addrArg] : []), hex16].join(', ');
+    return `printf("${LISTENER_LINE_TAG} ${kind} %lu %d %d %d %d %d %d %d ${addrFmt} %rx\\n", ${args});`;
+  };
+  // Pairs a syscall's entry with its exit through per-thread scratch maps (a thread is in one
+  // syscall at a time); @ft_in[tid] holds which syscall, so an exit never reads another's args.
+  const ports = (expr: string) => `((${expr} & 0xff) << 8) | ((${expr} >> 8) & 0xff)`;
+  const enter = (code: number, saves: string[]) =>
+    `${adopt}@ft_in[tid] = ${code}; ${saves.map((s, i) => `@ft_a${i}[tid] = ${s};`).join(' ')}`;
+  const done = `${del('@ft_in', 'tid')}; ${del('@ft_a0', 'tid')}; ${del('@ft_a1', 'tid')};`;
+
+  const C = { socket: 1, bind: 2, listen: 3, dup: 4, dup2: 5, dup3: 6, fcntl: 7, accept: 8, close: 9 };
+  const lines: string[] = [];
+  const probe = (spec: string, predicate: string | undefined, body: string) => {
+    lines.push(
+      `${spec}${predicate ? ` /${predicate}/` : ''} {`,
+      ...body.split('\n').map((l) => `  ${l}`),
+      '}',
+      '',
+    );
+  };
+  const and = (...parts: string[]) => parts.filter(Boolean).join(' && ');
+
+  lines.push(
+    '// Fieldtrace listener trace (generated). Each event is one line:',
+    `//   ${LISTENER_LINE_TAG} kind nsecs pid tid n0 n1 n2 n3 n4 addr comm-hex [ustack]`,
+    `// target: ${[pid !== undefined ? `pid ${pid}` : '', cgroupId !== undefined ? `cgroup ${cgroupId}` : '', comm !== undefined ? `comm ${comm}` : ''].filter(Boolean).join(', ')}; bpftrace ${version.major}.${version.minor} dialect`,
+    '',
+  );
+
+  // Process life: exec (adopts a comm target), threads and forks, names, exits.
+  if (followComm) {
+    probe('tracepoint:sched:sched_process_exec', `comm == "${comm}"`, '@ft_pid[pid] = 1;');
+    probe('tracepoint:task:task_rename', `tid == pid && ${a('newcomm')} == "${comm}"`, '@ft_pid[pid] = 1;');
+  }
+  probe(
+    'tracepoint:sched:sched_process_exec',
+    selected,
+    emitNoStack('exec', [], '%rx', `buf(str(${a('filename')}), ${PATH_BYTES})`),
+  );
+  probe(
+    'tracepoint:task:task_newtask',
+    selected,
+    emitNoStack('spawn', [a('pid'), `(${a('clone_flags')} & ${CLONE_THREAD}) != 0 ? 1 : 0`], '-', undefined),
+  );
+  probe(
+    'tracepoint:task:task_rename',
+    selected,
+    emitNoStack('thread-name', [a('pid')], '%rx', `buf(${a('newcomm')}, 16)`),
+  );
+  probe(
+    'tracepoint:sched:sched_process_exit',
+    selected,
+    [
+      emitNoStack('exit', ['tid == pid ? 1 : 0'], '-', undefined),
+      ...(followComm ? [`if (tid == pid) { ${del('@ft_pid', 'pid')}; }`] : []),
+    ].join('\n'),
+  );
+
+  // socket(): only the families a listener can have.
+  // (Conditions on `args` stay out of predicates that read maps: 0.17 warns "Addrspace mismatch".)
+  probe(
+    'tracepoint:syscalls:sys_enter_socket',
+    selected,
+    `if (${a('family')} == ${AF_INET} || ${a('family')} == ${AF_INET6} || ${a('family')} == ${AF_UNIX}) {\n  ${enter(C.socket, [a('family'), a('type')])} @ft_a2[tid] = ${a('protocol')};\n}`,
+  );
+  probe(
+    'tracepoint:syscalls:sys_exit_socket',
+    `@ft_in[tid] == ${C.socket}`,
+    [
+      emit('socket', [a('ret'), '@ft_a0[tid]', '@ft_a1[tid] & 0xf', '@ft_a2[tid]'], '-', undefined),
+      `if (${a('ret')} >= 0) { @ft_sk[pid, ${a('ret')}] = 1; }`,
+      `${done} ${del('@ft_a2', 'tid')};`,
+    ].join('\n'),
+  );
+
+  // bind(): the address is read at the exit, from the caller's buffer (still live), so the event
+  // carries the result too. One probe per family keeps each BPF program under the stack limit.
+  probe('tracepoint:syscalls:sys_enter_bind', selected, enter(C.bind, [a('fd'), `(uint64)${a('umyaddr')}`]));
+  probe(
+    'tracepoint:syscalls:sys_exit_bind',
+    `@ft_in[tid] == ${C.bind}`,
+    [
+      '$sa = (struct sockaddr *)@ft_a1[tid];',
+      `if ($sa->sa_family == ${AF_INET}) {`,
+      '  $s4 = (struct sockaddr_in *)@ft_a1[tid];',
+      `  ${emit('bind', ['@ft_a0[tid]', String(AF_INET), ports('$s4->sin_port'), a('ret')], '%s', `ntop(${AF_INET}, $s4->sin_addr.s_addr)`)}`,
+      `} else if ($sa->sa_family == ${AF_INET6}) {`,
+      '  $s6 = (struct sockaddr_in6 *)@ft_a1[tid];',
+      `  ${emit('bind', ['@ft_a0[tid]', String(AF_INET6), ports('$s6->sin6_port'), a('ret')], '%s', `ntop(${AF_INET6}, $s6->sin6_addr.in6_u.u6_addr8)`)}`,
+      `} else if ($sa->sa_family != ${AF_UNIX}) {`,
+      `  ${emit('bind', ['@ft_a0[tid]', '$sa->sa_family', '0', a('ret')], '-', undefined)}`,
+      '}',
+      `if ($sa->sa_family != ${AF_UNIX}) { ${done} }`,
+    ].join('\n'),
+  );
+  probe(
+    'tracepoint:syscalls:sys_exit_bind',
+    `@ft_in[tid] == ${C.bind}`,
+    [
+      '$un = (struct sockaddr_un *)@ft_a1[tid];',
+      `if ($un->sun_family == ${AF_UNIX}) {`,
+      `  ${emit('bind', ['@ft_a0[tid]', String(AF_UNIX), '0', a('ret')], '%rx', `buf($un->sun_path, ${UNIX_PATH_BYTES})`)}`,
+      `  ${done}`,
+      '}',
+    ].join('\n'),
+  );
+
+  probe('tracepoint:syscalls:sys_enter_listen', selected, enter(C.listen, [a('fd'), a('backlog')]));
+  probe(
+    'tracepoint:syscalls:sys_exit_listen',
+    `@ft_in[tid] == ${C.listen}`,
+    `${emit('listen', ['@ft_a0[tid]', '@ft_a1[tid]', a('ret')], '-', undefined)}\n${done}`,
+  );
+
+  // setsockopt(): the option value is the first int of optval when there is one.
+  probe(
+    'tracepoint:syscalls:sys_enter_setsockopt',
+    selected,
+    [
+      `${adopt}$v = 0;`,
+      `if (${a('optlen')} >= 4) { $v = *(int32 *)${a('optval')}; }`,
+      emit('setsockopt', [a('fd'), a('level'), a('optname'), '$v', a('optlen')], '-', undefined),
+    ].join('\n'),
+  );
+
+  // dup family: the new fd comes from the exit; a dup of a socket is a socket.
+  const dupExit = (code: number, via: number) =>
+    [
+      `${emit('dup', ['@ft_a0[tid]', a('ret'), String(via)], '-', undefined)}`,
+      `if (${a('ret')} >= 0 && @ft_sk[pid, @ft_a0[tid]] == 1) { @ft_sk[pid, ${a('ret')}] = 1; }`,
+      done,
+    ].join('\n');
+  probe('tracepoint:syscalls:sys_enter_dup', selected, enter(C.dup, [a('fildes')]));
+  probe('tracepoint:syscalls:sys_exit_dup', `@ft_in[tid] == ${C.dup}`, dupExit(C.dup, 0));
+  probe('tracepoint:syscalls:sys_enter_dup2', selected, enter(C.dup2, [a('oldfd')]));
+  probe('tracepoint:syscalls:sys_exit_dup2', `@ft_in[tid] == ${C.dup2}`, dupExit(C.dup2, 1));
+  probe('tracepoint:syscalls:sys_enter_dup3', selected, enter(C.dup3, [a('oldfd')]));
+  probe('tracepoint:syscalls:sys_exit_dup3', `@ft_in[tid] == ${C.dup3}`, dupExit(C.dup3, 2));
+  probe(
+    'tracepoint:syscalls:sys_enter_fcntl',
+    selected,
+    `if (${a('cmd')} == ${F_DUPFD} || ${a('cmd')} == ${F_DUPFD_CLOEXEC}) {\n  ${enter(C.fcntl, [a('fd')])}\n}`,
+  );
+  probe('tracepoint:syscalls:sys_exit_fcntl', `@ft_in[tid] == ${C.fcntl}`, dupExit(C.fcntl, 3));
+
+  // accept()/accept4(): the listen fd from the entry, the new fd and the peer from the exit.
+  // EAGAIN is dropped here: every worker sharing a queue gets it on each wake-up.
+  for (const name of ['accept', 'accept4']) {
+    probe(
+      `tracepoint:syscalls:sys_enter_${name}`,
+      selected,
+      enter(C.accept, [a('fd'), `(uint64)${a('upeer_sockaddr')}`]),
+    );
+    probe(
+      `tracepoint:syscalls:sys_exit_${name}`,
+      `@ft_in[tid] == ${C.accept}`,
+      [
+        `if (${a('ret')} != -${EAGAIN}) {`,
+        '  $pa = (struct sockaddr *)@ft_a1[tid];',
+        `  if (@ft_a1[tid] != 0 && ${a('ret')} >= 0 && $pa->sa_family == ${AF_INET}) {`,
+        '    $p4 = (struct sockaddr_in *)@ft_a1[tid];',
+        `    ${emit('accept', ['@ft_a0[tid]', a('ret'), String(AF_INET), ports('$p4->sin_port')], '%s', `ntop(${AF_INET}, $p4->sin_addr.s_addr)`)}`,
+        `  } else if (@ft_a1[tid] != 0 && ${a('ret')} >= 0 && $pa->sa_family == ${AF_INET6}) {`,
+        '    $p6 = (struct sockaddr_in6 *)@ft_a1[tid];',
+        `    ${emit('accept', ['@ft_a0[tid]', a('ret'), String(AF_INET6), ports('$p6->sin6_port')], '%s', `ntop(${AF_INET6}, $p6->sin6_addr.in6_u.u6_addr8)`)}`,
+        '  } else {',
+        `    ${emit('accept', ['@ft_a0[tid]', a('ret'), '0', '0'], '-', undefined)}`,
+        '  }',
+        `  if (${a('ret')} >= 0) { @ft_sk[pid, ${a('ret')}] = 1; }`,
+        '}',
+        done,
+      ].join('\n'),
+    );
+  }
+
+  // close(): only of fds seen as sockets, else every file the process closes would be reported.
+  probe(
+    'tracepoint:syscalls:sys_enter_close',
+    and(selected, `@ft_sk[pid, ${a('fd')}] == 1`),
+    enter(C.close, [a('fd')]),
+  );
+  probe(
+    'tracepoint:syscalls:sys_exit_close',
+    `@ft_in[tid] == ${C.close}`,
+    [
+      emitNoStack('close', ['@ft_a0[tid]', a('ret')], '-', undefined),
+      `${del('@ft_sk', 'pid, @ft_a0[tid]')};`,
+      done,
+    ].join('\n'),
+  );
+
+  // bpftrace prints every non-empty map at exit: our bookkeeping is not output.
+  const maps = ['@ft_in', '@ft_a0', '@ft_a1', '@ft_a2', '@ft_sk', ...(followComm ? ['@ft_pid'] : [])];
+  probe('END', undefined, maps.map((m) => `clear(${m});`).join(' '));
+  return lines.join('\n');
+}
