@@ -51,6 +51,8 @@ function copyAssets() {
   const assets = [
     ['node_modules/web-tree-sitter/tree-sitter.wasm', 'dist/tree-sitter.wasm'],
     ['node_modules/tree-sitter-cpp/tree-sitter-cpp.wasm', 'dist/tree-sitter-cpp.wasm'],
+    ['node_modules/@vscode/codicons/dist/codicon.css', 'dist/webview/codicon.css'],
+    ['node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/webview/codicon.ttf'],
   ];
   for (const [from, to] of assets) if (existsSync(from)) cpSync(from, to);
 }

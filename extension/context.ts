@@ -9,6 +9,7 @@ import {
 import type { SessionTraceEvent } from '../common/events';
 import { type FieldtraceInitializationOptions, ServerStatusRequest } from '../common/protocol';
 import type { FieldtraceApi } from './extension';
+import { registerListeners } from './listeners/index';
 import { registerStacks } from './stacks/index';
 
 /**
@@ -32,6 +33,7 @@ export class FieldtraceContext implements vscode.Disposable {
     this.registerCommand('fieldtrace.showServerStatus', () => this.showServerStatus());
     this.registerCommand('fieldtrace.restartServer', () => this.restartServer());
     // Capabilities register here, one line each (extension/<capability>/index.ts).
+    registerListeners(this);
     registerStacks(this);
     await this.startClient();
   }

@@ -1,0 +1,238 @@
+// Benchmark of the C++ source index (issue 5): a generated Envoy-sized tree (~3,000 .cc/.h
+// files, ~20 MB, ~28,000 function definitions), indexed cold (no saved index) and warm (saved
+// index, unchanged files), against `ctags -R` (universal-ctags) on the same tree in the same
+// run; then warm lookups per frame and memory. Run: npm run bench:index [-- --files N]
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { type Frame } from '../core/stacks/frames';
+import { Resolver } from '../core/stacks/resolver';
+import { SourceIndex } from '../core/stacks/sourceIndex';
+
+const args = process.argv.slice(2);
+const FILES = Number(args[args.indexOf('--files') + 1]) || 3000;
+const RUNS = 3;
+
+/** Deterministic pseudo-random numbers: the same tree every run. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+}
+
+interface Generated {
+  root: string;
+  bytes: number;
+  defs: number;
+  frames: Frame[];
+}
+
+const AREAS = [
+  'network',
+  'http',
+  'event',
+  'server',
+  'config',
+  'router',
+  'upstream',
+  'grpc',
+  'stats',
+  'tls',
+  'filter',
+];
+const TYPES = [
+  'Buffer::Instance&',
+  'bool',
+  'uint32_t',
+  'const std::string&',
+  'Network::Connection&',
+  'absl::string_view',
+  'int',
+  'Event::Dispatcher&',
+];
+const FRAME_TYPES: Record<string, string> = {
+  'Buffer::Instance&': 'Envoy::Buffer::Instance&',
+  bool: 'bool',
+  uint32_t: 'unsigned int',
+  'const std::string&':
+    'std::__1::basic_string<char, std::__1::char_traits<char>, std::__1::allocator<char> > const&',
+  'Network::Connection&': 'Envoy::Network::Connection&',
+  'absl::string_view': 'absl::string_view',
+  int: 'int',
+  'Event::Dispatcher&': 'Envoy::Event::Dispatcher&',
+};
+
+function comment(r: () => number, lines: number): string {
+  const words = [
+    'the',
+    'listener',
+    'socket',
+    'worker',
+    'dispatcher',
+    'is',
+    'bound',
+    'before',
+    'callbacks',
+    'run',
+    '{',
+    '}',
+    '(',
+    'flush',
+  ];
+  let out = '';
+  for (let i = 0; i < lines; i++) {
+    let l = '  //';
+    for (let w = 0; w < 10; w++) l += ` ${words[Math.floor(r() * words.length)]}`;
+    out += `${l}\n`;
+  }
+  return out;
+}
+
+function generate(root: string, files: number): Generated {
+  const r = rng(42);
+  let bytes = 0;
+  let defs = 0;
+  const frames: Frame[] = [];
+  for (let f = 0; f < files / 2; f++) {
+    const area = AREAS[f % AREAS.length];
+    const dir = path.join(root, f % 3 === 0 ? 'envoy' : 'source', area, `sub${f % 17}`);
+    mkdirSync(dir, { recursive: true });
+    const ns = area[0].toUpperCase() + area.slice(1);
+    const cls = `${ns}Thing${f}Impl`;
+    const methods = Array.from({ length: 15 }, (_, m) => {
+      const n = 1 + Math.floor(r() * 3);
+      const params = Array.from({ length: n }, () => TYPES[Math.floor(r() * TYPES.length)]);
+      return { name: m % 5 === 0 ? 'onData' : `method${m}`, params };
+    });
+    // Header: class with declarations, a pure virtual, 4 inline definitions.
+    let h = `#pragma once\n\n#include <memory>\n#include <string>\n\nnamespace Envoy {\nnamespace ${ns} {\n\n`;
+    h += `class ${cls}Base {\npublic:\n  virtual ~${cls}Base() = default;\n  virtual void onEvent(uint32_t events) PURE;\n};\n\n`;
+    h += `/**\n * A generated class shaped like Envoy's: { braces in comments } must not confuse the scanner.\n */\n`;
+    h += `template <class T> class ${cls} : public ${cls}Base, Logger::Loggable<Logger::Id::${area}> {\npublic:\n`;
+    for (let m = 0; m < 4; m++) {
+      h += `  bool inline${m}(const T& value, uint32_t flags) const {\n${comment(r, 6)}    if (flags & ${m}) {\n      return value.size() > ${m * 7};\n    }\n    return std::string("{}").empty();\n  }\n\n`;
+      defs++;
+    }
+    for (const m of methods)
+      h += `  ${m.name === 'onData' ? 'Network::FilterStatus' : 'void'} ${m.name}(${m.params.map((p, i) => `${p} a${i}`).join(', ')});\n`;
+    h += `\nprivate:\n  std::unique_ptr<Buffer::Instance> buffer_;\n  uint32_t flags_{0};\n};\n\n} // namespace ${ns}\n} // namespace Envoy\n`;
+    writeFileSync(path.join(dir, `thing${f}_impl.h`), h);
+    bytes += h.length;
+    // Source: out-of-line definitions with lambdas, comments, strings, init lists.
+    let c = `#include "${area}/thing${f}_impl.h"\n\n#include <functional>\n\nnamespace Envoy {\nnamespace ${ns} {\nnamespace {\n\nconstexpr absl::string_view kName = "thing${f}";\n\n} // namespace\n\n`;
+    c += `${cls}::${cls}(Event::Dispatcher& dispatcher, const std::string& name)\n    : dispatcher_(dispatcher), name_(name), stats_{generateStats(name)} {\n  dispatcher_.post([this]() { onEvent(0); });\n}\n\n`;
+    defs++;
+    for (const m of methods) {
+      c += `${m.name === 'onData' ? 'Network::FilterStatus' : 'void'} ${cls}::${m.name}(${m.params.map((p, i) => `${p} a${i}`).join(',\n    ')}) {\n`;
+      c += comment(r, 3);
+      c += `  ENVOY_LOG(debug, "${m.name} on {} with {} bytes", kName, ${m.params.length});\n`;
+      c += `  auto cb = [this, &a0](int x) -> bool {\n    if (x > 0) { return flags_ & x; }\n    return false;\n  };\n`;
+      c += `  for (int i = 0; i < ${m.params.length}; i++) {\n    if (cb(i)) {\n      stats_.${m.name}_.inc();\n    }\n  }\n`;
+      c += m.name === 'onData' ? '  return Network::FilterStatus::Continue;\n}\n\n' : '}\n\n';
+      defs++;
+      if (frames.length < 20000) {
+        frames.push({
+          raw: '',
+          symbol: `Envoy::${ns}::${cls}::${m.name}(${m.params.map((p) => FRAME_TYPES[p]).join(', ')})`,
+          offset: 40,
+          mangled: false,
+        });
+      }
+    }
+    c += `} // namespace ${ns}\n} // namespace Envoy\n`;
+    writeFileSync(path.join(dir, `thing${f}_impl.cc`), c);
+    bytes += c.length;
+  }
+  return { root, bytes, defs, frames };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function mb(n: number): string {
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+async function main(): Promise<void> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'ft-bench-index-'));
+  try {
+    const gen = generate(path.join(tmp, 'tree'), FILES);
+    console.log(`tree: ${FILES} files, ${mb(gen.bytes)}, ${gen.defs} function definitions (generated)`);
+    // Both tools read from the page cache: warm it once.
+    execFileSync('sh', ['-c', 'cat "$1"/*/*/*/* > /dev/null', 'sh', gen.root]);
+
+    const ctags: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const t = performance.now();
+      execFileSync('ctags', [
+        '-R',
+        '--languages=C,C++',
+        '--extras=+q',
+        '--fields=+nS',
+        '-f',
+        path.join(tmp, 'tags'),
+        gen.root,
+      ]);
+      ctags.push(performance.now() - t);
+    }
+    const tagLines = readFileSync(path.join(tmp, 'tags'), 'utf8')
+      .split('\n')
+      .filter((l) => /\tf\t|\tf$|kind:f/.test(l) || /\tf\t/.test(l)).length;
+
+    global.gc?.();
+    const heap0 = process.memoryUsage().heapUsed;
+    const cold: number[] = [];
+    let index: SourceIndex | undefined;
+    for (let i = 0; i < RUNS; i++) {
+      index = undefined;
+      const t = performance.now();
+      index = await SourceIndex.build([gen.root]);
+      cold.push(performance.now() - t);
+    }
+    global.gc?.();
+    const heapIndex = process.memoryUsage().heapUsed - heap0; // one index alive: the last built
+    const load = os.loadavg()[0];
+    const cache = path.join(tmp, 'index.json');
+    await index!.save(cache);
+    const warm: number[] = [];
+    let warmIndex: SourceIndex | undefined;
+    for (let i = 0; i < RUNS; i++) {
+      const t = performance.now();
+      const previous = await SourceIndex.load(cache);
+      warmIndex = await SourceIndex.build([gen.root], { previous });
+      warm.push(performance.now() - t);
+    }
+    const s = warmIndex!.stats;
+
+    const resolver = new Resolver(warmIndex!);
+    let resolved = 0;
+    for (const f of gen.frames.slice(0, 200)) await resolver.resolve(f); // JIT warm-up
+    const t = performance.now();
+    for (const f of gen.frames) if ((await resolver.resolve(f)).location) resolved++;
+    const perFrame = (performance.now() - t) / gen.frames.length;
+
+    const rss = process.memoryUsage().rss;
+    const cacheSize = readFileSync(cache).length;
+    console.log(
+      `ctags -R (universal-ctags):     ${median(ctags).toFixed(0)} ms  (median of ${RUNS}; ${tagLines} function tags)`,
+    );
+    console.log(
+      `index cold (scan every file):   ${median(cold).toFixed(0)} ms  (median of ${RUNS}; ${index!.definitionCount} definitions; ${(median(ctags) / median(cold)).toFixed(2)}x ctags speed)`,
+    );
+    console.log(
+      `index warm (saved, unchanged):  ${median(warm).toFixed(0)} ms  (${s.reused} files reused, ${s.scanned} scanned; saved index ${mb(cacheSize)})`,
+    );
+    console.log(
+      `lookup per frame (warm):        ${(perFrame * 1000).toFixed(1)} µs  (${gen.frames.length} frames, ${resolved} resolved)`,
+    );
+    console.log(
+      `memory: index heap ≈ ${mb(heapIndex)}, process rss ${mb(rss)}; load average at start ${load.toFixed(1)} on ${os.cpus().length} cores`,
+    );
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+void main();

@@ -1,0 +1,339 @@
+// The listeners page in Debian's Chromium: the real built HTML and bundle (dist/webview) served on
+// 127.0.0.1, a stubbed acquireVsCodeApi that records what the page posts, state pushed through
+// messages as the extension pushes it. Asserts the DOM, the posted messages, the CSP, and saves a
+// screenshot in test-results/.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import type { TraceEvent } from '../../common/events';
+import type { ListenerState, ToWebviewMessage } from '../../common/listeners-protocol';
+import { reduceEvents } from '../../core/listeners/reducer';
+import { importSeedOutput } from '../../core/listeners/seed-import';
+import { listenersHtml } from '../../webview/html';
+
+const root = path.resolve(__dirname, '../..');
+const dist = path.join(root, 'dist/webview');
+const chromiumPath = '/usr/bin/chromium';
+const skip = !existsSync(chromiumPath) && process.env.CI !== 'true' ? 'Chromium is not installed' : false;
+const seedDir = path.resolve(root, '../shared/seed');
+const seedState = reduceEvents(
+  importSeedOutput(
+    readFileSync(
+      path.join(
+        seedDir,
+        readdirSync(seedDir).find((f) => /^000_.*\.txt$/.test(f))!,
+      ),
+      'utf8',
+    ),
+  ).events,
+);
+
+/** Rebuilds when the bundle is missing or older than its sources. */
+function ensureBuilt(): void {
+  const sources = [
+    'webview/main.ts',
+    'webview/html.ts',
+    'webview/listeners.css',
+    'common/listeners-protocol.ts',
+  ];
+  const built = path.join(dist, 'main.js');
+  const stale =
+    !existsSync(built) ||
+    !existsSync(path.join(dist, 'codicon.ttf')) ||
+    sources.some((s) => statSync(path.join(root, s)).mtimeMs > statSync(built).mtimeMs);
+  if (!stale) return;
+  const r = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+let server: http.Server;
+let origin = '';
+let browser: Browser | undefined;
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.ttf': 'font/ttf',
+  '.map': 'application/json',
+};
+
+before(async () => {
+  if (skip) return;
+  ensureBuilt();
+  server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
+    if (url.pathname === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(
+        listenersHtml({ cspSource: origin, baseUri: origin, nonce: randomBytes(18).toString('base64') }),
+      );
+      return;
+    }
+    const file = path.join(dist, path.basename(url.pathname));
+    if (!existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+});
+
+interface Recorded {
+  posted: unknown[];
+  state: unknown;
+  violations: string[];
+}
+
+/** Opens the page with a stubbed VS Code API (and optionally the state it saved before). */
+async function openPage(savedState?: unknown): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser!.newPage({ viewport: { width: 420, height: 900 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  // A string, not a function: tsx's transform would add helpers the page does not have.
+  await page.addInitScript({
+    content: `(() => {
+      const rec = { posted: [], state: ${JSON.stringify(savedState ?? null)} ?? undefined, violations: [] };
+      window.__rec = rec;
+      document.addEventListener('securitypolicyviolation', (e) => rec.violations.push(e.violatedDirective + ' ' + e.blockedURI));
+      window.acquireVsCodeApi = () => ({
+        postMessage: (m) => rec.posted.push(JSON.parse(JSON.stringify(m))),
+        getState: () => rec.state,
+        setState: (s) => { rec.state = JSON.parse(JSON.stringify(s)); },
+      });
+    })();`,
+  });
+  await page.goto(origin);
+  await page.waitForFunction(() => (window as unknown as { __rec: Recorded }).__rec.posted.length > 0);
+  return { page, errors };
+}
+
+const recorded = (page: Page) => page.evaluate(() => (window as unknown as { __rec: Recorded }).__rec);
+
+async function send(page: Page, message: ToWebviewMessage | unknown): Promise<void> {
+  await page.evaluate((m) => window.postMessage(m, '*'), message as object);
+}
+
+test(
+  'empty state, then the seed state as a tree with layout, fds, threads and options',
+  { skip, timeout: 60_000 },
+  async () => {
+    const { page, errors } = await openPage();
+    try {
+      assert.deepEqual((await recorded(page)).posted, [{ type: 'ready' }]);
+      await page.getByText('No listener state yet').waitFor();
+      await page.locator('vscode-button[data-command="openLog"]').click();
+      assert.deepEqual((await recorded(page)).posted.at(-1), { type: 'command', command: 'openLog' });
+
+      await send(page, { type: 'state', state: seedState });
+      const outbound = page.locator('[role="treeitem"][data-id$="/inet 0.0.0.0:15001"]');
+      await outbound.waitFor();
+      assert.match(
+        (await outbound.getAttribute('aria-label')) ?? '',
+        /^0\.0\.0\.0:15001, virtual outbound, layout shared-dup$/,
+      );
+      const fds = await outbound.locator('[role="treeitem"][data-id*="/fd"] > .row .label').allTextContents();
+      assert.deepEqual(fds, ['fd 31', 'fd 37', 'fd 38']);
+      const fd37 = (await outbound.locator('[data-id$="/fd2062496:37"]').getAttribute('aria-label')) ?? '';
+      assert.match(fd37, /dup of fd 31 · by wrk:worker_1 · listening \(wrk:worker_1\)/);
+      assert.match(
+        (await outbound.locator('.reason').first().textContent()) ?? '',
+        /One socket, 3 fds in this process/,
+      );
+      assert.equal(
+        await outbound.locator('[data-id$="/opt1:2"] .label').textContent(),
+        'SOL_SOCKET/SO_REUSEADDR',
+      );
+      assert.equal(await page.locator('[role="tree"] > [role="treeitem"]').count(), 1, 'one process');
+      assert.equal(await page.locator('[role="treeitem"][aria-level="2"].listener').count(), 5);
+      // Codicons come from the codicon font under the CSP.
+      const font = await page.evaluate(
+        () => getComputedStyle(document.querySelector('.codicon')!).fontFamily,
+      );
+      assert.match(font, /codicon/);
+      await page.evaluate(() => document.fonts.ready);
+      assert.equal(await page.evaluate(() => document.fonts.check('16px codicon')), true);
+      const rec = await recorded(page);
+      assert.deepEqual(rec.violations, [], 'no CSP violations');
+      assert.deepEqual(errors, []);
+      mkdirSync(path.join(root, 'test-results'), { recursive: true });
+      await page.screenshot({ path: path.join(root, 'test-results/listeners-webview.png'), fullPage: true });
+    } finally {
+      await page.close();
+    }
+  },
+);
+
+test(
+  'keyboard: timeline steps post showStack, frames post openFrame with their callee',
+  { skip, timeout: 60_000 },
+  async () => {
+    const { page } = await openPage();
+    try {
+      await send(page, { type: 'state', state: seedState });
+      const first = page.locator('[role="treeitem"]').first();
+      await first.waitFor();
+      await first.focus();
+      // Walk down with the keyboard to the 15001 listener's timeline and open it with ArrowRight.
+      const timelineId = await page
+        .locator('[data-id$="/inet 0.0.0.0:15001/timeline"]')
+        .getAttribute('data-id');
+      for (let i = 0; i < 200; i++) {
+        if ((await page.evaluate(() => (document.activeElement as HTMLElement).dataset.id)) === timelineId)
+          break;
+        await page.keyboard.press('ArrowDown');
+      }
+      assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.id), timelineId);
+      await page.keyboard.press('ArrowRight');
+      const timeline = page.locator(`[data-id="${timelineId}"]`);
+      assert.equal(await timeline.getAttribute('aria-expanded'), 'true');
+      // Focus stays on the timeline after the re-render; the next item is its first step.
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('ArrowDown');
+      const step = await page.evaluate(() =>
+        (document.activeElement as HTMLElement).getAttribute('aria-label'),
+      );
+      assert.match(step ?? '', /^bind\(fd 31, 0\.0\.0\.0:15001\), envoy/);
+      await page.keyboard.press('Enter');
+      const shown = (await recorded(page)).posted.at(-1) as { type: string; title: string; frames: string[] };
+      assert.equal(shown.type, 'showStack');
+      assert.match(shown.title, /^bind\(fd 31, 0\.0\.0\.0:15001\) — envoy/);
+      assert.equal(shown.frames[0], 'bind+11');
+      assert.ok(shown.frames.length > 5);
+      // Open the step's frames and activate the second one.
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press(' ');
+      assert.deepEqual((await recorded(page)).posted.at(-1), {
+        type: 'openFrame',
+        frame: shown.frames[1],
+        calleeFrame: 'bind+11',
+      });
+      // ArrowLeft on a frame goes to its step; Left again closes it.
+      await page.keyboard.press('ArrowLeft');
+      await page.keyboard.press('ArrowLeft');
+      assert.equal(
+        await page.evaluate(() => (document.activeElement as HTMLElement).getAttribute('aria-expanded')),
+        'false',
+      );
+    } finally {
+      await page.close();
+    }
+  },
+);
+
+test(
+  'accept bars per worker, error and busy states, malformed messages and hostile names',
+  { skip, timeout: 60_000 },
+  async () => {
+    const { page, errors } = await openPage();
+    try {
+      const events: TraceEvent[] = [];
+      const at = (tid: number, comm: string) => ({ timeNs: 1e9 + events.length * 1e6, pid: 50, tid, comm });
+      events.push({ type: 'socket', ...at(50, 'envoy'), fd: 3, family: 'inet', socketType: 1 });
+      events.push({
+        type: 'bind',
+        ...at(50, 'envoy'),
+        fd: 3,
+        address: { family: 'inet', address: '0.0.0.0', port: 15006 },
+      });
+      events.push({ type: 'listen', ...at(50, 'envoy'), fd: 3, backlog: 128 });
+      for (let i = 0; i < 30; i++)
+        events.push({ type: 'accept', ...at(51, 'wrk:worker_0'), listenFd: 3, fd: 10 });
+      for (let i = 0; i < 10; i++)
+        events.push({ type: 'accept', ...at(52, '<img src=x onerror=alert(1)>'), listenFd: 3, fd: 11 });
+      const state: ListenerState = reduceEvents(events);
+      await send(page, { type: 'state', state });
+      const bars = page.locator('.worker .bar');
+      await bars.first().waitFor();
+      const widths = await bars.evaluateAll((els) => els.map((e) => (e as HTMLElement).style.width));
+      // Sorted by name: the hostile name sorts before wrk:worker_0; the longest bar is the busiest worker.
+      assert.deepEqual(widths, ['33.3333%', '100%']);
+      const labels = await page
+        .locator('.worker')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
+      assert.match(labels[1] ?? '', /^wrk:worker_0: 30 accepts, 75\.0% of the listener/);
+      assert.equal(await page.locator('img').count(), 0, 'a traced name is text, never markup');
+      assert.match(labels[0] ?? '', /^<img src=x onerror=alert\(1\)>: 10 accepts/);
+
+      await send(page, { type: 'state', state: { version: 1, processes: 'nope' } });
+      await send(page, { type: 'showStack', frames: [] });
+      assert.equal(await page.locator('.worker').count(), 2, 'malformed messages change nothing');
+
+      await send(page, { type: 'busy', message: 'Taking a snapshot of pid 50…' });
+      await page.getByRole('status').getByText('Taking a snapshot of pid 50…').waitFor();
+      await send(page, { type: 'error', message: 'Snapshot of pid 50 failed: no such process.' });
+      await page.getByRole('alert').getByText('no such process').waitFor();
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  },
+);
+
+test(
+  'open and closed items survive the view being hidden (saved UI state)',
+  { skip, timeout: 60_000 },
+  async () => {
+    const first = await openPage();
+    let saved: unknown;
+    try {
+      await send(first.page, { type: 'state', state: seedState });
+      const admin = first.page.locator('[data-id$="/inet 127.0.0.1:15000"] > .row');
+      await admin.click();
+      assert.equal(
+        await first.page.locator('[data-id$="/inet 127.0.0.1:15000"]').getAttribute('aria-expanded'),
+        'false',
+      );
+      saved = (await recorded(first.page)).state;
+    } finally {
+      await first.page.close();
+    }
+    const second = await openPage(saved);
+    try {
+      await send(second.page, { type: 'state', state: seedState });
+      const item = second.page.locator('[data-id$="/inet 127.0.0.1:15000"]');
+      await item.waitFor();
+      assert.equal(await item.getAttribute('aria-expanded'), 'false');
+      assert.equal(
+        await second.page.locator('[data-id$="/inet 0.0.0.0:15001"]').getAttribute('aria-expanded'),
+        'true',
+      );
+    } finally {
+      await second.page.close();
+    }
+  },
+);
