@@ -1,5 +1,6 @@
 import {
   type Connection,
+  DidChangeConfigurationNotification,
   type InitializeParams,
   type InitializeResult,
   TextDocuments,
@@ -10,10 +11,30 @@ import {
   type FieldtraceInitializationOptions,
   type ServerStatus,
   ServerStatusRequest,
+  SetCatalogRequest,
+  SetDocumentTargetNotification,
+  SetNodeTargetNotification,
 } from '../common/protocol';
+import { analyze, type Analysis } from './analysis/analyzer';
+import { catalogFromParams, catalogSize } from './catalog/catalog';
+import { Targets } from './targets';
+import { registerDiagnostics, type DiagnosticsFeature } from './features/diagnostics';
+import { registerCompletion } from './features/completion';
+import { registerHover } from './features/hover';
+import { registerSignatureHelp } from './features/signatureHelp';
+import { registerSymbols } from './features/symbols';
+import { registerNavigation } from './features/navigation';
+import { registerFolding } from './features/folding';
+import { registerCodeActions } from './features/codeActions';
 
 export const SERVER_VERSION = '0.1.0';
 export const LATEST_BPFTRACE_VERSION = '0.26';
+const SLOW_MS = 100;
+
+export interface ServerOptions {
+  /** Detect the local bpftrace when no version is configured (default true). */
+  detectLocalBpftrace?: boolean;
+}
 
 /**
  * The bpftrace language server: owns the open documents and registers one handler per
@@ -21,33 +42,116 @@ export const LATEST_BPFTRACE_VERSION = '0.26';
  */
 export class BpftraceLanguageServer {
   readonly documents = new TextDocuments(TextDocument);
+  readonly targets = new Targets();
   private options: FieldtraceInitializationOptions = {};
+  private readonly cache = new Map<string, { version: number; key: string; analysis: Analysis }>();
+  private diagnostics?: DiagnosticsFeature;
+  /** Resolves when the local bpftrace version detection (if any) has finished. */
+  localDetection: Promise<string> = Promise.resolve('');
+  lastValidationMs = 0;
 
-  constructor(readonly connection: Connection) {}
+  constructor(
+    readonly connection: Connection,
+    private readonly serverOptions: ServerOptions = {},
+  ) {}
 
   listen(): void {
     this.connection.onInitialize((params) => this.initialize(params));
+    this.connection.onInitialized(() => {
+      if (!this.options.bpftraceVersion && this.serverOptions.detectLocalBpftrace !== false) {
+        this.localDetection = this.targets.detectLocal().then((v) => {
+          if (v) this.connection.console.info(`bpftrace ${v} found locally; checking scripts in its dialect`);
+          this.revalidateAll();
+          return v;
+        });
+      }
+    });
     this.connection.onRequest(ServerStatusRequest.type, () => this.status());
+    this.connection.onNotification(DidChangeConfigurationNotification.type, (params) => {
+      const settings = params.settings as { fieldtrace?: { bpftrace?: { version?: string } } } | undefined;
+      const version = settings?.fieldtrace?.bpftrace?.version;
+      if (version !== undefined) {
+        this.options.bpftraceVersion = version;
+        this.targets.setSetting(version);
+        this.revalidateAll();
+      }
+    });
+    this.connection.onNotification(SetNodeTargetNotification.type, (node) => {
+      this.targets.setNode(node);
+      this.revalidateAll();
+    });
+    this.connection.onNotification(SetDocumentTargetNotification.type, (t) => {
+      this.targets.bindDocument(t.uri, t.nodeId);
+      this.revalidateAll();
+    });
+    this.connection.onRequest(SetCatalogRequest.type, (params) => {
+      const catalog = catalogFromParams(params);
+      if (params.nodeId) this.targets.setNodeCatalog(params.nodeId, catalog);
+      else this.targets.setDefaultCatalog(catalog);
+      this.revalidateAll();
+      return catalogSize(catalog);
+    });
+    this.diagnostics = registerDiagnostics(this);
+    registerCompletion(this);
+    registerHover(this);
+    registerSignatureHelp(this);
+    registerSymbols(this);
+    registerNavigation(this);
+    registerFolding(this);
+    registerCodeActions(this);
+    this.documents.onDidClose((e) => this.cache.delete(e.document.uri));
     this.documents.listen(this.connection);
     this.connection.listen();
   }
 
   private initialize(params: InitializeParams): InitializeResult {
     this.options = (params.initializationOptions ?? {}) as FieldtraceInitializationOptions;
+    this.targets.setSetting(this.options.bpftraceVersion);
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
+        completionProvider: { triggerCharacters: [':', '>', '.', '@', '$', '('], resolveProvider: false },
+        hoverProvider: true,
+        signatureHelpProvider: { triggerCharacters: ['(', ','], retriggerCharacters: [','] },
+        documentSymbolProvider: true,
+        definitionProvider: true,
+        referencesProvider: true,
+        renameProvider: { prepareProvider: true },
+        foldingRangeProvider: true,
+        codeActionProvider: { codeActionKinds: ['quickfix'] },
       },
       serverInfo: { name: 'fieldtrace-bpftrace', version: SERVER_VERSION },
     };
   }
 
+  /** The analysis of a document's current text in its target dialect (cached by version). */
+  analysis(uri: string): Analysis | undefined {
+    const doc = this.documents.get(uri);
+    if (!doc) return undefined;
+    const target = this.targets.forDocument(uri);
+    const cached = this.cache.get(uri);
+    if (cached && cached.version === doc.version && cached.key === target.key) return cached.analysis;
+    const started = performance.now();
+    const analysis = analyze(doc.getText(), target.dialect, target.catalog);
+    const ms = performance.now() - started;
+    this.lastValidationMs = ms;
+    if (ms > SLOW_MS) {
+      this.connection.console.warn(`analysis of ${uri} (${doc.lineCount} lines) took ${ms.toFixed(0)} ms`);
+    }
+    this.cache.set(uri, { version: doc.version, key: target.key, analysis });
+    return analysis;
+  }
+
+  revalidateAll(): void {
+    for (const doc of this.documents.all()) this.diagnostics?.validate(doc.uri);
+  }
+
   private status(): ServerStatus {
-    const fromSetting = this.options.bpftraceVersion?.trim();
+    const { version, source } = this.targets.defaultVersion();
     return {
       serverVersion: SERVER_VERSION,
-      defaultBpftraceVersion: fromSetting || LATEST_BPFTRACE_VERSION,
-      versionSource: fromSetting ? 'setting' : 'latest',
+      defaultBpftraceVersion: version,
+      versionSource: source,
       openDocuments: this.documents.all().length,
     };
   }

@@ -1,0 +1,1157 @@
+// The bpftrace dialect table: every language difference between 0.17 and 0.26 the server
+// knows, in one place. Checks and features ask a Dialect; none compares version numbers itself.
+// Sources: bpftrace CHANGELOG, reference guide/man page per tag, and ../shared/BPFTRACE-LANGUAGE.md.
+
+export const OLDEST_SUPPORTED = 17;
+export const LATEST = 26;
+
+/** A minor version number (bpftrace has only had 0.x releases). */
+type Minor = number;
+
+interface FeatureRow {
+  since: Minor;
+  /** Last version that has it (inclusive). */
+  until?: Minor;
+  /** From this version on, using it is a deprecation warning. */
+  deprecated?: Minor;
+  description: string;
+}
+
+/** Versioned language features. */
+export const FEATURES = {
+  argsDot: { since: 19, description: '`args.field` (args is a struct, not a pointer)' },
+  offsetof: { since: 18, description: '`offsetof(T, field)`' },
+  arrayCast: { since: 19, description: 'casts to arrays `(uint8[8])x`' },
+  config: { since: 20, description: 'the `config = { ... }` preamble' },
+  kprobeModule: { since: 20, description: '`kprobe:module:function`' },
+  fentryNames: { since: 20, description: 'probe names `fentry`/`fexit` (were `kfunc`/`kretfunc`)' },
+  forMap: { since: 21, description: '`for ($kv : @map)` loops' },
+  let: { since: 22, description: '`let` declarations' },
+  blockScoping: { since: 22, description: 'block scoping of scratch variables' },
+  useBeforeAssign: { since: 23, description: 'scratch variables read before assignment' },
+  forRange: { since: 24, description: 'range loops `for ($i : 0..10)`' },
+  breakInFor: { since: 24, description: '`break`/`continue` in `for` loops' },
+  shortInterval: { since: 24, description: 'short forms `interval:1s`, `profile:99`' },
+  durations: { since: 24, description: 'duration literals (`100ms`, `1s`)' },
+  booleans: { since: 24, description: '`true`/`false` literals and `bool`' },
+  builtinCalls: { since: 24, description: 'builtins called as functions (`nsecs()`)' },
+  caseInsensitiveProviders: {
+    since: 24,
+    description: 'lower-case `begin`/`end` and case-insensitive providers',
+  },
+  ifWithoutParens: { since: 24, description: '`if` conditions without parentheses' },
+  blockExpressions: { since: 24, description: 'block expressions `{ ...; value }`' },
+  blockStatements: { since: 22, description: 'nested `{ }` blocks as statements' },
+  macro: { since: 24, description: '`macro name(...) { }` definitions' },
+  mapDeclarations: { since: 24, description: 'map declarations `let @m = hash(N);`' },
+  multipleBeginEnd: { since: 25, description: 'more than one BEGIN/END probe' },
+  namedProbes: { since: 25, description: 'named probes `name = kprobe:f { }`' },
+  import: { since: 25, description: '`import "file";`' },
+  emptyTuples: { since: 25, description: 'empty and one-element tuples' },
+  shortTernary: { since: 26, description: 'the short ternary `a ?: b`' },
+  addressOf: { since: 24, description: 'the address-of operator `&x`' },
+  whileLoop: { since: 17, deprecated: 25, description: '`while` loops' },
+  sargs: { since: 17, until: 24, deprecated: 21, description: '`sarg0`..`sarg9`' },
+  delete2: { since: 22, description: '`delete(@map, key)`' },
+  exitCode: { since: 21, description: '`exit(code)`' },
+  mapValueRead: { since: 21, description: 'reading `count()`/`sum()` map values in kernel code' },
+} satisfies Record<string, FeatureRow>;
+
+export type Feature = keyof typeof FEATURES;
+
+export interface ProbeRow {
+  name: string;
+  aliases: string[];
+  since: Minor;
+  until?: Minor;
+  /** Allowed numbers of parts after the provider, by version: [since, min, max][] (latest row wins). */
+  parts: Array<[Minor, number, number]>;
+  args?: boolean;
+  argN?: boolean;
+  retval?: boolean;
+  /** Can have a predicate (all but iter-less specials do). */
+  doc: string;
+  /** Snippet for completion. */
+  snippet: string;
+  /** When the name was renamed: the name in older dialects. */
+  renamedFrom?: { name: string; until: Minor };
+}
+
+export const PROBES: ProbeRow[] = [
+  {
+    name: 'BEGIN',
+    aliases: [],
+    since: 17,
+    parts: [[17, 0, 0]],
+    doc: 'Runs once when bpftrace starts.',
+    snippet: 'BEGIN',
+  },
+  {
+    name: 'END',
+    aliases: [],
+    since: 17,
+    parts: [[17, 0, 0]],
+    doc: 'Runs once when bpftrace exits.',
+    snippet: 'END',
+  },
+  {
+    name: 'kprobe',
+    aliases: ['k'],
+    since: 17,
+    parts: [
+      [17, 1, 1],
+      [20, 1, 2],
+    ],
+    argN: true,
+    doc: 'Kernel function entry: `kprobe[:module]:function[+offset]`.',
+    snippet: 'kprobe:${1:function}',
+  },
+  {
+    name: 'kretprobe',
+    aliases: ['kr'],
+    since: 17,
+    parts: [
+      [17, 1, 1],
+      [20, 1, 2],
+    ],
+    retval: true,
+    doc: 'Kernel function return: `kretprobe[:module]:function`.',
+    snippet: 'kretprobe:${1:function}',
+  },
+  {
+    name: 'uprobe',
+    aliases: ['u'],
+    since: 17,
+    parts: [[17, 2, 3]],
+    argN: true,
+    doc: 'User function entry: `uprobe:binary:function`.',
+    snippet: 'uprobe:${1:binary}:${2:function}',
+  },
+  {
+    name: 'uretprobe',
+    aliases: ['ur'],
+    since: 17,
+    parts: [[17, 2, 3]],
+    retval: true,
+    doc: 'User function return: `uretprobe:binary:function`.',
+    snippet: 'uretprobe:${1:binary}:${2:function}',
+  },
+  {
+    name: 'usdt',
+    aliases: ['U'],
+    since: 17,
+    parts: [[17, 1, 3]],
+    argN: true,
+    doc: 'User static tracepoint: `usdt:binary:[provider:]probe`.',
+    snippet: 'usdt:${1:binary}:${2:probe}',
+  },
+  {
+    name: 'tracepoint',
+    aliases: ['t'],
+    since: 17,
+    parts: [[17, 2, 2]],
+    args: true,
+    doc: 'Kernel static tracepoint: `tracepoint:category:event`. Fields through `args`.',
+    snippet: 'tracepoint:${1:category}:${2:event}',
+  },
+  {
+    name: 'rawtracepoint',
+    aliases: ['rt'],
+    since: 18,
+    parts: [
+      [18, 1, 1],
+      [24, 1, 2],
+    ],
+    argN: true,
+    doc: 'Raw kernel tracepoint: `rawtracepoint[:module]:event`.',
+    snippet: 'rawtracepoint:${1:event}',
+  },
+  {
+    name: 'profile',
+    aliases: ['p'],
+    since: 17,
+    parts: [
+      [17, 2, 2],
+      [24, 1, 2],
+    ],
+    doc: 'Timed sampling on every CPU: `profile:hz:99`, `profile:ms:10`.',
+    snippet: 'profile:hz:${1:99}',
+  },
+  {
+    name: 'interval',
+    aliases: ['i'],
+    since: 17,
+    parts: [
+      [17, 2, 2],
+      [24, 1, 2],
+    ],
+    doc: 'Timed output on one CPU: `interval:s:1`, `interval:ms:100`.',
+    snippet: 'interval:s:${1:1}',
+  },
+  {
+    name: 'software',
+    aliases: ['s'],
+    since: 17,
+    parts: [[17, 1, 2]],
+    doc: 'Kernel software event: `software:event[:count]`.',
+    snippet: 'software:${1:cpu-clock}:${2:1000}',
+  },
+  {
+    name: 'hardware',
+    aliases: ['h'],
+    since: 17,
+    parts: [[17, 1, 2]],
+    doc: 'Processor hardware event: `hardware:event[:count]`.',
+    snippet: 'hardware:${1:cache-misses}:${2:1000}',
+  },
+  {
+    name: 'watchpoint',
+    aliases: ['w'],
+    since: 17,
+    parts: [[17, 3, 3]],
+    doc: 'Memory watchpoint: `watchpoint:address:length:mode`.',
+    snippet: 'watchpoint:${1:0x0}:${2:8}:${3:w}',
+  },
+  {
+    name: 'asyncwatchpoint',
+    aliases: ['aw'],
+    since: 17,
+    until: 24,
+    parts: [[17, 3, 3]],
+    doc: 'Asynchronous memory watchpoint.',
+    snippet: 'asyncwatchpoint:${1:func+arg0}:${2:8}:${3:w}',
+  },
+  {
+    name: 'fentry',
+    aliases: ['f', 'kfunc'],
+    since: 17,
+    parts: [[17, 1, 2]],
+    args: true,
+    argN: false,
+    doc: 'Kernel function entry through BTF (`kfunc` before 0.20): `fentry[:module]:function`. Arguments by name through `args`.',
+    snippet: 'fentry:${1:function}',
+    renamedFrom: { name: 'kfunc', until: 19 },
+  },
+  {
+    name: 'fexit',
+    aliases: ['fr', 'kretfunc'],
+    since: 17,
+    parts: [[17, 1, 2]],
+    args: true,
+    retval: true,
+    doc: 'Kernel function return through BTF (`kretfunc` before 0.20).',
+    snippet: 'fexit:${1:function}',
+    renamedFrom: { name: 'kretfunc', until: 19 },
+  },
+  {
+    name: 'iter',
+    aliases: ['it'],
+    since: 17,
+    parts: [[17, 1, 2]],
+    doc: 'BPF iterator over kernel objects: `iter:task`, `iter:task_file`...',
+    snippet: 'iter:${1:task}',
+  },
+  {
+    name: 'self',
+    aliases: [],
+    since: 22,
+    parts: [[22, 2, 2]],
+    doc: 'Events of bpftrace itself: `self:signal:SIGUSR1`.',
+    snippet: 'self:signal:${1:SIGUSR1}',
+  },
+  {
+    name: 'bench',
+    aliases: [],
+    since: 24,
+    parts: [[24, 1, 1]],
+    doc: 'Benchmark probe, run with `--bench`.',
+    snippet: 'bench:${1:name}',
+  },
+  {
+    name: 'test',
+    aliases: [],
+    since: 25,
+    parts: [[25, 1, 1]],
+    doc: 'Test probe, run with `--test`.',
+    snippet: 'test:${1:name}',
+  },
+];
+
+export type ValueKind = 'int' | 'string' | 'stack' | 'pointer' | 'any' | 'map' | 'sym' | 'other';
+
+export interface BuiltinRow {
+  name: string;
+  type: string;
+  kind: ValueKind;
+  since: Minor;
+  until?: Minor;
+  deprecated?: Minor;
+  /** Probe kinds that provide it (row names); absent = everywhere. */
+  probes?: string[];
+  doc: string;
+}
+
+export const BUILTINS: BuiltinRow[] = [
+  { name: 'pid', type: 'uint64', kind: 'int', since: 17, doc: 'Process id (kernel tgid).' },
+  { name: 'tid', type: 'uint64', kind: 'int', since: 17, doc: 'Thread id (kernel pid).' },
+  { name: 'uid', type: 'uint64', kind: 'int', since: 17, doc: 'User id.' },
+  { name: 'gid', type: 'uint64', kind: 'int', since: 17, doc: 'Group id.' },
+  { name: 'username', type: 'username', kind: 'string', since: 17, doc: 'User name.' },
+  { name: 'comm', type: 'string[16]', kind: 'string', since: 17, doc: 'Name of the current thread.' },
+  { name: 'nsecs', type: 'uint64', kind: 'int', since: 17, doc: 'Nanosecond timestamp (monotonic).' },
+  { name: 'elapsed', type: 'uint64', kind: 'int', since: 17, doc: 'Nanoseconds since bpftrace started.' },
+  { name: 'cpu', type: 'uint32', kind: 'int', since: 17, doc: 'Processor id.' },
+  { name: 'ncpus', type: 'uint64', kind: 'int', since: 24, doc: 'Number of CPUs.' },
+  { name: 'numaid', type: 'uint32', kind: 'int', since: 17, doc: 'NUMA node id.' },
+  { name: 'curtask', type: 'uint64', kind: 'pointer', since: 17, doc: 'Current `struct task_struct *`.' },
+  { name: 'rand', type: 'uint32', kind: 'int', since: 17, doc: 'Random number.' },
+  { name: 'cgroup', type: 'uint64', kind: 'int', since: 17, doc: 'Cgroup v2 id of the current process.' },
+  { name: 'cpid', type: 'uint32', kind: 'int', since: 17, doc: 'Pid of the child command (`-c`).' },
+  { name: 'jiffies', type: 'uint64', kind: 'int', since: 20, doc: 'Jiffies of the kernel.' },
+  { name: 'usermode', type: 'uint8', kind: 'int', since: 24, doc: '1 if the probe fired in user mode.' },
+  {
+    name: 'func',
+    type: 'ksym',
+    kind: 'sym',
+    since: 17,
+    probes: ['kprobe', 'uprobe', 'fentry', 'fexit', 'kretprobe', 'uretprobe'],
+    doc: 'Name of the traced function.',
+  },
+  { name: 'probe', type: 'string', kind: 'string', since: 17, doc: 'Full name of the probe.' },
+  { name: 'probetype', type: 'string', kind: 'string', since: 25, doc: 'Type of the probe.' },
+  {
+    name: 'args',
+    type: 'args',
+    kind: 'other',
+    since: 17,
+    probes: ['tracepoint', 'fentry', 'fexit', 'uprobe', 'rawtracepoint'],
+    doc: 'Arguments of the probe: tracepoint fields, or function arguments by name (BTF/DWARF).',
+  },
+  {
+    name: 'retval',
+    type: 'uint64',
+    kind: 'int',
+    since: 17,
+    probes: ['kretprobe', 'uretprobe', 'fexit'],
+    doc: 'Return value of the traced function.',
+  },
+  {
+    name: 'ctx',
+    type: 'void *',
+    kind: 'pointer',
+    since: 17,
+    doc: 'Pointer to the probe context (iter fields).',
+  },
+  { name: 'kstack', type: 'kstack', kind: 'stack', since: 17, doc: 'Kernel stack trace.' },
+  { name: 'ustack', type: 'ustack', kind: 'stack', since: 17, doc: 'User stack trace.' },
+  { name: 'true', type: 'bool', kind: 'int', since: 24, doc: 'Boolean true.' },
+  { name: 'false', type: 'bool', kind: 'int', since: 24, doc: 'Boolean false.' },
+  { name: 'pcomm', type: 'string[16]', kind: 'string', since: 25, doc: 'Name of the process (main thread).' },
+  { name: 'ppid', type: 'uint32', kind: 'int', since: 25, doc: 'Parent process id.' },
+];
+for (let i = 0; i < 10; i++) {
+  BUILTINS.push({
+    name: `arg${i}`,
+    type: 'uint64',
+    kind: 'int',
+    since: 17,
+    probes: ['kprobe', 'uprobe', 'usdt', 'rawtracepoint'],
+    doc: `Argument ${i} of the traced function.`,
+  });
+  BUILTINS.push({
+    name: `sarg${i}`,
+    type: 'uint64',
+    kind: 'int',
+    since: 17,
+    until: 24,
+    deprecated: 21,
+    probes: ['kprobe', 'uprobe', 'usdt'],
+    doc: `Stack argument ${i}.`,
+  });
+}
+
+export interface FunctionRow {
+  name: string;
+  /** [since, min, max] by version; the latest row not newer than the target applies. */
+  arity: Array<[Minor, number, number]>;
+  since: Minor;
+  until?: Minor;
+  /** Returns a value kind (for printf checks and assignments). */
+  returns: ValueKind | 'none';
+  /** Aggregation: must be assigned directly to a map. */
+  aggregate?: boolean;
+  /** Handled in user space: cannot be assigned or used as a map key. */
+  async?: boolean;
+  /** Argument kinds expected (by position) for kind checks; '*' any. */
+  argKinds?: Array<ValueKind | '*'>;
+  signature: string;
+  snippet: string;
+  doc: string;
+}
+
+const VAR = 128;
+export const FUNCTIONS: FunctionRow[] = [
+  {
+    name: 'printf',
+    arity: [[17, 1, VAR]],
+    since: 17,
+    returns: 'none',
+    async: true,
+    argKinds: ['string'],
+    signature: 'printf(fmt: string, ...args)',
+    snippet: 'printf("${1:%s}\\n"${2:, ${3:comm}});',
+    doc: 'Print formatted text.',
+  },
+  {
+    name: 'print',
+    arity: [[17, 1, 3]],
+    since: 17,
+    returns: 'none',
+    async: true,
+    signature: 'print(value | @map[, top[, div]])',
+    snippet: 'print(${1:@map});',
+    doc: 'Print a value or a map.',
+  },
+  {
+    name: 'time',
+    arity: [[17, 0, 1]],
+    since: 17,
+    returns: 'none',
+    async: true,
+    argKinds: ['string'],
+    signature: 'time([fmt: string])',
+    snippet: 'time("${1:%H:%M:%S}\\n");',
+    doc: 'Print the current time.',
+  },
+  {
+    name: 'join',
+    arity: [[17, 1, 2]],
+    since: 17,
+    returns: 'none',
+    async: true,
+    argKinds: ['*', 'string'],
+    signature: 'join(char *arr[][, sep: string])',
+    snippet: 'join(${1:args->argv});',
+    doc: 'Print an array of strings joined by a separator.',
+  },
+  {
+    name: 'cat',
+    arity: [[17, 1, VAR]],
+    since: 17,
+    returns: 'none',
+    async: true,
+    argKinds: ['string'],
+    signature: 'cat(filename: string, ...args)',
+    snippet: 'cat("${1:/proc/loadavg}");',
+    doc: 'Print the contents of a file.',
+  },
+  {
+    name: 'system',
+    arity: [[17, 1, VAR]],
+    since: 17,
+    returns: 'none',
+    async: true,
+    argKinds: ['string'],
+    signature: 'system(fmt: string, ...args)',
+    snippet: 'system("${1:command}");',
+    doc: 'Run a shell command (needs --unsafe).',
+  },
+  {
+    name: 'exit',
+    arity: [
+      [17, 0, 0],
+      [21, 0, 1],
+    ],
+    since: 17,
+    returns: 'none',
+    async: true,
+    signature: 'exit([code])',
+    snippet: 'exit();',
+    doc: 'Stop bpftrace.',
+  },
+  {
+    name: 'str',
+    arity: [[17, 1, 2]],
+    since: 17,
+    returns: 'string',
+    argKinds: ['*', 'int'],
+    signature: 'str(char *data[, length])',
+    snippet: 'str(${1:arg0})',
+    doc: 'Read a NUL-terminated string from kernel or user memory.',
+  },
+  {
+    name: 'buf',
+    arity: [[17, 1, 2]],
+    since: 17,
+    returns: 'other',
+    argKinds: ['*', 'int'],
+    signature: 'buf(void *data[, length])',
+    snippet: 'buf(${1:arg0}, ${2:16})',
+    doc: 'Read a buffer (print with %r).',
+  },
+  {
+    name: 'ksym',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'sym',
+    argKinds: ['int'],
+    signature: 'ksym(addr)',
+    snippet: 'ksym(${1:addr})',
+    doc: 'Kernel symbol of an address.',
+  },
+  {
+    name: 'usym',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'sym',
+    argKinds: ['int'],
+    signature: 'usym(addr)',
+    snippet: 'usym(${1:addr})',
+    doc: 'User symbol of an address.',
+  },
+  {
+    name: 'kaddr',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'int',
+    argKinds: ['string'],
+    signature: 'kaddr(name: string)',
+    snippet: 'kaddr("${1:symbol}")',
+    doc: 'Address of a kernel symbol.',
+  },
+  {
+    name: 'uaddr',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'int',
+    argKinds: ['string'],
+    signature: 'uaddr(name: string)',
+    snippet: 'uaddr("${1:symbol}")',
+    doc: 'Address of a user symbol (uprobe/usdt).',
+  },
+  {
+    name: 'reg',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'int',
+    argKinds: ['string'],
+    signature: 'reg(name: string)',
+    snippet: 'reg("${1:ip}")',
+    doc: 'Value of a register.',
+  },
+  {
+    name: 'kstack',
+    arity: [[17, 0, 2]],
+    since: 17,
+    returns: 'stack',
+    signature: 'kstack([mode][, limit])',
+    snippet: 'kstack(${1:10})',
+    doc: 'Kernel stack; mode `bpftrace` or `perf`.',
+  },
+  {
+    name: 'ustack',
+    arity: [[17, 0, 2]],
+    since: 17,
+    returns: 'stack',
+    signature: 'ustack([mode][, limit])',
+    snippet: 'ustack(${1:10})',
+    doc: 'User stack; mode `bpftrace` or `perf`.',
+  },
+  {
+    name: 'ntop',
+    arity: [[17, 1, 2]],
+    since: 17,
+    returns: 'string',
+    signature: 'ntop([af,] addr)',
+    snippet: 'ntop(${1:addr})',
+    doc: 'Printable IPv4/IPv6 address.',
+  },
+  {
+    name: 'pton',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'other',
+    argKinds: ['string'],
+    signature: 'pton(addr: string)',
+    snippet: 'pton("${1:127.0.0.1}")',
+    doc: 'Address bytes of a textual IP address.',
+  },
+  {
+    name: 'cgroupid',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'int',
+    argKinds: ['string'],
+    signature: 'cgroupid(path: string)',
+    snippet: 'cgroupid("${1:/sys/fs/cgroup/}")',
+    doc: 'Id of a cgroup.',
+  },
+  {
+    name: 'cgroup_path',
+    arity: [[17, 1, 2]],
+    since: 17,
+    returns: 'string',
+    async: true,
+    signature: 'cgroup_path(id[, filter])',
+    snippet: 'cgroup_path(${1:cgroup})',
+    doc: 'Path of a cgroup.',
+  },
+  {
+    name: 'signal',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'none',
+    signature: 'signal(sig)',
+    snippet: 'signal("${1:SIGKILL}");',
+    doc: 'Send a signal to the current process (needs --unsafe).',
+  },
+  {
+    name: 'override',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'none',
+    argKinds: ['int'],
+    signature: 'override(rc)',
+    snippet: 'override(${1:-1});',
+    doc: 'Override the return value of a kprobe (needs --unsafe).',
+  },
+  {
+    name: 'strncmp',
+    arity: [[17, 3, 3]],
+    since: 17,
+    returns: 'int',
+    argKinds: ['string', 'string', 'int'],
+    signature: 'strncmp(s1: string, s2: string, n)',
+    snippet: 'strncmp(${1:comm}, "${2:bash}", ${3:4})',
+    doc: 'Compare the first n characters of two strings.',
+  },
+  {
+    name: 'strcontains',
+    arity: [[17, 2, 2]],
+    since: 17,
+    returns: 'int',
+    argKinds: ['string', 'string'],
+    signature: 'strcontains(haystack: string, needle: string)',
+    snippet: 'strcontains(${1:comm}, "${2:x}")',
+    doc: 'Whether a string contains another.',
+  },
+  {
+    name: 'strerror',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'string',
+    argKinds: ['int'],
+    signature: 'strerror(errno)',
+    snippet: 'strerror(${1:-retval})',
+    doc: 'Message of an errno.',
+  },
+  {
+    name: 'strftime',
+    arity: [[17, 2, 2]],
+    since: 17,
+    returns: 'other',
+    argKinds: ['string', 'int'],
+    signature: 'strftime(fmt: string, nsecs)',
+    snippet: 'strftime("${1:%H:%M:%S}", ${2:nsecs})',
+    doc: 'Formatted time (printable only).',
+  },
+  {
+    name: 'path',
+    arity: [
+      [17, 1, 1],
+      [22, 1, 2],
+    ],
+    since: 17,
+    returns: 'string',
+    signature: 'path(struct path *[, size])',
+    snippet: 'path(${1:args->path})',
+    doc: 'Full path of a `struct path`.',
+  },
+  {
+    name: 'macaddr',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'string',
+    signature: 'macaddr(char[6])',
+    snippet: 'macaddr(${1:addr})',
+    doc: 'Printable MAC address.',
+  },
+  {
+    name: 'bswap',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'int',
+    argKinds: ['int'],
+    signature: 'bswap(n)',
+    snippet: 'bswap(${1:n})',
+    doc: 'Reverse the byte order of an integer.',
+  },
+  {
+    name: 'skboutput',
+    arity: [[17, 4, 4]],
+    since: 17,
+    returns: 'int',
+    signature: 'skboutput(path, skb, len, offset)',
+    snippet: 'skboutput("${1:file.pcap}", ${2:args->skb}, ${3:len}, ${4:0})',
+    doc: 'Write an skb to a pcap file.',
+  },
+  {
+    name: 'kptr',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'pointer',
+    signature: 'kptr(p)',
+    snippet: 'kptr(${1:p})',
+    doc: 'Mark a pointer as kernel memory.',
+  },
+  {
+    name: 'uptr',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'pointer',
+    signature: 'uptr(p)',
+    snippet: 'uptr(${1:p})',
+    doc: 'Mark a pointer as user memory.',
+  },
+  {
+    name: 'clear',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'none',
+    async: true,
+    argKinds: ['map'],
+    signature: 'clear(@map)',
+    snippet: 'clear(${1:@map});',
+    doc: 'Remove every element of a map.',
+  },
+  {
+    name: 'zero',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'none',
+    async: true,
+    argKinds: ['map'],
+    signature: 'zero(@map)',
+    snippet: 'zero(${1:@map});',
+    doc: 'Set every value of a map to zero.',
+  },
+  {
+    name: 'delete',
+    arity: [
+      [17, 1, 1],
+      [22, 1, 2],
+    ],
+    since: 17,
+    returns: 'none',
+    argKinds: ['map'],
+    signature: 'delete(@map[key]) | delete(@map, key)',
+    snippet: 'delete(${1:@map}[${2:key}]);',
+    doc: 'Remove an element from a map.',
+  },
+  {
+    name: 'has_key',
+    arity: [[22, 2, 2]],
+    since: 22,
+    returns: 'int',
+    argKinds: ['map'],
+    signature: 'has_key(@map, key)',
+    snippet: 'has_key(${1:@map}, ${2:key})',
+    doc: 'Whether a map has a key.',
+  },
+  {
+    name: 'len',
+    arity: [[20, 1, 1]],
+    since: 20,
+    returns: 'int',
+    signature: 'len(@map | ustack)',
+    snippet: 'len(${1:@map})',
+    doc: 'Number of elements.',
+  },
+  {
+    name: 'unwatch',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'none',
+    async: true,
+    argKinds: ['int'],
+    signature: 'unwatch(addr)',
+    snippet: 'unwatch(${1:addr});',
+    doc: 'Remove a watchpoint.',
+  },
+  {
+    name: 'debugf',
+    arity: [[17, 1, VAR]],
+    since: 17,
+    returns: 'none',
+    argKinds: ['string'],
+    signature: 'debugf(fmt: string, ...args)',
+    snippet: 'debugf("${1:%d}\\n", ${2:pid});',
+    doc: 'Print through trace_pipe.',
+  },
+  {
+    name: 'percpu_kaddr',
+    arity: [[22, 1, 2]],
+    since: 22,
+    returns: 'int',
+    argKinds: ['string', 'int'],
+    signature: 'percpu_kaddr(name: string[, cpu])',
+    snippet: 'percpu_kaddr("${1:symbol}")',
+    doc: 'Address of a per-CPU kernel variable.',
+  },
+  {
+    name: 'socket_cookie',
+    arity: [[24, 1, 1]],
+    since: 24,
+    returns: 'int',
+    signature: 'socket_cookie(struct sock *)',
+    snippet: 'socket_cookie(${1:sk})',
+    doc: 'Socket cookie.',
+  },
+  {
+    name: 'getopt',
+    arity: [
+      [24, 1, 2],
+      [25, 1, 3],
+    ],
+    since: 24,
+    returns: 'any',
+    argKinds: ['string'],
+    signature: 'getopt(name: string[, default[, desc]])',
+    snippet: 'getopt("${1:name}")',
+    doc: 'Named program argument.',
+  },
+  {
+    name: 'errorf',
+    arity: [[24, 1, VAR]],
+    since: 24,
+    returns: 'none',
+    async: true,
+    argKinds: ['string'],
+    signature: 'errorf(fmt: string, ...args)',
+    snippet: 'errorf("${1:%d}\\n", ${2:pid});',
+    doc: 'Print an error.',
+  },
+  {
+    name: 'warnf',
+    arity: [[25, 1, VAR]],
+    since: 25,
+    returns: 'none',
+    async: true,
+    argKinds: ['string'],
+    signature: 'warnf(fmt: string, ...args)',
+    snippet: 'warnf("${1:%d}\\n", ${2:pid});',
+    doc: 'Print a warning.',
+  },
+  {
+    name: 'find',
+    arity: [[25, 3, 3]],
+    since: 25,
+    returns: 'int',
+    argKinds: ['map'],
+    signature: 'find(@map, key, $out)',
+    snippet: 'find(${1:@map}, ${2:key}, ${3:\\$out})',
+    doc: 'Look a key up and copy its value.',
+  },
+  {
+    name: 'strlen',
+    arity: [[25, 1, 1]],
+    since: 25,
+    returns: 'int',
+    argKinds: ['string'],
+    signature: 'strlen(s: string)',
+    snippet: 'strlen(${1:s})',
+    doc: 'Length of a string.',
+  },
+  {
+    name: 'strstr',
+    arity: [[25, 2, 2]],
+    since: 25,
+    returns: 'int',
+    argKinds: ['string', 'string'],
+    signature: 'strstr(haystack, needle)',
+    snippet: 'strstr(${1:s}, "${2:x}")',
+    doc: 'Index of a substring.',
+  },
+  {
+    name: 'assert',
+    arity: [[24, 2, 2]],
+    since: 24,
+    returns: 'none',
+    signature: 'assert(cond, msg)',
+    snippet: 'assert(${1:cond}, "${2:msg}");',
+    doc: 'Stop with an error if false.',
+  },
+  {
+    name: 'signal_name',
+    arity: [[26, 1, 1]],
+    since: 26,
+    returns: 'string',
+    signature: 'signal_name(n)',
+    snippet: 'signal_name(${1:n})',
+    doc: 'Name of a signal.',
+  },
+  // Aggregations (map value functions).
+  {
+    name: 'count',
+    arity: [[17, 0, 0]],
+    since: 17,
+    returns: 'int',
+    aggregate: true,
+    signature: 'count()',
+    snippet: 'count()',
+    doc: 'Count events.',
+  },
+  {
+    name: 'sum',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'int',
+    aggregate: true,
+    argKinds: ['int'],
+    signature: 'sum(n)',
+    snippet: 'sum(${1:n})',
+    doc: 'Sum of the values.',
+  },
+  {
+    name: 'min',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'int',
+    aggregate: true,
+    argKinds: ['int'],
+    signature: 'min(n)',
+    snippet: 'min(${1:n})',
+    doc: 'Minimum of the values.',
+  },
+  {
+    name: 'max',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'int',
+    aggregate: true,
+    argKinds: ['int'],
+    signature: 'max(n)',
+    snippet: 'max(${1:n})',
+    doc: 'Maximum of the values.',
+  },
+  {
+    name: 'avg',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'int',
+    aggregate: true,
+    argKinds: ['int'],
+    signature: 'avg(n)',
+    snippet: 'avg(${1:n})',
+    doc: 'Average of the values.',
+  },
+  {
+    name: 'stats',
+    arity: [[17, 1, 1]],
+    since: 17,
+    returns: 'other',
+    aggregate: true,
+    argKinds: ['int'],
+    signature: 'stats(n)',
+    snippet: 'stats(${1:n})',
+    doc: 'Count, average and total.',
+  },
+  {
+    name: 'hist',
+    arity: [
+      [17, 1, 1],
+      [20, 1, 2],
+    ],
+    since: 17,
+    returns: 'other',
+    aggregate: true,
+    argKinds: ['int', 'int'],
+    signature: 'hist(n[, k])',
+    snippet: 'hist(${1:n})',
+    doc: 'Power-of-two histogram.',
+  },
+  {
+    name: 'lhist',
+    arity: [[17, 4, 4]],
+    since: 17,
+    returns: 'other',
+    aggregate: true,
+    argKinds: ['int', 'int', 'int', 'int'],
+    signature: 'lhist(n, min, max, step)',
+    snippet: 'lhist(${1:n}, ${2:0}, ${3:100}, ${4:10})',
+    doc: 'Linear histogram.',
+  },
+  {
+    name: 'tseries',
+    arity: [[24, 3, 4]],
+    since: 24,
+    returns: 'other',
+    aggregate: true,
+    signature: 'tseries(n, interval, count[, agg])',
+    snippet: 'tseries(${1:n}, ${2:1s}, ${3:10})',
+    doc: 'Time series.',
+  },
+];
+
+export const CONFIG_KEYS = [
+  'cache_user_symbols',
+  'cpp_demangle',
+  'lazy_symbolication',
+  'license',
+  'log_size',
+  'max_bpf_progs',
+  'max_cat_bytes',
+  'max_map_keys',
+  'max_probes',
+  'max_strlen',
+  'max_type_res_iterations',
+  'on_stack_limit',
+  'perf_rb_pages',
+  'stack_mode',
+  'str_trunc_trailer',
+  'missing_probes',
+  'print_maps_on_exit',
+  'use_blazesym',
+  'show_debug_info',
+  'strlen',
+  'no_cpp_demangle',
+  'cat_bytes_max',
+  'map_keys_max',
+  'unstable_tseries',
+  'unstable_typeinfo',
+  'unstable_dw_ustack',
+  'unstable_import_statement',
+  'unstable_macro',
+  'unstable_map_decl',
+  'unstable_import',
+  'symbol_source',
+];
+
+export const MAP_DECL_TYPES = ['hash', 'lruhash', 'percpuhash', 'percpulruhash', 'percpuarray'];
+
+/** A parsed bpftrace version, e.g. from `bpftrace v0.17.0` or the setting `0.17`. */
+export function parseVersion(
+  text: string | undefined,
+): { major: number; minor: number; patch: number } | undefined {
+  const m = /v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(text ?? '');
+  if (!m) return undefined;
+  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3] ?? 0) };
+}
+
+export class Dialect {
+  /** Set when the requested version was outside the supported range. */
+  readonly unsupported?: string;
+  readonly minor: Minor;
+
+  constructor(readonly requested: string) {
+    const v = parseVersion(requested);
+    let minor = LATEST;
+    if (!v) {
+      if (requested)
+        this.unsupported = `Unrecognised bpftrace version '${requested}'; checking as ${LATEST_NAME}`;
+    } else if (v.major > 0 || v.minor > LATEST) {
+      minor = LATEST;
+    } else if (v.minor < OLDEST_SUPPORTED) {
+      minor = OLDEST_SUPPORTED;
+      this.unsupported = `bpftrace ${v.major}.${v.minor} is not supported (oldest supported: 0.${OLDEST_SUPPORTED}); checking as 0.${OLDEST_SUPPORTED}`;
+    } else {
+      minor = v.minor;
+    }
+    this.minor = minor;
+  }
+
+  get name(): string {
+    return `0.${this.minor}`;
+  }
+
+  has(feature: Feature): boolean {
+    const row: FeatureRow = FEATURES[feature];
+    return this.minor >= row.since && (row.until === undefined || this.minor <= row.until);
+  }
+
+  deprecated(feature: Feature): boolean {
+    const row: FeatureRow = FEATURES[feature];
+    return row.deprecated !== undefined && this.minor >= row.deprecated;
+  }
+
+  /** The probe row for a provider name or alias as written (case rules per dialect). */
+  probe(provider: string): ProbeRow | undefined {
+    const ci = this.has('caseInsensitiveProviders');
+    const want = ci ? provider.toLowerCase() : provider;
+    for (const row of PROBES) {
+      if (!this.available(row)) continue;
+      const names = [row.name, ...row.aliases];
+      if (names.some((n) => (ci ? n.toLowerCase() : n) === want)) {
+        if (
+          !this.has('fentryNames') &&
+          (provider === row.name || provider === 'f' || provider === 'fr') &&
+          row.renamedFrom
+        ) {
+          // fentry/fexit (and their short aliases f/fr mean kfunc/kretfunc) only exist as names from 0.20.
+          if (provider === row.name) return undefined;
+        }
+        return row;
+      }
+    }
+    return undefined;
+  }
+
+  probes(): ProbeRow[] {
+    return PROBES.filter((p) => this.available(p));
+  }
+
+  /** Canonical display name of a probe row in this dialect (kfunc before 0.20). */
+  probeName(row: ProbeRow): string {
+    if (row.renamedFrom && this.minor <= row.renamedFrom.until) return row.renamedFrom.name;
+    return row.name;
+  }
+
+  partsRange(row: ProbeRow): [number, number] {
+    let range: [number, number] = [row.parts[0][1], row.parts[0][2]];
+    for (const [since, min, max] of row.parts) if (this.minor >= since) range = [min, max];
+    return range;
+  }
+
+  private builtinIndex?: Map<string, BuiltinRow>;
+  private funcIndex?: Map<string, FunctionRow>;
+
+  builtin(name: string): BuiltinRow | undefined {
+    this.builtinIndex ??= new Map(this.builtins().map((b) => [b.name, b]));
+    return this.builtinIndex.get(name);
+  }
+
+  builtins(): BuiltinRow[] {
+    return BUILTINS.filter((b) => this.available(b));
+  }
+
+  func(name: string): FunctionRow | undefined {
+    this.funcIndex ??= new Map(this.funcs().map((f) => [f.name, f]));
+    return this.funcIndex.get(name);
+  }
+
+  funcs(): FunctionRow[] {
+    return FUNCTIONS.filter((f) => this.available(f));
+  }
+
+  arity(row: FunctionRow): [number, number] {
+    let range: [number, number] = [row.arity[0][1], row.arity[0][2]];
+    for (const [since, min, max] of row.arity) if (this.minor >= since) range = [min, max];
+    return range;
+  }
+
+  /** In which version something appeared, for "not available before" messages. */
+  available(row: { since: Minor; until?: Minor }): boolean {
+    return this.minor >= row.since && (row.until === undefined || this.minor <= row.until);
+  }
+}
+
+export const LATEST_NAME = `0.${LATEST}`;
+
+/** Which version (if any) introduced or removed a name, for messages: "needs bpftrace 0.24". */
+export function versionNote(row: { since: Minor; until?: Minor }, dialect: Dialect): string {
+  if (dialect.minor < row.since)
+    return `available from bpftrace 0.${row.since}; the target is ${dialect.name}`;
+  if (row.until !== undefined && dialect.minor > row.until)
+    return `removed after bpftrace 0.${row.until}; the target is ${dialect.name}`;
+  return '';
+}

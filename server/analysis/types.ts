@@ -1,0 +1,93 @@
+// The small type model the semantic pass needs: enough to check printf, map values, field
+// access and to show inferred types on hover. Integers of any width are one kind, as in 0.17.
+
+export type Ty =
+  | { k: 'int'; name: string }
+  | { k: 'string' }
+  | { k: 'ptr'; to: string } // pointee C type, e.g. 'struct sockaddr_in', 'char'
+  | { k: 'struct'; name: string } // 'struct sockaddr_in'
+  | { k: 'args' }
+  | { k: 'stack'; name: string }
+  | { k: 'agg'; fn: string }
+  | { k: 'tuple'; elements: Ty[] }
+  | { k: 'other'; name: string } // ksym, inet, buffer, timestamp...
+  | { k: 'unknown' }
+  | { k: 'none' };
+
+export const UNKNOWN: Ty = { k: 'unknown' };
+export const INT: Ty = { k: 'int', name: 'int64' };
+export const STRING: Ty = { k: 'string' };
+export const NONE: Ty = { k: 'none' };
+
+/** A type from a C declaration as printed by the catalog ("struct sockaddr *", "char[16]", "int"). */
+export function fromCType(text: string): Ty {
+  const t = text
+    .replace(/\b(const|volatile|__user|__rcu|__percpu|__iomem|__force)\b/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (t.startsWith('__data_loc')) return { k: 'other', name: t };
+  const arr = /^(.*?)\s*\[(\d*)\]$/.exec(t);
+  if (arr) {
+    if (/^(unsigned )?char$|^u8$|^s8$/.test(arr[1].trim()) && arr[1].trim().endsWith('char')) return STRING;
+    return { k: 'other', name: t };
+  }
+  if (t.endsWith('*')) return { k: 'ptr', to: t.slice(0, -1).trim() };
+  if (/^(struct|union) /.test(t)) return { k: 'struct', name: t };
+  if (t === 'string' || /^string\[\d*\]$/.test(t)) return STRING;
+  return { k: 'int', name: t || 'int64' };
+}
+
+export function display(ty: Ty): string {
+  switch (ty.k) {
+    case 'int':
+      return ty.name;
+    case 'string':
+      return 'string';
+    case 'ptr':
+      return `${ty.to} *`;
+    case 'struct':
+      return ty.name;
+    case 'args':
+      return 'args';
+    case 'stack':
+      return ty.name;
+    case 'agg':
+      return `${ty.fn}_t`;
+    case 'tuple':
+      return `(${ty.elements.map(display).join(', ')})`;
+    case 'other':
+      return ty.name;
+    case 'unknown':
+      return 'unknown';
+    case 'none':
+      return 'none';
+  }
+}
+
+/** Coarse kind for consistency checks (map values, variables). */
+export function kindOf(ty: Ty): string | undefined {
+  switch (ty.k) {
+    case 'int':
+    case 'ptr':
+      return 'integer';
+    case 'string':
+      return 'string';
+    case 'stack':
+      return ty.name;
+    case 'agg':
+      return ty.fn;
+    case 'tuple':
+      return `tuple/${ty.elements.length}`;
+    case 'struct':
+      return ty.name;
+    default:
+      return undefined;
+  }
+}
+
+/** The struct name a pointer or struct value type refers to ('sockaddr_in'), if any. */
+export function structName(ty: Ty): string | undefined {
+  const n = ty.k === 'ptr' ? ty.to : ty.k === 'struct' ? ty.name : undefined;
+  const m = n ? /^(?:struct|union) (\w+)$/.exec(n) : null;
+  return m?.[1];
+}

@@ -1,0 +1,292 @@
+// Completion: probe types and aliases, tracepoint categories and events, args fields with their
+// C types, struct members after `->`/`.` on typed expressions, builtins, functions (snippets),
+// maps and scratch variables in scope, keywords.
+import {
+  type CompletionItem,
+  CompletionItemKind,
+  InsertTextFormat,
+  MarkupKind,
+  type Range,
+} from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Analysis } from '../analysis/analyzer';
+import { display, structName } from '../analysis/types';
+import type { FieldExpr } from '../syntax/ast';
+import type { BpftraceLanguageServer } from '../server';
+import { exprsNear, probeAt } from './locate';
+
+const KEYWORDS = ['if', 'else', 'unroll', 'while', 'for', 'return', 'break', 'continue', 'let'];
+const SOFTWARE_EVENTS = [
+  'cpu-clock',
+  'cpu',
+  'task-clock',
+  'page-faults',
+  'faults',
+  'context-switches',
+  'cs',
+  'cpu-migrations',
+  'minor-faults',
+  'major-faults',
+  'alignment-faults',
+  'emulation-faults',
+  'dummy',
+  'bpf-output',
+];
+const HARDWARE_EVENTS = [
+  'cpu-cycles',
+  'cycles',
+  'instructions',
+  'cache-references',
+  'cache-misses',
+  'branch-instructions',
+  'branches',
+  'branch-misses',
+  'bus-cycles',
+  'frontend-stalls',
+  'backend-stalls',
+  'ref-cycles',
+];
+
+export function registerCompletion(server: BpftraceLanguageServer): void {
+  server.connection.onCompletion((params) => {
+    const doc = server.documents.get(params.textDocument.uri);
+    const analysis = server.analysis(params.textDocument.uri);
+    if (!doc || !analysis) return [];
+    return complete(doc, analysis, doc.offsetAt(params.position));
+  });
+}
+
+function inBody(analysis: Analysis, offset: number): boolean {
+  for (const item of analysis.program.items) {
+    if (item.kind === 'probe') {
+      if (
+        offset > item.body.start &&
+        offset <= item.body.end &&
+        (item.body.closed ? offset < item.body.end : true)
+      )
+        return true;
+      if (item.predicateSpan && offset > item.predicateSpan.start && offset < item.predicateSpan.end)
+        return true;
+      if (item.predicate && !item.predicateSpan && offset > item.predicate.start) return true;
+    } else if (item.kind === 'macro' && offset > item.body.start && offset < item.body.end) return true;
+  }
+  return false;
+}
+
+export function complete(doc: TextDocument, analysis: Analysis, offset: number): CompletionItem[] {
+  const text = analysis.text;
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const before = text.slice(lineStart, offset);
+  const replace = (len: number): Range => ({
+    start: doc.positionAt(offset - len),
+    end: doc.positionAt(offset),
+  });
+  if (!inBody(analysis, offset)) return attachPointItems(analysis, before, replace);
+
+  // Field access: the parser leaves a field node (possibly with an empty name) after `->`/`.`.
+  const access = /(->|\.)\s*(\w*)$/.exec(before);
+  if (access) {
+    let field: FieldExpr | undefined;
+    exprsNear(analysis, offset, (e) => {
+      if (
+        e.kind === 'field' &&
+        e.opSpan.end <= offset &&
+        e.opSpan.end >= offset - access[0].length &&
+        (!field || e.start >= field.start)
+      )
+        field = e;
+    });
+    if (field) return memberItems(analysis, field, offset, replace(access[2].length));
+    return [];
+  }
+  const word = /([$@]?\w*)$/.exec(before)![1];
+  const range = replace(word.length);
+  const items: CompletionItem[] = [];
+  const dialect = analysis.dialect;
+  const item = (
+    label: string,
+    kind: CompletionItemKind,
+    detail: string,
+    doc?: string,
+    extra: Partial<CompletionItem> = {},
+  ): CompletionItem => ({
+    label,
+    kind,
+    detail,
+    documentation: doc ? { kind: MarkupKind.Markdown, value: doc } : undefined,
+    textEdit: { range, newText: label },
+    ...extra,
+  });
+  if (word.startsWith('$') || word === '') {
+    for (const v of analysis.vars) {
+      if (
+        offset >= v.scope.start &&
+        offset <= v.scope.end + 1 &&
+        v.name.startsWith(word) &&
+        !items.some((i) => i.label === v.name)
+      ) {
+        items.push(item(v.name, CompletionItemKind.Variable, display(v.ty), 'Scratch variable'));
+      }
+    }
+  }
+  if (word.startsWith('@') || word === '') {
+    for (const m of analysis.maps.values()) {
+      if (m.name === word) continue;
+      items.push(
+        item(
+          m.name,
+          CompletionItemKind.Variable,
+          `map${m.keyArity ? `[${m.keys?.map(display).join(', ')}]` : ''}: ${m.value ? display(m.value) : '?'}`,
+          'Map',
+        ),
+      );
+    }
+  }
+  if (word.startsWith('$') || word.startsWith('@')) return items;
+  const probe = probeAt(analysis, offset);
+  for (const b of dialect.builtins()) {
+    if (b.probes && probe && !probe.rows.every((r) => r && b.probes!.includes(r.name))) continue;
+    items.push(item(b.name, CompletionItemKind.Variable, b.type, b.doc, { sortText: `1${b.name}` }));
+  }
+  for (const f of dialect.funcs()) {
+    const [min] = dialect.arity(f);
+    items.push(
+      item(
+        f.name,
+        CompletionItemKind.Function,
+        f.signature,
+        f.doc + (f.aggregate ? '\n\nAssign it directly to a map: `@m = ' + f.name + '(...)`.' : ''),
+        {
+          textEdit: {
+            range,
+            newText: f.snippet
+              .replace(/;$/, min === 0 && !f.snippet.includes('$') ? '' : ';')
+              .replace(/;;$/, ';'),
+          },
+          insertTextFormat: InsertTextFormat.Snippet,
+          sortText: `2${f.name}`,
+        },
+      ),
+    );
+  }
+  for (const k of KEYWORDS) {
+    if (k === 'let' && !dialect.has('let')) continue;
+    if (k === 'for' && !dialect.has('forMap')) continue;
+    items.push(item(k, CompletionItemKind.Keyword, 'keyword', undefined, { sortText: `3${k}` }));
+  }
+  for (const [name, c] of analysis.constants)
+    items.push(
+      item(name, CompletionItemKind.Constant, `${c.value} (${c.origin})`, undefined, {
+        sortText: `4${name}`,
+      }),
+    );
+  return items;
+}
+
+function memberItems(analysis: Analysis, field: FieldExpr, offset: number, range: Range): CompletionItem[] {
+  const ty = analysis.types.get(field.object);
+  if (!ty) return [];
+  const mk = (name: string, type: string, doc: string): CompletionItem => ({
+    label: name,
+    kind: CompletionItemKind.Field,
+    detail: type,
+    documentation: { kind: MarkupKind.Markdown, value: doc },
+    textEdit: { range, newText: name },
+  });
+  if (ty.k === 'args') {
+    const info = probeAt(analysis, offset);
+    if (!info) return [];
+    const fields = analysis.argsFields(info) ?? [];
+    const where =
+      info.tracepoints.length === 1
+        ? `tracepoint:${info.tracepoints[0].category}:${info.tracepoints[0].event}`
+        : `${info.tracepoints.length} tracepoints`;
+    return fields.map((f) => mk(f.name, f.type, `\`${f.type} ${f.name}\` — field of ${where}`));
+  }
+  if (ty.k === 'tuple') return ty.elements.map((e, i) => mk(String(i), display(e), `Tuple element ${i}`));
+  const sname = structName(ty);
+  if (!sname) return [];
+  return (analysis.structMembers(sname) ?? []).map((m) =>
+    mk(m.name, m.type, `\`${m.type} ${m.name}\` — member of \`struct ${sname}\``),
+  );
+}
+
+function attachPointItems(
+  analysis: Analysis,
+  before: string,
+  replace: (len: number) => Range,
+): CompletionItem[] {
+  const dialect = analysis.dialect;
+  const catalog = analysis.catalog;
+  const m = /([\w*$./+-]*(?::[\w*$./+\-"]*)*)$/.exec(before);
+  const word = m ? m[1] : '';
+  const parts = word.split(':');
+  const last = parts[parts.length - 1];
+  const range = replace(last.length);
+  const simple = (label: string, kind: CompletionItemKind, detail?: string): CompletionItem => ({
+    label,
+    kind,
+    detail,
+    textEdit: { range, newText: label },
+  });
+  if (parts.length === 1) {
+    const items: CompletionItem[] = [];
+    for (const p of dialect.probes()) {
+      const name = dialect.probeName(p);
+      items.push({
+        label: name,
+        kind: CompletionItemKind.Module,
+        detail: p.aliases.length ? `probe (alias ${p.aliases.join(', ')})` : 'probe',
+        documentation: { kind: MarkupKind.Markdown, value: p.doc },
+        textEdit: { range, newText: name === p.name ? p.snippet : p.snippet.replace(p.name, name) },
+        insertTextFormat: InsertTextFormat.Snippet,
+      });
+      for (const a of p.aliases) {
+        if (a === 'kfunc' || a === 'kretfunc') continue;
+        items.push({
+          label: a,
+          kind: CompletionItemKind.Module,
+          detail: `alias of ${name}`,
+          textEdit: { range, newText: a },
+        });
+      }
+    }
+    if (dialect.has('config')) items.push(simple('config', CompletionItemKind.Keyword, 'config = { ... }'));
+    if (dialect.has('macro')) items.push(simple('macro', CompletionItemKind.Keyword, 'macro name(...) { }'));
+    return items;
+  }
+  const row = dialect.probe(parts[0]);
+  if (!row) return [];
+  if (row.name === 'tracepoint') {
+    if (parts.length === 2) {
+      return catalog.categories().map((c) => ({
+        ...simple(c, CompletionItemKind.Folder, `${catalog.events(c).length} events`),
+        command: { title: 'next', command: 'editor.action.triggerSuggest' },
+        textEdit: { range, newText: c + ':' },
+      }));
+    }
+    if (parts.length === 3) {
+      return catalog.events(parts[1]).map((e) => {
+        const fields = catalog.fields(parts[1], e) ?? [];
+        return {
+          ...simple(e, CompletionItemKind.Event, `tracepoint:${parts[1]}:${e}`),
+          documentation: {
+            kind: MarkupKind.Markdown,
+            value: fields.length
+              ? '```c\n' + fields.map((f) => `${f.type} ${f.name};`).join('\n') + '\n```'
+              : 'no fields',
+          },
+        };
+      });
+    }
+    return [];
+  }
+  if ((row.name === 'interval' || row.name === 'profile') && parts.length === 2) {
+    return ['s', 'ms', 'us', 'hz'].map((u) => simple(u, CompletionItemKind.Unit, 'unit'));
+  }
+  if (row.name === 'software' && parts.length === 2)
+    return SOFTWARE_EVENTS.map((e) => simple(e, CompletionItemKind.Event, 'software event'));
+  if (row.name === 'hardware' && parts.length === 2)
+    return HARDWARE_EVENTS.map((e) => simple(e, CompletionItemKind.Event, 'hardware event'));
+  return [];
+}

@@ -1,0 +1,1152 @@
+// Error-tolerant recursive-descent parser for the union of bpftrace dialects 0.17..0.26.
+// It accepts every construct of any version; whether a construct exists in the target
+// version is decided later by the semantic pass against the dialect table. Syntax errors are
+// recorded with exact ranges and the parser resynchronises at `;`, `}` or the next probe, so
+// one script yields several errors and a complete-as-possible AST. It never throws.
+import type {
+  AttachPoint,
+  Block,
+  CDefinition,
+  ConfigBlock,
+  Expr,
+  Import,
+  MacroDef,
+  MapDecl,
+  MapExpr,
+  Name,
+  Preprocessor,
+  Probe,
+  Program,
+  RangeExpr,
+  Span,
+  Stmt,
+  TypeRef,
+  VarExpr,
+} from './ast';
+import { Lexer, type SyntaxProblem, type Token } from './lexer';
+
+export interface ParseResult {
+  program: Program;
+  problems: SyntaxProblem[];
+  comments: Array<{ start: number; end: number; block: boolean }>;
+}
+
+const MAX_DEPTH = 200;
+const ASSIGN_OPS = new Set(['=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<=', '>>=']);
+const BINARY_LEVELS: string[][] = [
+  ['||'],
+  ['&&'],
+  ['|'],
+  ['^'],
+  ['&'],
+  ['==', '!='],
+  ['<', '<=', '>', '>='],
+  ['<<', '>>'],
+  ['+', '-'],
+  ['*', '/', '%'],
+];
+const BINARY_PRECEDENCE = new Map<string, number>();
+BINARY_LEVELS.forEach((ops, level) => ops.forEach((op) => BINARY_PRECEDENCE.set(op, level)));
+
+/** Names that are integer types when written in a cast. */
+export const CAST_TYPE_NAMES = new Set([
+  'int8',
+  'int16',
+  'int32',
+  'int64',
+  'uint8',
+  'uint16',
+  'uint32',
+  'uint64',
+  'bool',
+  'string',
+  'inet',
+  'buffer',
+  'void',
+  'char',
+  'int',
+  'long',
+  'short',
+  'unsigned',
+  'u8',
+  'u16',
+  'u32',
+  'u64',
+  's8',
+  's16',
+  's32',
+  's64',
+]);
+const STATEMENT_KEYWORDS = new Set([
+  'if',
+  'else',
+  'unroll',
+  'while',
+  'for',
+  'return',
+  'break',
+  'continue',
+  'let',
+]);
+
+function describe(t: Token): string {
+  if (t.kind === 'eof') return 'end of file';
+  if (t.kind === 'string') return 'string';
+  if (t.kind === 'preproc') return 'preprocessor directive';
+  return `'${t.text}'`;
+}
+
+export function parse(text: string): ParseResult {
+  return new Parser(text).parseProgram();
+}
+
+class Parser {
+  private lx: Lexer;
+  private tok: Token;
+  private prevEnd = 0;
+  private depth = 0;
+  private inPredicate = false;
+  private problems: SyntaxProblem[] = [];
+  /** Offsets already reported, so that recovery loops cannot flood the list. */
+  private reportedAt = new Set<number>();
+
+  constructor(private readonly text: string) {
+    this.lx = new Lexer(text);
+    this.tok = this.lx.next();
+  }
+
+  // ---- token helpers ----
+
+  private advance(): Token {
+    const t = this.tok;
+    this.prevEnd = t.end;
+    this.tok = this.lx.next();
+    return t;
+  }
+
+  private atEnd(): boolean {
+    return this.tok.kind === 'eof';
+  }
+
+  private isIdent(text: string): boolean {
+    return this.tok.kind === 'ident' && this.tok.text === text;
+  }
+
+  private is(text: string): boolean {
+    return (this.tok.kind === 'punct' || this.tok.kind === 'ident') && this.tok.text === text;
+  }
+
+  private isPunct(text: string): boolean {
+    return this.tok.kind === 'punct' && this.tok.text === text;
+  }
+
+  private accept(text: string): Token | undefined {
+    if (this.isPunct(text)) return this.advance();
+    return undefined;
+  }
+
+  /** Tokens after the current one, without consuming anything. */
+  private peek(n: number): Token[] {
+    const saved = this.lx.pos;
+    const out: Token[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = this.lx.next();
+      out.push(t);
+      if (t.kind === 'eof') break;
+    }
+    this.lx.pos = saved;
+    return out;
+  }
+
+  private error(start: number, end: number, message: string, code = 'syntax'): void {
+    if (this.reportedAt.has(start)) return;
+    this.reportedAt.add(start);
+    this.problems.push({ start, end: Math.max(end, start), message, code });
+  }
+
+  private unexpected(expecting: string): void {
+    const t = this.tok;
+    if (t.kind === 'eof') {
+      this.error(t.start, t.start, `syntax error: unexpected end of file, expecting ${expecting}`, 'syntax');
+    } else {
+      this.error(t.start, t.end, `syntax error: unexpected ${describe(t)}, expecting ${expecting}`, 'syntax');
+    }
+  }
+
+  private expect(text: string): Token | undefined {
+    const t = this.accept(text);
+    if (!t) this.unexpected(`'${text}'`);
+    return t;
+  }
+
+  /** Skips to just after the next `;` or to the next `}` of the current nesting level. */
+  private recoverStatement(): void {
+    let depth = 0;
+    const startPos = this.tok.start;
+    while (!this.atEnd()) {
+      if (this.isPunct('{') || this.isPunct('(') || this.isPunct('[')) depth++;
+      else if (this.isPunct(')') || this.isPunct(']')) depth = Math.max(0, depth - 1);
+      else if (this.isPunct('}')) {
+        if (depth === 0) return;
+        depth--;
+      } else if (this.isPunct(';') && depth === 0) {
+        this.advance();
+        return;
+      }
+      this.advance();
+    }
+    void startPos;
+  }
+
+  // ---- program ----
+
+  parseProgram(): ParseResult {
+    const program: Program = {
+      kind: 'program',
+      start: 0,
+      end: this.text.length,
+      preprocessor: [],
+      cDefinitions: [],
+      imports: [],
+      items: [],
+    };
+    while (!this.atEnd()) {
+      const before = this.tok.start;
+      this.topLevel(program);
+      if (this.tok.start === before && !this.atEnd()) {
+        // Guarantee progress whatever the input.
+        this.unexpected('a probe');
+        this.advance();
+      }
+    }
+    return { program, problems: [...this.lx.problems, ...this.problems], comments: this.lx.comments };
+  }
+
+  private topLevel(program: Program): void {
+    const t = this.tok;
+    if (t.kind === 'preproc') {
+      program.preprocessor.push(this.preprocessor(this.advance()));
+      return;
+    }
+    if (t.kind === 'punct' && t.text === ';') {
+      this.advance();
+      return;
+    }
+    if (t.kind === 'ident') {
+      const [n1, n2] = this.peek(2);
+      if (
+        (t.text === 'struct' || t.text === 'union' || t.text === 'enum') &&
+        n1?.kind === 'ident' &&
+        n2?.text === '{'
+      ) {
+        program.cDefinitions.push(this.cDefinition());
+        return;
+      }
+      if (t.text === 'config' && n1?.text === '=') {
+        program.config = this.configBlock();
+        return;
+      }
+      if (t.text === 'import' && n1?.kind === 'string') {
+        program.imports.push(this.importStmt());
+        return;
+      }
+      if (t.text === 'macro' && n1?.kind === 'ident' && n2?.text === '(') {
+        program.items.push(this.macroDef());
+        return;
+      }
+      if (t.text === 'let' && n1?.kind === 'map') {
+        program.items.push(this.mapDecl());
+        return;
+      }
+    }
+    if (t.kind === 'punct' && t.text !== '*' && t.text !== '/') {
+      this.unexpected('a probe');
+      this.skipTopLevel();
+      return;
+    }
+    program.items.push(this.probe());
+  }
+
+  /** After a top-level error: skip past the next balanced `{...}` group. */
+  private skipTopLevel(): void {
+    let depth = 0;
+    while (!this.atEnd()) {
+      if (this.isPunct('{')) depth++;
+      else if (this.isPunct('}')) {
+        depth--;
+        if (depth <= 0) {
+          this.advance();
+          return;
+        }
+      }
+      this.advance();
+    }
+  }
+
+  private preprocessor(t: Token): Preprocessor {
+    const m = /^#\s*(\w*)\s*(.*)$/s.exec(t.text);
+    const directive = m?.[1] ?? '';
+    const rest = m?.[2] ?? '';
+    const restStart = t.start + t.text.length - rest.length;
+    const node: Preprocessor = {
+      kind: 'preprocessor',
+      start: t.start,
+      end: t.end,
+      directive,
+      argument: rest.trim(),
+    };
+    if (directive === 'include') {
+      const inc = /^([<"])([^>"]*)[>"]?/.exec(rest);
+      if (inc) {
+        node.argument = inc[2];
+        node.argumentSpan = { start: restStart + 1, end: restStart + 1 + inc[2].length };
+      }
+    } else if (directive === 'define') {
+      const def = /^([A-Za-z_]\w*)(\([^)]*\))?\s*(.*)$/s.exec(rest);
+      if (def) {
+        node.argument = def[1];
+        node.argumentSpan = { start: restStart, end: restStart + def[1].length };
+        if (!def[2]) node.value = def[3].replace(/\\\r?\n/g, ' ').trim();
+      }
+    }
+    return node;
+  }
+
+  private cDefinition(): CDefinition {
+    const kw = this.advance();
+    const nameTok = this.advance();
+    const open = this.tok;
+    // The body is C, handed to clang by bpftrace: collect it brace-balanced without parsing.
+    let depth = 0;
+    let end = open.end;
+    while (!this.atEnd()) {
+      if (this.isPunct('{')) depth++;
+      if (this.isPunct('}')) {
+        depth--;
+        if (depth === 0) {
+          end = this.advance().end;
+          break;
+        }
+      }
+      this.advance();
+    }
+    if (depth !== 0)
+      this.error(open.start, open.end, "unterminated C definition: missing '}'", 'unterminated-block');
+    const body = this.text.slice(open.end, Math.max(open.end, end - 1));
+    // `__attribute__((...))` and the trailing `;`
+    if (this.tok.kind === 'ident' && this.tok.text === '__attribute__') {
+      this.advance();
+      if (this.isPunct('(')) this.skipBalanced('(', ')');
+    }
+    const semi = this.accept(';');
+    if (!semi) this.unexpected("';' after the C definition");
+    const members: Array<{ name: string; type: string }> = [];
+    for (const decl of body.split(';')) {
+      const m = /^\s*(.*?)\s*\b([A-Za-z_]\w*)\s*(\[[^\]]*\])?\s*$/s.exec(decl.replace(/\s+/g, ' '));
+      if (m && m[1]) members.push({ name: m[2], type: m[1] + (m[3] ?? '') });
+    }
+    return {
+      kind: 'cdef',
+      keyword: kw.text as CDefinition['keyword'],
+      name: { name: nameTok.text, start: nameTok.start, end: nameTok.end },
+      body,
+      members,
+      start: kw.start,
+      end: this.prevEnd,
+    };
+  }
+
+  private skipBalanced(open: string, close: string): void {
+    let depth = 0;
+    while (!this.atEnd()) {
+      if (this.isPunct(open)) depth++;
+      if (this.isPunct(close)) {
+        depth--;
+        if (depth === 0) {
+          this.advance();
+          return;
+        }
+      }
+      this.advance();
+    }
+  }
+
+  private configBlock(): ConfigBlock {
+    const kw = this.advance();
+    this.advance(); // '='
+    const node: ConfigBlock = { kind: 'config', start: kw.start, end: kw.end, entries: [] };
+    if (!this.expect('{')) {
+      this.recoverStatement();
+      node.end = this.prevEnd;
+      return node;
+    }
+    while (!this.atEnd() && !this.isPunct('}')) {
+      if (this.accept(';')) continue;
+      if (this.tok.kind !== 'ident') {
+        this.unexpected('a config key');
+        this.recoverStatement();
+        continue;
+      }
+      const k = this.advance();
+      const entry: ConfigBlock['entries'][number] = { key: { name: k.text, start: k.start, end: k.end } };
+      if (this.expect('=')) entry.value = this.expression();
+      node.entries.push(entry);
+      if (!this.isPunct('}') && !this.expect(';')) this.recoverStatement();
+    }
+    this.expect('}');
+    this.accept(';');
+    node.end = this.prevEnd;
+    return node;
+  }
+
+  private importStmt(): Import {
+    const kw = this.advance();
+    const path = this.advance();
+    this.expect(';');
+    return { kind: 'import', path: path.value ?? '', start: kw.start, end: this.prevEnd };
+  }
+
+  private macroDef(): MacroDef {
+    const kw = this.advance();
+    const nameTok = this.advance();
+    const params: Expr[] = [];
+    this.advance(); // '('
+    while (!this.atEnd() && !this.isPunct(')') && !this.isPunct('{')) {
+      params.push(this.expression());
+      if (!this.accept(',')) break;
+    }
+    this.expect(')');
+    const body = this.block();
+    return {
+      kind: 'macro',
+      name: { name: nameTok.text, start: nameTok.start, end: nameTok.end },
+      params,
+      body,
+      start: kw.start,
+      end: body.end,
+    };
+  }
+
+  private mapDecl(): MapDecl {
+    const kw = this.advance();
+    const mapTok = this.advance();
+    const map: MapExpr = {
+      kind: 'map',
+      name: '@' + (mapTok.value ?? ''),
+      nameSpan: { start: mapTok.start, end: mapTok.end },
+      start: mapTok.start,
+      end: mapTok.end,
+    };
+    let type: Name = { name: '', start: this.tok.start, end: this.tok.start };
+    const args: Expr[] = [];
+    if (this.expect('=')) {
+      if (this.tok.kind === 'ident') {
+        const t = this.advance();
+        type = { name: t.text, start: t.start, end: t.end };
+        if (this.expect('(')) {
+          while (!this.atEnd() && !this.isPunct(')')) {
+            args.push(this.expression());
+            if (!this.accept(',')) break;
+          }
+          this.expect(')');
+        }
+      } else {
+        this.unexpected('a map type');
+      }
+    }
+    if (!this.expect(';')) this.recoverStatement();
+    return { kind: 'mapdecl', map, type, args, start: kw.start, end: this.prevEnd };
+  }
+
+  // ---- probes ----
+
+  private probe(): Probe {
+    const start = this.tok.start;
+    let label: Name | undefined;
+    if (this.tok.kind === 'ident') {
+      const [n1] = this.peek(1);
+      if (n1?.text === '=') {
+        const t = this.advance();
+        label = { name: t.text, start: t.start, end: t.end };
+        this.advance();
+      }
+    }
+    // Attach points are lexed raw from the text, not as tokens.
+    this.lx.pos = this.tok.start;
+    const attachPoints: AttachPoint[] = [];
+    for (;;) {
+      const raw = this.lx.attachPoint();
+      if (!raw) {
+        const t = this.lx.next();
+        this.lx.pos = t.start;
+        this.error(t.start, t.end, `syntax error: unexpected ${describe(t)}, expecting an attach point`);
+        break;
+      }
+      attachPoints.push(this.attachPoint(raw));
+      this.lx.skipTrivia();
+      if (this.text[this.lx.pos] === ',') {
+        this.lx.pos++;
+        continue;
+      }
+      break;
+    }
+    this.prevEnd = attachPoints.length ? attachPoints[attachPoints.length - 1].end : this.prevEnd;
+    this.tok = this.lx.next();
+    const node: Probe = {
+      kind: 'probe',
+      label,
+      attachPoints,
+      start,
+      end: this.prevEnd,
+      body: { kind: 'block', statements: [], closed: false, start: this.tok.start, end: this.tok.start },
+    };
+    if (this.isPunct('/')) {
+      const open = this.advance();
+      this.inPredicate = true;
+      node.predicate = this.expression();
+      this.inPredicate = false;
+      const close = this.expect('/');
+      node.predicateSpan = { start: open.start, end: close ? close.end : this.prevEnd };
+      if (!close) {
+        // Resynchronise on the action block.
+        while (!this.atEnd() && !this.isPunct('{')) this.advance();
+      }
+    }
+    if (!this.isPunct('{')) {
+      this.unexpected("'{'");
+      // Skip to a plausible action block; if none before the next line-start word, give up on it.
+      while (!this.atEnd() && !this.isPunct('{') && !(this.tok.lineStart && this.tok.kind === 'ident')) {
+        this.advance();
+      }
+      if (!this.isPunct('{')) {
+        node.end = this.prevEnd;
+        return node;
+      }
+    }
+    node.body = this.block();
+    node.end = node.body.end;
+    return node;
+  }
+
+  private attachPoint(raw: { text: string; start: number; end: number }): AttachPoint {
+    const parts: Name[] = [];
+    let partStart = 0;
+    let inQuote = false;
+    for (let i = 0; i <= raw.text.length; i++) {
+      const c = raw.text[i];
+      if (c === '"') inQuote = !inQuote;
+      if (i === raw.text.length || (c === ':' && !inQuote)) {
+        parts.push({ name: raw.text.slice(partStart, i), start: raw.start + partStart, end: raw.start + i });
+        partStart = i + 1;
+      }
+    }
+    const [provider, ...rest] = parts;
+    return { kind: 'attach', raw: raw.text, provider, parts: rest, start: raw.start, end: raw.end };
+  }
+
+  // ---- statements ----
+
+  private block(): Block {
+    const open = this.tok;
+    const node: Block = { kind: 'block', statements: [], closed: false, start: open.start, end: open.end };
+    if (!this.expect('{')) return node;
+    if (++this.depth > MAX_DEPTH) {
+      this.error(open.start, open.end, 'blocks nested too deeply', 'syntax');
+      this.skipBalancedFrom(1);
+      this.depth--;
+      node.end = this.prevEnd;
+      return node;
+    }
+    while (!this.atEnd() && !this.isPunct('}')) {
+      const before = this.tok.start;
+      const semi = this.accept(';');
+      if (semi) {
+        (node.empty ??= []).push({ start: semi.start, end: semi.end });
+        continue;
+      }
+      const s = this.statement();
+      if (s) node.statements.push(s);
+      if (this.isPunct('}') || this.atEnd()) break;
+      if (s && isCompound(s)) continue;
+      if (!this.accept(';')) {
+        this.unexpected("';' or '}'");
+        if (this.tok.start === before || !this.tok.lineStart) this.recoverStatement();
+      }
+      if (this.tok.start === before) this.advance();
+    }
+    this.depth--;
+    if (this.isPunct('}')) {
+      node.end = this.advance().end;
+      node.closed = true;
+    } else {
+      this.error(
+        this.tok.start,
+        this.tok.start,
+        "syntax error: unexpected end of file, expecting '}'",
+        'unterminated-block',
+      );
+      node.end = this.text.length;
+    }
+    return node;
+  }
+
+  private skipBalancedFrom(depth: number): void {
+    while (!this.atEnd() && depth > 0) {
+      if (this.isPunct('{')) depth++;
+      if (this.isPunct('}')) depth--;
+      this.advance();
+    }
+  }
+
+  private statement(): Stmt | undefined {
+    const t = this.tok;
+    if (t.kind === 'ident' && STATEMENT_KEYWORDS.has(t.text)) {
+      switch (t.text) {
+        case 'if':
+          return this.ifStmt();
+        case 'unroll': {
+          this.advance();
+          this.expect('(');
+          const count = this.expression();
+          this.expect(')');
+          const body = this.block();
+          return { kind: 'unroll', count, body, start: t.start, end: body.end };
+        }
+        case 'while': {
+          this.advance();
+          this.expect('(');
+          const cond = this.expression();
+          this.expect(')');
+          const body = this.block();
+          return {
+            kind: 'while',
+            keyword: { start: t.start, end: t.end },
+            cond,
+            body,
+            start: t.start,
+            end: body.end,
+          };
+        }
+        case 'for':
+          return this.forStmt();
+        case 'return': {
+          this.advance();
+          const value = this.isPunct(';') || this.isPunct('}') ? undefined : this.expression();
+          return { kind: 'return', value, start: t.start, end: this.prevEnd };
+        }
+        case 'break':
+        case 'continue':
+          this.advance();
+          return { kind: t.text, start: t.start, end: t.end };
+        case 'let':
+          return this.letStmt();
+        case 'else':
+          this.error(t.start, t.end, "syntax error: 'else' without a matching 'if'");
+          this.advance();
+          return undefined;
+      }
+    }
+    if (this.isPunct('{')) {
+      const block = this.block();
+      return { kind: 'blockstmt', block, start: block.start, end: block.end };
+    }
+    if (this.tok.kind === 'preproc') {
+      this.error(
+        t.start,
+        t.end,
+        'syntax error: preprocessor directives are only allowed before the first probe',
+      );
+      this.advance();
+      return undefined;
+    }
+    const target = this.expression();
+    if (this.tok.kind === 'punct' && ASSIGN_OPS.has(this.tok.text)) {
+      const op = this.advance();
+      if (
+        target.kind !== 'var' &&
+        target.kind !== 'map' &&
+        !(target.kind === 'ident' && target.name === '_')
+      ) {
+        this.error(
+          op.start,
+          op.end,
+          `syntax error: unexpected '${op.text}': only maps and scratch variables can be assigned to`,
+        );
+      }
+      const value = this.expression();
+      return {
+        kind: 'assign',
+        target,
+        op: op.text,
+        opSpan: { start: op.start, end: op.end },
+        value,
+        start: target.start,
+        end: value.end,
+      };
+    }
+    return { kind: 'exprstmt', expr: target, start: target.start, end: target.end };
+  }
+
+  private ifStmt(): Stmt {
+    const kw = this.advance();
+    const cond = this.expression();
+    const then = this.block();
+    const node: Stmt = { kind: 'if', cond, then, start: kw.start, end: then.end };
+    if (this.tok.kind === 'ident' && this.tok.text === 'else') {
+      this.advance();
+      if (this.isIdent('if')) {
+        const elseIf = this.ifStmt();
+        if (elseIf.kind === 'if') node.else = elseIf;
+      } else {
+        node.else = this.block();
+      }
+      node.end = this.prevEnd;
+    }
+    return node;
+  }
+
+  private forStmt(): Stmt {
+    const kw = this.advance();
+    this.expect('(');
+    const v = this.tok;
+    let variable: VarExpr;
+    if (v.kind === 'var') {
+      this.advance();
+      variable = { kind: 'var', name: '$' + (v.value ?? ''), start: v.start, end: v.end };
+    } else {
+      this.unexpected('a scratch variable');
+      variable = { kind: 'var', name: '$', start: v.start, end: v.start };
+    }
+    this.expect(':');
+    const from = this.expression();
+    let iterable: Expr | RangeExpr = from;
+    if (this.accept('..')) {
+      const to = this.expression();
+      iterable = { kind: 'range', from, to, start: from.start, end: to.end };
+    }
+    this.expect(')');
+    const body = this.block();
+    return {
+      kind: 'for',
+      keyword: { start: kw.start, end: kw.end },
+      variable,
+      iterable,
+      body,
+      start: kw.start,
+      end: body.end,
+    };
+  }
+
+  private letStmt(): Stmt {
+    const kw = this.advance();
+    const v = this.tok;
+    let variable: VarExpr;
+    if (v.kind === 'var') {
+      this.advance();
+      variable = { kind: 'var', name: '$' + (v.value ?? ''), start: v.start, end: v.end };
+    } else {
+      this.unexpected('a scratch variable');
+      variable = { kind: 'var', name: '$', start: v.start, end: v.start };
+      this.recoverStatement();
+      return {
+        kind: 'let',
+        keyword: { start: kw.start, end: kw.end },
+        variable,
+        start: kw.start,
+        end: this.prevEnd,
+      };
+    }
+    let type: TypeRef | undefined;
+    if (this.accept(':')) type = this.typeRef();
+    let value: Expr | undefined;
+    if (this.accept('=')) value = this.expression();
+    return {
+      kind: 'let',
+      keyword: { start: kw.start, end: kw.end },
+      variable,
+      type,
+      value,
+      start: kw.start,
+      end: this.prevEnd,
+    };
+  }
+
+  // ---- expressions ----
+
+  expression(): Expr {
+    if (++this.depth > MAX_DEPTH) {
+      const t = this.tok;
+      this.error(t.start, t.end, 'expression nested too deeply', 'syntax');
+      this.depth--;
+      this.recoverStatement();
+      return { kind: 'error', start: t.start, end: t.end };
+    }
+    const e = this.ternary();
+    this.depth--;
+    return e;
+  }
+
+  private ternary(): Expr {
+    const cond = this.binary(0);
+    if (!this.isPunct('?')) return cond;
+    this.advance();
+    let then: Expr | undefined;
+    if (!this.isPunct(':')) then = this.expression();
+    this.expect(':');
+    const otherwise = this.expression();
+    return { kind: 'ternary', cond, then, else: otherwise, start: cond.start, end: otherwise.end };
+  }
+
+  /** Is the current `/` the end of a predicate (followed by `{` or the end of input)? */
+  private predicateEnds(): boolean {
+    if (!this.inPredicate || !this.isPunct('/')) return false;
+    const [n] = this.peek(1);
+    return !n || n.kind === 'eof' || n.text === '{';
+  }
+
+  /** Precedence climbing over the binary operators (higher binds tighter). */
+  private binary(minPrec: number): Expr {
+    let left = this.unary();
+    for (;;) {
+      const t = this.tok;
+      if (t.kind !== 'punct') return left;
+      const prec = BINARY_PRECEDENCE.get(t.text);
+      if (prec === undefined || prec < minPrec || this.predicateEnds()) return left;
+      this.advance();
+      const right = this.binary(prec + 1);
+      left = {
+        kind: 'binary',
+        op: t.text,
+        opSpan: { start: t.start, end: t.end },
+        left,
+        right,
+        start: left.start,
+        end: right.end,
+      };
+    }
+  }
+
+  private unary(): Expr {
+    const t = this.tok;
+    if (t.kind === 'punct' && ['-', '!', '~', '*', '&', '++', '--', '+'].includes(t.text)) {
+      this.advance();
+      if (++this.depth > MAX_DEPTH) {
+        this.depth--;
+        this.error(t.start, t.end, 'expression nested too deeply', 'syntax');
+        return { kind: 'error', start: t.start, end: t.end };
+      }
+      const operand = this.unary();
+      this.depth--;
+      return { kind: 'unary', op: t.text, operand, postfix: false, start: t.start, end: operand.end };
+    }
+    if (t.kind === 'punct' && t.text === '(') {
+      const cast = this.tryCast();
+      if (cast) return cast;
+    }
+    return this.postfix(this.primary());
+  }
+
+  /** `(type) expr` where type is `struct x *`, `int8`, `T *`, `T[N]`... */
+  private tryCast(): Expr | undefined {
+    const ahead = this.peek(6);
+    const [a, b] = ahead;
+    let isCast = false;
+    if (
+      a?.kind === 'ident' &&
+      (a.text === 'struct' || a.text === 'union' || a.text === 'enum') &&
+      b?.kind === 'ident'
+    ) {
+      isCast = true;
+    } else if (a?.kind === 'ident' && !STATEMENT_KEYWORDS.has(a.text)) {
+      // T followed by stars/array then ')'
+      let i = 1;
+      while (ahead[i]?.text === '*') i++;
+      if (ahead[i]?.text === '[') {
+        i++;
+        if (ahead[i]?.kind === 'int') i++;
+        if (ahead[i]?.text === ']') i++;
+      }
+      if (ahead[i]?.text === ')') {
+        if (i > 1 || CAST_TYPE_NAMES.has(a.text)) isCast = true;
+        else {
+          const after = ahead[i + 1];
+          isCast =
+            !!after &&
+            (after.kind === 'var' ||
+              after.kind === 'map' ||
+              after.kind === 'int' ||
+              after.kind === 'param' ||
+              after.kind === 'string' ||
+              (after.kind === 'ident' && !['if', 'else'].includes(after.text)) ||
+              (after.kind === 'punct' && ['(', '!', '~'].includes(after.text))) &&
+            /^(u|s)(8|16|32|64)$|_t$|^[a-z_]+\d*$/.test(a.text) &&
+            !BUILTIN_VARIABLE_HINT.has(a.text);
+        }
+      }
+    }
+    if (!isCast) return undefined;
+    const open = this.advance();
+    const type = this.typeRef();
+    this.expect(')');
+    const operand = this.unary();
+    return { kind: 'cast', type, operand, start: open.start, end: operand.end };
+  }
+
+  private typeRef(): TypeRef {
+    const start = this.tok.start;
+    let tag: TypeRef['tag'];
+    if (
+      this.tok.kind === 'ident' &&
+      (this.tok.text === 'struct' || this.tok.text === 'union' || this.tok.text === 'enum')
+    ) {
+      tag = this.advance().text as TypeRef['tag'];
+    }
+    let name = '';
+    let nameSpan: Span = { start: this.tok.start, end: this.tok.start };
+    if (this.tok.kind === 'ident') {
+      const t = this.advance();
+      name = t.text;
+      nameSpan = { start: t.start, end: t.end };
+      // `unsigned int`, `long long`
+      while (
+        this.tok.kind === 'ident' &&
+        /^(int|long|short|char)$/.test(this.tok.text) &&
+        /^(unsigned|signed|long|short)$/.test(name.split(' ').pop()!)
+      ) {
+        const u = this.advance();
+        name += ' ' + u.text;
+        nameSpan.end = u.end;
+      }
+    } else {
+      this.unexpected('a type name');
+    }
+    let pointer = 0;
+    while (this.accept('*')) pointer++;
+    let array: TypeRef['array'];
+    if (this.accept('[')) {
+      if (this.tok.kind === 'int') array = this.advance().num ?? 0;
+      else array = 'unsized';
+      this.expect(']');
+    }
+    return { kind: 'type', tag, name, nameSpan, pointer, array, start, end: this.prevEnd };
+  }
+
+  private postfix(e: Expr): Expr {
+    for (;;) {
+      if (this.isPunct('.') || this.isPunct('->')) {
+        const op = this.advance();
+        const f = this.tok;
+        let field: Name;
+        if (f.kind === 'ident' || f.kind === 'int') {
+          this.advance();
+          field = { name: f.text, start: f.start, end: f.end };
+        } else {
+          this.unexpected('a field name');
+          field = { name: '', start: op.end, end: op.end };
+        }
+        e = {
+          kind: 'field',
+          object: e,
+          op: op.text as '.' | '->',
+          opSpan: { start: op.start, end: op.end },
+          field,
+          start: e.start,
+          end: field.end > op.end ? field.end : op.end,
+        };
+      } else if (this.isPunct('[') && e.kind !== 'map') {
+        this.advance();
+        const index = this.expression();
+        this.expect(']');
+        e = { kind: 'index', object: e, index, start: e.start, end: this.prevEnd };
+      } else if ((this.isPunct('++') || this.isPunct('--')) && !this.tok.lineStart) {
+        const op = this.advance();
+        e = { kind: 'unary', op: op.text, operand: e, postfix: true, start: e.start, end: op.end };
+      } else {
+        return e;
+      }
+    }
+  }
+
+  private callArgs(callee: Name): Expr {
+    const open = this.advance();
+    const args: Expr[] = [];
+    const commas: number[] = [];
+    while (!this.atEnd() && !this.isPunct(')')) {
+      const before = this.tok.start;
+      args.push(this.expression());
+      const comma = this.accept(',');
+      if (comma) {
+        commas.push(comma.start);
+        continue;
+      }
+      if (!this.isPunct(')')) {
+        this.unexpected("')' or ','");
+        // Skip the rest of the argument list, staying inside the statement.
+        while (!this.atEnd() && !this.isPunct(')') && !this.isPunct(';') && !this.isPunct('}'))
+          this.advance();
+        if (this.tok.start === before) break;
+      }
+      break;
+    }
+    const close = this.expect(')');
+    const end = close ? close.end : this.prevEnd;
+    return {
+      kind: 'call',
+      callee,
+      args,
+      argsSpan: { start: open.start, end },
+      commas,
+      start: callee.start,
+      end,
+    };
+  }
+
+  private primary(): Expr {
+    const t = this.tok;
+    switch (t.kind) {
+      case 'int':
+        this.advance();
+        return { kind: 'int', value: t.num ?? 0, text: t.text, suffix: t.suffix, start: t.start, end: t.end };
+      case 'string':
+        this.advance();
+        return { kind: 'string', value: t.value ?? '', start: t.start, end: t.end };
+      case 'param':
+        this.advance();
+        return { kind: 'param', name: t.text, start: t.start, end: t.end };
+      case 'var':
+        this.advance();
+        return { kind: 'var', name: t.text, start: t.start, end: t.end };
+      case 'map': {
+        this.advance();
+        const node: MapExpr = {
+          kind: 'map',
+          name: t.text,
+          nameSpan: { start: t.start, end: t.end },
+          start: t.start,
+          end: t.end,
+        };
+        if (this.isPunct('[')) {
+          this.advance();
+          node.keys = [];
+          while (!this.atEnd() && !this.isPunct(']')) {
+            const before = this.tok.start;
+            node.keys.push(this.expression());
+            if (!this.accept(',')) break;
+            if (this.tok.start === before) break;
+          }
+          this.expect(']');
+          node.end = this.prevEnd;
+        }
+        return node;
+      }
+      case 'ident': {
+        if (t.text === 'sizeof' || t.text === 'offsetof') return this.sizeofLike();
+        this.advance();
+        const name: Name = { name: t.text, start: t.start, end: t.end };
+        if (this.isPunct('(')) return this.callArgs(name);
+        return { kind: 'ident', name: t.text, start: t.start, end: t.end };
+      }
+      case 'punct':
+        if (t.text === '(') return this.parenthesised();
+        if (t.text === '{') {
+          const block = this.block();
+          return { kind: 'blockexpr', block, start: block.start, end: block.end };
+        }
+        break;
+      default:
+        break;
+    }
+    this.unexpected('an expression');
+    // Do not consume a token that closes an enclosing construct.
+    if (
+      !(t.kind === 'punct' && [')', ']', '}', ';', ','].includes(t.text)) &&
+      t.kind !== 'eof' &&
+      !this.predicateEnds()
+    ) {
+      this.advance();
+    }
+    return { kind: 'error', start: t.start, end: t.end };
+  }
+
+  private sizeofLike(): Expr {
+    const kw = this.advance();
+    const keyword: Span = { start: kw.start, end: kw.end };
+    if (!this.expect('(')) return { kind: 'error', start: kw.start, end: kw.end };
+    if (kw.text === 'offsetof') {
+      const type = this.typeRef();
+      const fields: Name[] = [];
+      if (this.expect(',')) {
+        do {
+          const f = this.tok;
+          if (f.kind !== 'ident') {
+            this.unexpected('a field name');
+            break;
+          }
+          this.advance();
+          fields.push({ name: f.text, start: f.start, end: f.end });
+        } while (this.accept('.'));
+      }
+      this.expect(')');
+      return { kind: 'offsetof', keyword, type, fields, start: kw.start, end: this.prevEnd };
+    }
+    const [n1, n2] = this.peek(2);
+    const a = this.tok;
+    const looksType =
+      a.kind === 'ident' &&
+      (['struct', 'union', 'enum'].includes(a.text) ||
+        CAST_TYPE_NAMES.has(a.text) ||
+        (n1?.text === '*' && (n2?.text === ')' || n2?.text === '*')));
+    void n1;
+    const arg = looksType ? this.typeRef() : this.expression();
+    this.expect(')');
+    return { kind: 'sizeof', keyword, arg, start: kw.start, end: this.prevEnd };
+  }
+
+  private parenthesised(): Expr {
+    const open = this.advance();
+    if (this.isPunct(')')) {
+      this.advance();
+      return { kind: 'tuple', elements: [], start: open.start, end: this.prevEnd };
+    }
+    const first = this.expression();
+    if (this.isPunct(',')) {
+      const elements = [first];
+      while (this.accept(',')) {
+        if (this.isPunct(')')) break;
+        elements.push(this.expression());
+      }
+      this.expect(')');
+      return { kind: 'tuple', elements, start: open.start, end: this.prevEnd };
+    }
+    this.expect(')');
+    return first;
+  }
+}
+
+/** Builtin variable names that must not be mistaken for a cast type in `(name) x`. */
+const BUILTIN_VARIABLE_HINT = new Set([
+  'pid',
+  'tid',
+  'uid',
+  'gid',
+  'nsecs',
+  'elapsed',
+  'cpu',
+  'comm',
+  'kstack',
+  'ustack',
+  'arg0',
+  'retval',
+  'func',
+  'probe',
+  'curtask',
+  'rand',
+  'cgroup',
+  'args',
+]);
+
+function isCompound(s: Stmt): boolean {
+  return (
+    s.kind === 'if' || s.kind === 'while' || s.kind === 'for' || s.kind === 'unroll' || s.kind === 'blockstmt'
+  );
+}

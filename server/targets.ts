@@ -1,0 +1,101 @@
+// Which dialect and catalog each document is checked in: the default (setting, else the local
+// `bpftrace --version`, else the latest), or the node a document is bound to.
+import { execFile } from 'node:child_process';
+import { bundledCatalog, catalogFromListing, type Catalog } from './catalog/catalog';
+import { Dialect, LATEST_NAME, parseVersion } from './analysis/dialects';
+import type { NodeTarget } from '../common/protocol';
+
+export interface Target {
+  dialect: Dialect;
+  catalog: Catalog;
+  /** Changes whenever the target changes, for cache keys. */
+  key: string;
+}
+
+interface NodeEntry {
+  version?: string;
+  catalog?: Catalog;
+}
+
+export class Targets {
+  private settingVersion = '';
+  private localVersion = '';
+  private defaultCatalog: Catalog = bundledCatalog();
+  private readonly nodes = new Map<string, NodeEntry>();
+  private readonly documentNodes = new Map<string, string>();
+  private generation = 0;
+  private cache = new Map<string, Target>();
+
+  setSetting(version: string | undefined): void {
+    this.settingVersion = (version ?? '').trim();
+    this.bump();
+  }
+
+  setDefaultCatalog(catalog: Catalog): void {
+    this.defaultCatalog = catalog;
+    this.bump();
+  }
+
+  setNodeCatalog(nodeId: string, catalog: Catalog): void {
+    const entry = this.nodes.get(nodeId) ?? {};
+    entry.catalog = catalog;
+    this.nodes.set(nodeId, entry);
+    this.bump();
+  }
+
+  setNode(node: NodeTarget): void {
+    const entry = this.nodes.get(node.nodeId) ?? {};
+    if (node.bpftraceVersion) entry.version = node.bpftraceVersion;
+    if (node.tracepointListing)
+      entry.catalog = catalogFromListing(node.tracepointListing, node.kernelRelease ?? 'unknown');
+    this.nodes.set(node.nodeId, entry);
+    this.bump();
+  }
+
+  bindDocument(uri: string, nodeId: string | null): void {
+    if (nodeId) this.documentNodes.set(uri, nodeId);
+    else this.documentNodes.delete(uri);
+    this.bump();
+  }
+
+  /**
+   * Runs `bpftrace --version` once (never per keystroke). Resolves with the version found, or ''
+   * when bpftrace is missing or fails; the default changes only when no setting is given.
+   */
+  detectLocal(command = 'bpftrace'): Promise<string> {
+    return new Promise((resolve) => {
+      execFile(command, ['--version'], { timeout: 5000 }, (err, stdout) => {
+        const v = err ? undefined : parseVersion(stdout);
+        this.localVersion = v ? `${v.major}.${v.minor}` : '';
+        this.bump();
+        resolve(this.localVersion);
+      });
+    });
+  }
+
+  defaultVersion(): { version: string; source: 'setting' | 'local' | 'latest' } {
+    if (this.settingVersion) return { version: this.settingVersion, source: 'setting' };
+    if (this.localVersion) return { version: this.localVersion, source: 'local' };
+    return { version: LATEST_NAME, source: 'latest' };
+  }
+
+  forDocument(uri: string): Target {
+    const nodeId = this.documentNodes.get(uri);
+    const node = nodeId ? this.nodes.get(nodeId) : undefined;
+    const version = node?.version ?? this.defaultVersion().version;
+    const catalog = node?.catalog ?? this.defaultCatalog;
+    const key = `${this.generation}:${nodeId ?? ''}`;
+    const cacheKey = `${key}:${version}`;
+    let t = this.cache.get(cacheKey);
+    if (!t) {
+      t = { dialect: new Dialect(version), catalog, key: cacheKey };
+      this.cache.set(cacheKey, t);
+    }
+    return t;
+  }
+
+  private bump(): void {
+    this.generation++;
+    this.cache.clear();
+  }
+}

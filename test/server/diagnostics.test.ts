@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SetDocumentTargetNotification, SetNodeTargetNotification } from '../../common/protocol';
+import { positionOf, startServer } from './harness';
+
+const BIND = `tracepoint:syscalls:sys_enter_bind
+{
+  $sa = (struct sockaddr_in *)args->umyaddr;
+  printf("%d %d\\n", args->fd, $sa->sin_port);
+}
+`;
+
+test('a valid script has no diagnostics in 0.17', async () => {
+  const h = await startServer({ bpftraceVersion: '0.17' });
+  try {
+    const uri = h.open('ok.bt', BIND);
+    const d = await h.diagnostics(uri);
+    assert.deepEqual(d.diagnostics, []);
+  } finally {
+    await h.close();
+  }
+});
+
+test('several syntax errors are reported and the rest is still analysed', async () => {
+  const h = await startServer({ bpftraceVersion: '0.17' });
+  try {
+    const text = 'BEGIN { $x = 1 $y = 2; }\nkprobe:f { x = 3; }\nEND { print(nosuch); }\n';
+    const uri = h.open('syntax.bt', text);
+    const { diagnostics } = await h.diagnostics(uri);
+    const syntax = diagnostics.filter((d) => d.code === 'syntax');
+    assert.equal(syntax.length, 2, JSON.stringify(diagnostics));
+    assert.deepEqual(syntax[0].range.start, positionOf(text, '$y'));
+    assert.deepEqual(syntax[1].range.start, positionOf(text, '= 3'));
+    const unknown = diagnostics.find((d) => d.code === 'unknown-identifier');
+    assert.ok(unknown, 'semantic errors after syntax errors');
+    assert.deepEqual(unknown.range.start, positionOf(text, 'nosuch'));
+  } finally {
+    await h.close();
+  }
+});
+
+test('unterminated string, comment and block are reported with their ranges', async () => {
+  const h = await startServer({ bpftraceVersion: '0.17' });
+  try {
+    const s = h.open('str.bt', 'BEGIN { printf("abc); }\n');
+    const ds = (await h.diagnostics(s)).diagnostics;
+    assert.ok(
+      ds.some((d) => d.code === 'unterminated-string' && d.range.start.character === 15),
+      JSON.stringify(ds),
+    );
+    const c = h.open('comment.bt', 'BEGIN { /* never closed\n');
+    const dc = (await h.diagnostics(c)).diagnostics;
+    assert.ok(dc.some((d) => d.code === 'unterminated-comment'));
+    const b = h.open('block.bt', 'BEGIN { print(1)\n');
+    const db = (await h.diagnostics(b)).diagnostics;
+    const block = db.find((d) => d.code === 'unterminated-block');
+    assert.ok(block);
+    assert.equal(block.range.start.line, 1, 'at the end of file, as bpftrace reports it');
+  } finally {
+    await h.close();
+  }
+});
+
+test('tracepoint args: unknown field with did-you-mean, args.f in 0.17, args outside tracepoints, retval', async () => {
+  const h = await startServer({ bpftraceVersion: '0.17' });
+  try {
+    const text = `tracepoint:syscalls:sys_enter_bind { print(args->myaddr); print(args.fd); }
+kprobe:do_nanosleep { print(args->x); print(retval); }
+`;
+    const uri = h.open('args.bt', text);
+    const { diagnostics } = await h.diagnostics(uri);
+    const field = diagnostics.find((d) => d.code === 'unknown-field');
+    assert.ok(field);
+    assert.deepEqual(field.range.start, positionOf(text, 'myaddr'));
+    assert.match(field.message, /did you mean 'umyaddr'/);
+    assert.equal(field.relatedInformation?.[0].message, "Did you mean 'umyaddr'?");
+    assert.ok(diagnostics.some((d) => d.code === 'args-dot' && d.range.start.line === 0));
+    assert.ok(diagnostics.some((d) => d.code === 'args-unavailable' && d.range.start.line === 1));
+    assert.ok(diagnostics.some((d) => d.code === 'retval-unavailable' && d.range.start.line === 1));
+  } finally {
+    await h.close();
+  }
+});
+
+test('the same args.fd is fine in 0.26, and per-document node targets switch the dialect', async () => {
+  const h = await startServer({ bpftraceVersion: '0.26' });
+  try {
+    const text = 'tracepoint:syscalls:sys_enter_bind { print(args.fd); }\n';
+    const uri = h.open('dot.bt', text);
+    assert.deepEqual((await h.diagnostics(uri)).diagnostics, []);
+    await h.client.sendNotification(SetNodeTargetNotification.type, {
+      nodeId: 'old',
+      bpftraceVersion: '0.17.0',
+    });
+    await h.client.sendNotification(SetDocumentTargetNotification.type, { uri, nodeId: 'old' });
+    const again = await waitFor(h, uri, (ds) => ds.some((d) => d.code === 'args-dot'));
+    assert.ok(again);
+  } finally {
+    await h.close();
+  }
+});
+
+test('unknown probe type, attach point arity and unknown tracepoint', async () => {
+  const h = await startServer({ bpftraceVersion: '0.17' });
+  try {
+    const text = `kprobez:f { }
+interval:1s { }
+tracepoint:syscalls:sys_enter_bindx { }
+fentry:vfs_read { }
+`;
+    const uri = h.open('probes.bt', text);
+    const { diagnostics } = await h.diagnostics(uri);
+    const byLine = (l: number) => diagnostics.filter((d) => d.range.start.line === l);
+    assert.match(byLine(0)[0].message, /Invalid probe type: kprobez; did you mean 'kprobe'/);
+    assert.match(byLine(1)[0].message, /interval probe type requires 2 arguments/);
+    assert.equal(byLine(2)[0].code, 'unknown-tracepoint');
+    assert.match(byLine(2)[0].message, /did you mean 'sys_enter_bind'/);
+    assert.equal(byLine(2)[0].severity, 2, 'a warning with only the bundled catalog');
+    assert.match(byLine(3)[0].message, /named kfunc/);
+  } finally {
+    await h.close();
+  }
+});
+
+test('builtins, arity, printf formats, maps and variables', async () => {
+  const h = await startServer({ bpftraceVersion: '0.17' });
+  try {
+    const text = `BEGIN {
+  foo(1);
+  exit(1);
+  printf("%d %s\\n", 1);
+  printf("%s\\n", 1);
+  @a[1] = 1; @a[1, 2] = 2;
+  @b = 1; @b = "s";
+  print($nope);
+  $c = count();
+  print(nsecs());
+}
+`;
+    const uri = h.open('misc.bt', text);
+    const { diagnostics } = await h.diagnostics(uri);
+    const codeAt = (needle: string) =>
+      diagnostics.filter((d) => d.range.start.line === positionOf(text, needle).line).map((d) => d.code);
+    assert.deepEqual(codeAt('foo('), ['unknown-function']);
+    assert.deepEqual(codeAt('exit(1)'), ['arity']);
+    assert.deepEqual(codeAt('%d %s'), ['printf-format']);
+    assert.deepEqual(codeAt('"%s\\n", 1'), ['printf-format']);
+    assert.deepEqual(codeAt('@a[1, 2]'), ['map-key-mismatch']);
+    assert.deepEqual(codeAt('@b = "s"'), ['map-value-mismatch']);
+    assert.deepEqual(codeAt('$nope'), ['undefined-variable']);
+    assert.deepEqual(codeAt('count()'), ['aggregate-not-assigned']);
+    assert.deepEqual(codeAt('nsecs()'), ['unknown-function']);
+  } finally {
+    await h.close();
+  }
+});
+
+test('include constants are known only with the #include; versions older than 0.17 are unsupported', async () => {
+  const h = await startServer({ bpftraceVersion: '0.14' });
+  try {
+    const withInclude =
+      '#include <linux/in.h>\n#include <linux/in6.h>\nBEGIN { print(AF_INET); print(AF_INET6); }\n';
+    const a = h.open('inc.bt', withInclude);
+    const da = (await h.diagnostics(a)).diagnostics;
+    assert.deepEqual(
+      da.map((d) => d.code),
+      ['unsupported-version'],
+    );
+    assert.match(da[0].message, /0\.14 is not supported.*checking as 0\.17/);
+    const b = h.open('noinc.bt', 'BEGIN { print(AF_INET); }\n');
+    const db = (await h.diagnostics(b)).diagnostics.filter((d) => d.code === 'unknown-identifier');
+    assert.equal(db.length, 1);
+    assert.match(db[0].message, /#include/);
+  } finally {
+    await h.close();
+  }
+});
+
+test('dialect features: let, for, config in 0.17 are errors; fine in 0.26; while deprecated in 0.26', async () => {
+  const text = `config = { max_map_keys = 100 }
+BEGIN { let $x = 1; @m[1] = 2; for ($kv : @m) { print($kv.0); } while ($x < 2) { $x++; } }
+`;
+  const old = await startServer({ bpftraceVersion: '0.17' });
+  try {
+    const ds = (await old.diagnostics(old.open('new.bt', text))).diagnostics.filter(
+      (d) => d.code === 'dialect',
+    );
+    assert.deepEqual(
+      ds.map((d) => d.range.start),
+      [positionOf(text, 'config'), positionOf(text, 'let'), positionOf(text, 'for')],
+    );
+  } finally {
+    await old.close();
+  }
+  const latest = await startServer({ bpftraceVersion: '0.26' });
+  try {
+    const ds = (await latest.diagnostics(latest.open('new.bt', text))).diagnostics;
+    assert.deepEqual(
+      ds.map((d) => [d.code, d.severity]),
+      [['deprecated', 2]],
+    );
+  } finally {
+    await latest.close();
+  }
+});
+
+async function waitFor(
+  h: Awaited<ReturnType<typeof startServer>>,
+  uri: string,
+  ok: (ds: Array<{ code?: string | number }>) => boolean,
+  timeoutMs = 5000,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const d = await h.diagnostics(uri, deadline - Date.now()).catch(() => undefined);
+    if (d && ok(d.diagnostics)) return true;
+  }
+  return false;
+}
