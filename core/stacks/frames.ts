@@ -87,6 +87,8 @@ function looksLikeSymbol(s: string): boolean {
   if (!/^[A-Za-z_$~({.]/.test(s)) return false;
   // Prose like "see foo+1 for details" has spaces outside brackets and no C++ punctuation.
   if (/\s/.test(s) && !/[():<>]/.test(s)) return false;
+  // A lone colon (`stack: foo`, `comm:envoy`) never occurs in a C++ name, only `::`.
+  if (/(?<!:):(?!:)/.test(s)) return false;
   return balanced(s);
 }
 
