@@ -55,6 +55,11 @@ export const FEATURES = {
   delete2: { since: 22, description: '`delete(@map, key)`' },
   exitCode: { since: 21, description: '`exit(code)`' },
   mapValueRead: { since: 21, description: 'reading `count()`/`sum()` map values in kernel code' },
+  trailingCommentQuirk: {
+    since: 17,
+    until: 19,
+    description: 'a `//` comment on a last line without a newline is read as the end of a predicate',
+  },
 } satisfies Record<string, FeatureRow>;
 
 export type Feature = keyof typeof FEATURES;
@@ -382,6 +387,8 @@ export interface FunctionRow {
   aggregate?: boolean;
   /** Handled in user space: cannot be assigned or used as a map key. */
   async?: boolean;
+  /** Needs `bpftrace --unsafe`. */
+  unsafe?: boolean;
   /** Argument kinds expected (by position) for kind checks; '*' any. */
   argKinds?: Array<ValueKind | '*'>;
   signature: string;
@@ -447,6 +454,7 @@ export const FUNCTIONS: FunctionRow[] = [
   },
   {
     name: 'system',
+    unsafe: true,
     arity: [[17, 1, VAR]],
     since: 17,
     returns: 'none',
@@ -598,6 +606,7 @@ export const FUNCTIONS: FunctionRow[] = [
   },
   {
     name: 'signal',
+    unsafe: true,
     arity: [[17, 1, 1]],
     since: 17,
     returns: 'none',
@@ -607,6 +616,7 @@ export const FUNCTIONS: FunctionRow[] = [
   },
   {
     name: 'override',
+    unsafe: true,
     arity: [[17, 1, 1]],
     since: 17,
     returns: 'none',
@@ -992,6 +1002,39 @@ export const FUNCTIONS: FunctionRow[] = [
     doc: 'Time series.',
   },
 ];
+
+export const SOFTWARE_EVENTS = [
+  'cpu-clock',
+  'cpu',
+  'task-clock',
+  'page-faults',
+  'faults',
+  'context-switches',
+  'cs',
+  'cpu-migrations',
+  'minor-faults',
+  'major-faults',
+  'alignment-faults',
+  'emulation-faults',
+  'dummy',
+  'bpf-output',
+];
+export const HARDWARE_EVENTS = [
+  'cpu-cycles',
+  'cycles',
+  'instructions',
+  'cache-references',
+  'cache-misses',
+  'branch-instructions',
+  'branches',
+  'branch-misses',
+  'bus-cycles',
+  'frontend-stalls',
+  'backend-stalls',
+  'ref-cycles',
+];
+/** Integer type names a cast accepts without BTF (kernel typedefs are resolved through BTF). */
+export const INTEGER_TYPES = ['int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64'];
 
 export const CONFIG_KEYS = [
   'cache_user_symbols',

@@ -77,7 +77,7 @@ export function kindOf(ty: Ty): string | undefined {
     case 'agg':
       return ty.fn;
     case 'tuple':
-      return `tuple/${ty.elements.length}`;
+      return `(${ty.elements.map((e) => kindOf(e) ?? '?').join(',')})`;
     case 'struct':
       return ty.name;
     default:

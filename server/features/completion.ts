@@ -10,42 +10,13 @@ import {
 } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Analysis } from '../analysis/analyzer';
+import { HARDWARE_EVENTS, SOFTWARE_EVENTS } from '../analysis/dialects';
 import { display, structName } from '../analysis/types';
 import type { FieldExpr } from '../syntax/ast';
 import type { BpftraceLanguageServer } from '../server';
 import { exprsNear, probeAt } from './locate';
 
 const KEYWORDS = ['if', 'else', 'unroll', 'while', 'for', 'return', 'break', 'continue', 'let'];
-const SOFTWARE_EVENTS = [
-  'cpu-clock',
-  'cpu',
-  'task-clock',
-  'page-faults',
-  'faults',
-  'context-switches',
-  'cs',
-  'cpu-migrations',
-  'minor-faults',
-  'major-faults',
-  'alignment-faults',
-  'emulation-faults',
-  'dummy',
-  'bpf-output',
-];
-const HARDWARE_EVENTS = [
-  'cpu-cycles',
-  'cycles',
-  'instructions',
-  'cache-references',
-  'cache-misses',
-  'branch-instructions',
-  'branches',
-  'branch-misses',
-  'bus-cycles',
-  'frontend-stalls',
-  'backend-stalls',
-  'ref-cycles',
-];
 
 export function registerCompletion(server: BpftraceLanguageServer): void {
   server.connection.onCompletion((params) => {

@@ -33,6 +33,8 @@ export interface SyntaxProblem {
   end: number;
   message: string;
   code: string;
+  /** Where the unterminated construct began, for relatedInformation. */
+  openedAt?: number;
 }
 
 const PUNCT = [
@@ -109,11 +111,13 @@ export class Lexer {
     }
   }
 
-  private problem(start: number, end: number, message: string, code: string): void {
+  private problem(start: number, end: number, message: string, code: string, openedAt?: number): void {
     // The parser may re-lex after backtracking; report each problem once.
     if (this.reported.has(start)) return;
     this.reported.add(start);
-    this.problems.push({ start, end, message, code });
+    this.problems.push(
+      openedAt === undefined ? { start, end, message, code } : { start, end, message, code, openedAt },
+    );
   }
 
   private comment(start: number, end: number, block: boolean): void {
@@ -147,10 +151,11 @@ export class Lexer {
         const close = t.indexOf('*/', this.pos + 2);
         if (close < 0) {
           this.problem(
-            this.pos,
+            t.length,
             t.length,
             'unterminated comment: end of file during comment',
             'unterminated-comment',
+            this.pos,
           );
           this.comment(this.pos, t.length, true);
           this.pos = t.length;
@@ -277,6 +282,14 @@ export class Lexer {
       let j = i + 1;
       while (isDigit(t.charCodeAt(j))) j++;
       exponent = Number(t.slice(i + 1, j));
+      if (!/^[1-9]$/.test(digits)) {
+        this.problem(
+          start,
+          j,
+          `Coefficient part of scientific literal must be in range (0,9), got: ${digits}`,
+          'invalid-number',
+        );
+      }
       i = j;
     }
     const suffixStart = i;
