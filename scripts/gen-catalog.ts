@@ -229,7 +229,7 @@ function main(): void {
   const data: CatalogData = {
     format: CATALOG_FORMAT,
     kernel,
-    source: `bpftrace -lv 'tracepoint:*' + bpftool btf dump (${new Date().toISOString().slice(0, 10)})`,
+    source: "bpftrace -lv 'tracepoint:*' + bpftool btf dump file /sys/kernel/btf/vmlinux format c",
     fieldSets,
     tracepoints: tp,
     structs,
