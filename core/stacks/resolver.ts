@@ -239,11 +239,14 @@ export class Resolver {
       .sort((a, b) => b.score - a.score)
       .slice(0, 5)
       .map(({ e }) => ({ ...loc(e), definition: describe(e.def) }));
-    const lib = /^(std|__gnu_cxx|absl|google|boost|testing)$/.test(sym.scope[0] ?? '')
-      ? ` (${sym.scope[0]} library code)`
-      : '';
+    const lib = /^(std|__gnu_cxx|absl|google|boost|testing|fmt|spdlog)$/.exec(sym.scope[0] ?? '')?.[1];
+    if (lib) {
+      return {
+        reason: `${key}: ${lib} library code, not in the indexed sources${module ? ` (${module})` : ''}`,
+      };
+    }
     return {
-      reason: `${key} is not in this checkout${lib ? lib : ': renamed or removed?'}${near.length ? ` Near matches by method name: ${near.map((n) => n.definition).join(', ')}` : ''}`,
+      reason: `${key} is not in this checkout: renamed or removed?${near.length ? ` Near matches by method name: ${near.map((n) => n.definition).join(', ')}` : ''}`,
       candidates: near.length ? near : undefined,
     };
   }

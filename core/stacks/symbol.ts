@@ -132,7 +132,8 @@ function libraryWrapperTarget(sym: ParsedSymbol): ParsedSymbol | undefined {
   const comps = splitComponents(sym.text.replace(/^(virtual |non-virtual )?thunk to /, ''));
   for (const c of comps) {
     for (const arg of c.templateArgs ?? []) {
-      const a = arg.trim();
+      // `std::__invoke<…::$_1&>` passes the closure by reference.
+      const a = arg.trim().replace(/(\s*const)?\s*[&*]+$/, '');
       if (/::(\$_\d+|\{lambda\(.*\)#\d+\}|'lambda\d*'\(.*\))$/.test(a) || /^[\w:]+::[\w~]+\(.*\)$/.test(a)) {
         const inner = parseSymbol(a);
         if (inner.kind === 'lambda' || inner.scope[0] !== 'std') return inner;
