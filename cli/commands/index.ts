@@ -1,6 +1,7 @@
 import type { CliCommand } from '../command';
+import { checkCommand } from './check';
 import { framesCommand } from './frames';
 import { stateCommand } from './state';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const COMMANDS: CliCommand[] = [stateCommand, framesCommand];
+export const COMMANDS: CliCommand[] = [checkCommand, stateCommand, framesCommand];

@@ -1,0 +1,272 @@
+// `fieldtrace check`: the language server's diagnostics for scripts, in a terminal or CI.
+// Same modules as the server: Targets picks dialect and catalog, analyze() checks, and
+// toDiagnostics() makes the very diagnostics the editor shows.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { DiagnosticSeverity } from 'vscode-languageserver';
+import { type CliCommand, type CliIo, UsageError, write } from '../command';
+import { analyze } from '../../server/analysis/analyzer';
+import { parseVersion } from '../../server/analysis/dialects';
+import { toDiagnostics } from '../../server/features/diagnostics';
+import { Targets } from '../../server/targets';
+import {
+  type Catalog,
+  bundledCatalog,
+  catalogFromData,
+  catalogFromListing,
+} from '../../server/catalog/catalog';
+import { connectSsh } from '../../core/ssh/client';
+import { defaultSshEnvironment } from '../../core/ssh/config';
+import { fetchTracepointListing, probeNode } from '../../core/nodes/probe';
+import { LocalTransport, type NodeTransport } from '../../core/nodes/transport';
+
+const USAGE = `Usage: fieldtrace check [options] FILE...
+
+Checks bpftrace scripts with the language server's diagnostics, without running them
+(no root, no bpftrace needed). FILE "-" reads the script from stdin.
+
+Options:
+  --bpftrace-version V   dialect to check in (e.g. 0.17, 0.26); default: the local
+                         \`bpftrace --version\` if installed, else the latest known
+  --catalog FILE         tracepoint catalog of the target kernel: the output of
+                         \`bpftrace -lv 'tracepoint:*'\`, or a JSON file from \`npm run gen:catalog\`
+  --node HOST            take the version and catalog from a node (SSH config host, or "local");
+                         its host key must already be in known_hosts
+  --format text|json     text: FILE:LINE:COL: severity: MESSAGE, then a summary (default);
+                         json: [{file, line, column, endLine, endColumn, severity, message, code}]
+  -h, --help             this help
+
+Exit status: 0 no errors (warnings allowed), 1 errors found, 2 bad usage or unreadable input.`;
+
+export interface CheckFinding {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+  code: string;
+}
+
+interface Options {
+  version?: string;
+  catalogFile?: string;
+  node?: string;
+  format: 'text' | 'json';
+  files: string[];
+}
+
+function parseArgs(args: string[]): Options {
+  const options: Options = { format: 'text', files: [] };
+  const value = (i: number, flag: string): string => {
+    const v = args[i + 1];
+    if (v === undefined || (v.startsWith('-') && v !== '-')) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
+    const take = () => (inline !== undefined ? inline : value(i++, flag));
+    switch (flag) {
+      case '--bpftrace-version': {
+        const v = take();
+        if (!parseVersion(v))
+          throw new UsageError(`--bpftrace-version: '${v}' is not a version like 0.17 or 0.26`);
+        options.version = v;
+        break;
+      }
+      case '--catalog':
+        options.catalogFile = take();
+        break;
+      case '--node':
+        options.node = take();
+        break;
+      case '--format': {
+        const f = take();
+        if (f !== 'text' && f !== 'json') throw new UsageError(`--format must be text or json, not '${f}'`);
+        options.format = f;
+        break;
+      }
+      case '--':
+        options.files.push(...args.slice(i + 1));
+        i = args.length;
+        break;
+      default:
+        if (arg.startsWith('-') && arg !== '-')
+          throw new UsageError(`unknown option '${arg}' (see fieldtrace check --help)`);
+        options.files.push(arg);
+    }
+  }
+  if (options.catalogFile && options.node) throw new UsageError('give either --catalog or --node, not both');
+  if (!options.files.length) throw new UsageError('no script given (FILE..., or - for stdin)');
+  if (options.files.filter((f) => f === '-').length > 1)
+    throw new UsageError('stdin (-) can be read only once');
+  return options;
+}
+
+function readStdin(io: CliIo): Promise<string> {
+  return new Promise((done, fail) => {
+    let text = '';
+    io.stdin.setEncoding('utf8');
+    io.stdin.on('data', (chunk: string) => (text += chunk));
+    io.stdin.on('end', () => done(text));
+    io.stdin.on('error', fail);
+  });
+}
+
+/** A catalog file is either bpftrace's own listing or our JSON catalog format. */
+export function catalogFromFile(text: string, file: string): Catalog {
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('{')) {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (error) {
+      throw new UsageError(`--catalog ${file}: not valid JSON (${(error as Error).message})`);
+    }
+    try {
+      return catalogFromData(data);
+    } catch (error) {
+      throw new UsageError(`--catalog ${file}: ${(error as Error).message}`);
+    }
+  }
+  const catalog = catalogFromListing(text, 'from ' + file);
+  if (!catalog.categories().length) {
+    throw new UsageError(
+      `--catalog ${file}: no tracepoints found (expected \`bpftrace -lv 'tracepoint:*'\` output)`,
+    );
+  }
+  return catalog;
+}
+
+/** Version and catalog of a node, through the same SSH client and probe as the extension. */
+async function nodeTarget(node: string, io: CliIo): Promise<{ version?: string; catalog: Catalog }> {
+  let transport: NodeTransport;
+  if (node === 'local') transport = new LocalTransport();
+  else {
+    try {
+      transport = await connectSsh(node, {
+        env: defaultSshEnvironment(io.env),
+        callbacks: {
+          // A terminal run has nobody to ask: an unknown key is refused, never accepted silently.
+          confirmUnknownHostKey: async (key) => {
+            write(
+              io.stderr,
+              `fieldtrace check: the host key of ${key.alias} (${key.keyType} ${key.fingerprint}) is not in known_hosts; connect once with ssh to check and accept it`,
+            );
+            return false;
+          },
+        },
+      });
+    } catch (error) {
+      throw new Error(`--node ${node}: ${(error as Error).message}`);
+    }
+  }
+  try {
+    const probe = await probeNode(transport);
+    const listing = await fetchTracepointListing(transport, probe);
+    return { version: probe.bpftraceVersion, catalog: catalogFromListing(listing, probe.kernelRelease) };
+  } finally {
+    transport.close();
+  }
+}
+
+function toFinding(file: string, d: ReturnType<typeof toDiagnostics>[number]): CheckFinding {
+  const severity =
+    d.severity === DiagnosticSeverity.Error
+      ? 'error'
+      : d.severity === DiagnosticSeverity.Warning
+        ? 'warning'
+        : 'info';
+  return {
+    file,
+    line: d.range.start.line + 1,
+    column: d.range.start.character + 1,
+    endLine: d.range.end.line + 1,
+    endColumn: d.range.end.character + 1,
+    severity,
+    message: d.message,
+    code: String(d.code ?? ''),
+  };
+}
+
+export const checkCommand: CliCommand = {
+  name: 'check',
+  summary: 'check bpftrace scripts in the dialect of a bpftrace version (for CI)',
+  usage: USAGE,
+  async run(args, io) {
+    const options = parseArgs(args);
+    const targets = new Targets();
+    let catalog: Catalog = bundledCatalog();
+    let version = options.version;
+    if (options.catalogFile) {
+      let text: string;
+      try {
+        text = await readFile(resolve(io.cwd, options.catalogFile), 'utf8');
+      } catch (error) {
+        throw new UsageError(
+          `--catalog ${options.catalogFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        );
+      }
+      catalog = catalogFromFile(text, options.catalogFile);
+    } else if (options.node) {
+      const node = await nodeTarget(options.node, io);
+      catalog = node.catalog;
+      version ??= node.version;
+    }
+    targets.setDefaultCatalog(catalog);
+    if (version) targets.setSetting(version);
+    else await targets.detectLocal();
+
+    // Read everything first: an unreadable file is a usage error, reported before any output.
+    const inputs: Array<{ file: string; text: string }> = [];
+    for (const file of options.files) {
+      if (file === '-') {
+        inputs.push({ file: '<stdin>', text: await readStdin(io) });
+        continue;
+      }
+      try {
+        inputs.push({ file, text: await readFile(resolve(io.cwd, file), 'utf8') });
+      } catch (error) {
+        throw new UsageError(
+          `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        );
+      }
+    }
+
+    const findings: CheckFinding[] = [];
+    let dialectNote: string | undefined;
+    for (const { file, text } of inputs) {
+      const uri = file === '<stdin>' ? 'untitled:stdin' : pathToFileURL(resolve(io.cwd, file)).href;
+      const target = targets.forDocument(uri);
+      dialectNote = target.dialect.unsupported;
+      const doc = TextDocument.create(uri, 'bpftrace', 1, text);
+      const analysis = analyze(text, target.dialect, target.catalog);
+      findings.push(...toDiagnostics(doc, analysis).map((d) => toFinding(file, d)));
+    }
+    const target = targets.forDocument('untitled:summary');
+    if (dialectNote) write(io.stderr, `fieldtrace check: ${dialectNote}`);
+    const errors = findings.filter((f) => f.severity === 'error').length;
+    const warnings = findings.filter((f) => f.severity === 'warning').length;
+
+    if (options.format === 'json') {
+      write(io.stdout, JSON.stringify(findings, null, 2));
+    } else {
+      for (const f of findings)
+        write(io.stdout, `${f.file}:${f.line}:${f.column}: ${f.severity}: ${f.message}`);
+      const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+      write(
+        io.stdout,
+        `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${plural(inputs.length, 'file')} ` +
+          `(bpftrace ${target.dialect.name} dialect, ${catalog.origin === 'bundled' ? 'bundled' : 'target'} catalog of kernel ${catalog.kernel})`,
+      );
+    }
+    return errors > 0 ? 1 : 0;
+  },
+};
