@@ -3,13 +3,20 @@
 // lost and nothing throws: a line that cannot be read becomes a `malformed` event.
 import type { AddressFamily, SyscallEvent, TraceEvent } from '../../common/events';
 import { LineSplitter, type SplitLine } from './line-splitter';
-import { DUP_VIA, LISTENER_LINE_TAG } from './listener-script';
+import { ATTACHED_KIND, DUP_VIA, LISTENER_LINE_TAG } from './listener-script';
 
 export interface TraceStreamParserOptions {
   /** Stamped on syscall events (`node`). */
   nodeId?: string;
   /** Longer lines are cut and reported as malformed (default 8 Mi characters). */
   maxLineLength?: number;
+  /**
+   * When to report `attached`. bpftrace prints `attached_probes` before it attaches, so a target
+   * started on that event can run ahead of the probes. `'begin'` waits for the marker that the
+   * listener trace prints from BEGIN (all probes attached); use it with listenerTraceScript.
+   * Default `'announced'`: at `attached_probes`.
+   */
+  attachedWhen?: 'announced' | 'begin';
 }
 
 export class TraceStreamParser {
@@ -17,9 +24,12 @@ export class TraceStreamParser {
   private readonly stderr: LineSplitter;
   private readonly diagnostics = new DiagnosticReader();
   private readonly nodeId?: string;
+  private readonly attachedAtBegin: boolean;
+  private announcedProbes = 0;
 
   constructor(opts: TraceStreamParserOptions = {}) {
     this.nodeId = opts.nodeId;
+    this.attachedAtBegin = opts.attachedWhen === 'begin';
     this.stdout = new LineSplitter(opts.maxLineLength);
     this.stderr = new LineSplitter(opts.maxLineLength);
   }
@@ -62,9 +72,26 @@ export class TraceStreamParser {
       out.push({ type: 'malformed', line: text, reason: `not JSON: ${(error as Error).message}` });
       return;
     }
+    const { type, data } = (record ?? {}) as JsonRecord;
+    if (type === 'attached_probes' && typeof (data as { probes?: unknown } | null)?.probes === 'number') {
+      this.announcedProbes = (data as { probes: number }).probes;
+      if (this.attachedAtBegin) return;
+    } else if (type === 'printf' && typeof data === 'string' && data.startsWith(ATTACHED_MARKER)) {
+      const timeNs = Number(data.slice(ATTACHED_MARKER.length).split(' ', 1)[0]);
+      if (this.attachedAtBegin) {
+        out.push({
+          type: 'attached',
+          probes: this.announcedProbes,
+          ...(Number.isFinite(timeNs) ? { timeNs } : {}),
+        });
+      }
+      return;
+    }
     readRecord(record, text, this.nodeId, out);
   }
 }
+
+const ATTACHED_MARKER = `${LISTENER_LINE_TAG} ${ATTACHED_KIND} `;
 
 type JsonRecord = { type?: unknown; data?: unknown; [key: string]: unknown };
 

@@ -1,0 +1,426 @@
+// The listener trace against the real thing: our generated script run by the real bpftrace
+// (-f json, as root), the real mini-Envoy in both socket layouts and from both compilers, 200
+// real loopback connections, every line through the product stream parser.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import type {
+  AcceptEvent,
+  BindEvent,
+  DupEvent,
+  ListenEvent,
+  SetsockoptEvent,
+  SyscallEvent,
+  TraceEvent,
+} from '../../../common/events';
+import { isSyscallEvent } from '../../../common/events';
+import { listenerTraceEnvironment, listenerTraceScript } from '../../../core/trace/listener-script';
+import { TraceStreamParser } from '../../../core/trace/stream-parser';
+import {
+  buildMiniEnvoy,
+  startMiniEnvoy,
+  type MiniEnvoy,
+  type MiniEnvoyBinaries,
+} from '../../targets/mini-envoy';
+
+const CONNECTIONS = 200;
+const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+const SO_REUSEPORT = 15;
+const IPPROTO_TCP = 6;
+const TCP_NODELAY = 1;
+
+function bpftraceVersion(): string | undefined {
+  const r = spawnSync('bpftrace', ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+const version = bpftraceVersion();
+const isRoot = process.getuid?.() === 0;
+const skip =
+  process.env.CI !== 'true' && (!isRoot || version === undefined)
+    ? 'needs root and bpftrace (required when CI=true)'
+    : false;
+
+async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined,
+  timeoutMs: number,
+  detail?: () => string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `: ${detail()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Free TCP ports on a loopback address (the kernel's choice, released right away). */
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function connectAndClose(host: string, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const socket = net.connect(port, host, () => {
+      socket.end();
+      resolve();
+    });
+    socket.once('error', reject);
+  });
+}
+
+interface AdminStat {
+  name: string;
+  value: number;
+}
+
+async function workerAcceptCounts(envoy: MiniEnvoy): Promise<Map<string, number>> {
+  const filter = encodeURIComponent('^listener\\..*worker_\\d+\\.downstream_cx_total$');
+  const response = await fetch(`http://127.0.0.1:${envoy.adminPort}/stats?format=json&filter=${filter}`);
+  const { stats } = (await response.json()) as { stats: AdminStat[] };
+  const perWorker = new Map<string, number>();
+  for (const s of stats) {
+    const worker = /\.(worker_\d+)\.downstream_cx_total$/.exec(s.name)![1];
+    perWorker.set(worker, (perWorker.get(worker) ?? 0) + s.value);
+  }
+  return perWorker;
+}
+
+class BpftraceRun {
+  readonly events: TraceEvent[] = [];
+  readonly child: ChildProcess;
+  private readonly parser = new TraceStreamParser({ nodeId: 'local', attachedWhen: 'begin' });
+  private readonly dir: string;
+  private exit?: { code: number | null; signal: NodeJS.Signals | null };
+  private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(script: string, env: Record<string, string>) {
+    this.dir = mkdtempSync(path.join(os.tmpdir(), 'fieldtrace-listener-'));
+    const file = path.join(this.dir, 'listener.bt');
+    writeFileSync(file, script);
+    this.child = spawn('bpftrace', ['-f', 'json', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
+    this.child.stdout!.on('data', (chunk: Buffer) => this.events.push(...this.parser.pushStdout(chunk)));
+    this.child.stderr!.on('data', (chunk: Buffer) => this.events.push(...this.parser.pushStderr(chunk)));
+    this.exited = new Promise((resolve) => {
+      this.child.once('close', (code, signal) => {
+        this.events.push(...this.parser.end());
+        this.exit = { code, signal };
+        resolve(this.exit);
+      });
+    });
+  }
+
+  syscalls(pid: number): SyscallEvent[] {
+    return this.events.filter((e): e is SyscallEvent => isSyscallEvent(e) && e.pid === pid);
+  }
+
+  errors(): string[] {
+    return this.events
+      .filter((e) => e.type === 'diagnostic' && e.severity === 'error')
+      .map((e) => JSON.stringify(e));
+  }
+
+  async attached(): Promise<void> {
+    await waitFor(
+      'bpftrace to attach',
+      () =>
+        this.events.some((e) => e.type === 'attached')
+          ? true
+          : this.exit
+            ? (() => {
+                throw new Error(`bpftrace exited: ${this.errors().join('\n')}`);
+              })()
+            : undefined,
+      30_000,
+      () => this.events.map((e) => JSON.stringify(e)).join('\n'),
+    );
+  }
+
+  /** SIGINT (bpftrace runs END and exits), SIGKILL only if it does not within 10 s. */
+  async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null; killed: boolean }> {
+    let killed = false;
+    if (!this.exit) {
+      this.child.kill('SIGINT');
+      const timer = setTimeout(() => {
+        killed = true;
+        this.child.kill('SIGKILL');
+      }, 10_000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+    return { ...this.exit!, killed };
+  }
+}
+
+function has(stack: string[] | undefined, fragment: string): boolean {
+  return (stack ?? []).some((frame) => frame.includes(fragment));
+}
+
+async function stopAndCheck(trace: BpftraceRun): Promise<void> {
+  const pid = trace.child.pid!;
+  const { code, killed } = await trace.stop();
+  assert.equal(killed, false, 'bpftrace stopped on SIGINT');
+  assert.equal(code, 0, `bpftrace exit code after SIGINT; errors: ${trace.errors().join('\n')}`);
+  assert.throws(() => process.kill(pid, 0), /ESRCH/, 'no bpftrace process left');
+}
+
+describe('listener trace: real bpftrace, real mini-Envoy', { skip }, () => {
+  let binaries: MiniEnvoyBinaries;
+
+  before(async () => {
+    binaries = await buildMiniEnvoy();
+  });
+
+  for (const compiler of ['gcc', 'clang'] as const) {
+    for (const reusePort of [false, true]) {
+      it(`${compiler} build, ${reusePort ? 'reuse-port layout (>= 1.20)' : 'dup per worker (<= 1.19)'}`, async (t) => {
+        // One bpftrace per target: 0.17 caches symbols per executable path, so a second process of
+        // the same binary (another ASLR layout) would get the first one's symbols.
+        const trace = new BpftraceRun(
+          listenerTraceScript({
+            target: { comm: 'envoy' },
+            bpftraceVersion: version ?? '0.17',
+            withStacks: true,
+          }),
+          listenerTraceEnvironment(version ?? '0.17'),
+        );
+        let stopped = false;
+        t.after(async () => {
+          if (!stopped) await trace.stop();
+        });
+        await trace.attached();
+        const v4Port = await freePort('127.0.0.1');
+        const v6Port = await freePort('::1');
+        const adminPort = await freePort('127.0.0.1');
+        const envoy = await startMiniEnvoy({
+          binary: binaries[compiler],
+          reusePort,
+          concurrency: 2,
+          adminPort,
+          listeners: [`127.0.0.1:${v4Port}`, `[::1]:${v6Port}`],
+        });
+        t.after(() => envoy.stop());
+        const pid = envoy.pid;
+        const mine = () => trace.syscalls(pid);
+        const ofType = <T extends SyscallEvent>(type: T['type']) =>
+          mine().filter((e): e is T => e.type === type);
+
+        // Threads and their names.
+        const names = await waitFor(
+          'both workers to be named',
+          () => {
+            const named = new Map<number, string>();
+            for (const e of mine()) if (e.type === 'thread-name') named.set(e.tid, e.name);
+            return [...named.values()].filter((n) => n.startsWith('wrk:worker_')).length === 2
+              ? named
+              : undefined;
+          },
+          10_000,
+        );
+        const workers = new Map([...names].filter(([, n]) => n.startsWith('wrk:worker_')));
+        const workerTids = new Set(workers.keys());
+
+        // Wait for the setup to be traced (listen on every worker or main socket) before connecting,
+        // so that the expectations below are about a complete trace.
+        const listensExpected = reusePort ? 2 * 2 + 1 : 2 * 2 + 1;
+        await waitFor(
+          'every listen()',
+          () => (ofType<ListenEvent>('listen').length >= listensExpected ? true : undefined),
+          10_000,
+        );
+
+        const binds = ofType<BindEvent>('bind');
+        const boundFd = new Map<number, number[]>();
+        for (const port of [v4Port, v6Port, adminPort]) {
+          const forPort = binds.filter((b) => b.address.port === port);
+          assert.equal(forPort.length, reusePort && port !== adminPort ? 2 : 1, `binds of port ${port}`);
+          for (const b of forPort) {
+            assert.equal(b.tid, pid, `bind of ${port} on the main thread`);
+            assert.equal(b.comm, 'envoy');
+            assert.equal(b.result, 0);
+            assert.ok(
+              has(b.stack, 'Envoy::Network::IoSocketHandleImpl::bind'),
+              `bind stack: ${b.stack?.join(' | ')}`,
+            );
+            assert.ok(has(b.stack, 'Envoy::Network::ListenSocketImpl::setupSocket'));
+          }
+          boundFd.set(
+            port,
+            forPort.map((b) => b.fd),
+          );
+        }
+        assert.equal(binds.find((b) => b.address.port === v6Port)?.address.family, 'inet6');
+        assert.equal(binds.find((b) => b.address.port === v6Port)?.address.address, '::1');
+        assert.ok(
+          has(
+            binds.find((b) => b.address.port === v4Port)?.stack,
+            'Envoy::Server::ListenerManagerImpl::addOrUpdateListener',
+          ),
+        );
+
+        const opts = ofType<SetsockoptEvent>('setsockopt');
+        for (const fd of [...boundFd.values()].flat()) {
+          assert.ok(
+            opts.some(
+              (o) =>
+                o.fd === fd &&
+                o.level === SOL_SOCKET &&
+                o.optname === SO_REUSEADDR &&
+                o.value === 1 &&
+                o.tid === pid,
+            ),
+            `SO_REUSEADDR on fd ${fd}`,
+          );
+          if (reusePort && !boundFd.get(adminPort)!.includes(fd)) {
+            assert.ok(
+              opts.some((o) => o.fd === fd && o.optname === SO_REUSEPORT && o.value === 1),
+              `SO_REUSEPORT on fd ${fd}`,
+            );
+          }
+        }
+
+        const listens = ofType<ListenEvent>('listen');
+        const dups = ofType<DupEvent>('dup');
+        const adminFd = boundFd.get(adminPort)![0];
+        assert.ok(
+          listens.some((l) => l.fd === adminFd && l.tid === pid),
+          'admin listens on the main thread',
+        );
+        // Which listen fd belongs to which worker: from the trace alone.
+        const fdOwner = new Map<number, number>();
+        if (!reusePort) {
+          for (const port of [v4Port, v6Port]) {
+            const [fd] = boundFd.get(port)!;
+            assert.ok(
+              !listens.some((l) => l.fd === fd),
+              `the main thread never listens on the shared fd ${fd}`,
+            );
+            for (const tid of workerTids) {
+              const dup = dups.find((d) => d.tid === tid && d.oldFd === fd);
+              assert.ok(dup, `worker ${workers.get(tid)} dups fd ${fd}`);
+              assert.equal(dup.via, 'dup');
+              assert.equal(dup.comm, workers.get(tid));
+              assert.ok(
+                has(dup.stack, 'Envoy::Network::IoSocketHandleImpl::duplicate'),
+                `dup stack: ${dup.stack?.join(' | ')}`,
+              );
+              assert.ok(has(dup.stack, 'Envoy::Server::WorkerImpl::threadRoutine'));
+              const listen = listens.find((l) => l.fd === dup.newFd && l.tid === tid);
+              assert.ok(listen, `worker ${workers.get(tid)} listens on its dup ${dup.newFd}`);
+              assert.equal(listen.result, 0);
+              assert.ok(has(listen.stack, 'Envoy::Network::TcpListenerImpl::setupServerSocket'));
+              assert.ok(has(listen.stack, 'Envoy::Server::ConnectionHandlerImpl::addListener'));
+              fdOwner.set(dup.newFd, tid);
+            }
+          }
+        } else {
+          assert.ok(!dups.some((d) => workerTids.has(d.tid)), 'no dup on the workers with reuse-port');
+          for (const port of [v4Port, v6Port]) {
+            for (const fd of boundFd.get(port)!) {
+              const listen = listens.find((l) => l.fd === fd);
+              assert.ok(listen, `fd ${fd} listens`);
+              assert.equal(listen.tid, pid, 'reuse-port sockets listen on the main thread');
+            }
+          }
+        }
+
+        // 200 connections, spread over both listeners and both families.
+        const v4Count = 120;
+        for (let i = 0; i < CONNECTIONS; i += 20) {
+          await Promise.all(
+            Array.from({ length: 20 }, (_, k) =>
+              i + k < v4Count ? connectAndClose('127.0.0.1', v4Port) : connectAndClose('::1', v6Port),
+            ),
+          );
+        }
+        const listenerFds = new Set(
+          reusePort ? [...boundFd.get(v4Port)!, ...boundFd.get(v6Port)!] : [...fdOwner.keys()],
+        );
+        const accepts = await waitFor(
+          `${CONNECTIONS} accepts`,
+          () => {
+            const a = ofType<AcceptEvent>('accept').filter((e) => listenerFds.has(e.listenFd));
+            return a.length >= CONNECTIONS ? a : undefined;
+          },
+          20_000,
+          () => `${ofType<AcceptEvent>('accept').length} accepts so far`,
+        );
+        // The admin's counters are the target's own view of who accepted what.
+        const adminCounts = await workerAcceptCounts(envoy);
+        const { code } = await envoy.stop();
+        assert.equal(code, 0, 'target exits cleanly on SIGTERM');
+        stopped = true;
+        await stopAndCheck(trace);
+        const optsAfter = ofType<SetsockoptEvent>('setsockopt');
+
+        assert.equal(accepts.length, CONNECTIONS, 'total accepts');
+        assert.equal(accepts.filter((a) => a.peer?.family === 'inet').length, v4Count);
+        assert.equal(accepts.filter((a) => a.peer?.family === 'inet6').length, CONNECTIONS - v4Count);
+        const byWorker = new Map<string, number>();
+        for (const a of accepts) {
+          assert.ok(workerTids.has(a.tid), `accept on a worker thread, not ${a.tid} (${a.comm})`);
+          assert.equal(a.comm, workers.get(a.tid), 'the event names the thread that accepted');
+          assert.ok(a.fd >= 0);
+          if (!reusePort)
+            assert.equal(fdOwner.get(a.listenFd), a.tid, `fd ${a.listenFd} accepted on by its own worker`);
+          const name = workers.get(a.tid)!.slice('wrk:'.length);
+          byWorker.set(name, (byWorker.get(name) ?? 0) + 1);
+          assert.ok(
+            optsAfter.some(
+              (o) =>
+                o.tid === a.tid &&
+                o.fd === a.fd &&
+                o.level === IPPROTO_TCP &&
+                o.optname === TCP_NODELAY &&
+                o.timeNs > a.timeNs,
+            ),
+            'TCP_NODELAY on the accepted socket, by the same worker',
+          );
+        }
+        assert.deepEqual(
+          [...byWorker].sort(),
+          [...adminCounts].filter(([, n]) => n > 0).sort(),
+          'per-worker accepts in the trace = the target admin per-worker counters',
+        );
+
+        // Stacks look like Envoy's: named frames, and clang's lambda thunks and libc++ frames.
+        const sample = accepts[0];
+        assert.ok(
+          has(sample.stack, 'Envoy::Network::TcpListenerImpl::onSocketEvent'),
+          `accept stack: ${sample.stack?.join(' | ')}`,
+        );
+        assert.ok(has(sample.stack, 'Envoy::Event::FileEventImpl::assignEvents'));
+        assert.ok(has(sample.stack, 'event_base_loop'));
+        if (compiler === 'clang') {
+          assert.ok(
+            sample.stack!.some((f) => /\$_\d+::__invoke/.test(f)),
+            'clang $_N::__invoke lambda thunk',
+          );
+          assert.ok(has(sample.stack, 'std::__1::'), 'libc++ frames');
+        } else {
+          assert.ok(has(sample.stack, '{lambda('), 'g++ lambda frames');
+        }
+        assert.deepEqual(trace.errors(), [], 'no bpftrace errors');
+      });
+    }
+  }
+});
