@@ -88,19 +88,19 @@ export function complete(doc: TextDocument, analysis: Analysis, offset: number):
     textEdit: { range, newText: label },
     ...extra,
   });
-  if (word.startsWith('$') || word === '') {
+  if (!word.startsWith('@')) {
     for (const v of analysis.vars) {
       if (
         offset >= v.scope.start &&
         offset <= v.scope.end + 1 &&
-        v.name.startsWith(word) &&
+        (!word.startsWith('$') || v.name.startsWith(word)) &&
         !items.some((i) => i.label === v.name)
       ) {
         items.push(item(v.name, CompletionItemKind.Variable, display(v.ty), 'Scratch variable'));
       }
     }
   }
-  if (word.startsWith('@') || word === '') {
+  if (!word.startsWith('$')) {
     for (const m of analysis.maps.values()) {
       if (m.name === word) continue;
       items.push(
@@ -120,6 +120,7 @@ export function complete(doc: TextDocument, analysis: Analysis, offset: number):
     items.push(item(b.name, CompletionItemKind.Variable, b.type, b.doc, { sortText: `1${b.name}` }));
   }
   for (const f of dialect.funcs()) {
+    if (dialect.builtin(f.name)) continue; // kstack/ustack: offered once, as builtins
     const [min] = dialect.arity(f);
     items.push(
       item(
