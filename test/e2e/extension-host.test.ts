@@ -59,7 +59,7 @@ after(async () => {
   await sandbox?.remove();
 });
 
-test('in-host specs pass in the Node extension host', { skip, timeout: 180_000 }, async () => {
+test('in-host specs pass in the Node extension host', { skip, timeout: 180_000 }, async (t) => {
   assert.ok(server && browser && sandbox);
   const { page, consoleLines, blocked } = await newWorkbenchPage(browser);
   const workbenchLog: string[] = [];
@@ -97,8 +97,9 @@ test('in-host specs pass in the Node extension host', { skip, timeout: 180_000 }
   // Mocha's reporter writes through the extension host's console, forwarded to the page as [log].
   const hostLines = consoleLines
     .filter((l) => l.startsWith('[log]'))
-    .map((l) => l.replace(/^\[log\] %c INFO color: #33f /, ''))
+    .map((l) => l.replace(/^\[log\] %c INFO color: #33f /, '').replace(/%[sd]|\(%dms\) /g, ''))
     .slice(-60);
+  for (const line of hostLines.filter((l) => /✔|passing|failing|^\s+\d+\) /.test(l))) t.diagnostic(line);
   assert.equal(code, 0, `in-host specs failed (exit ${code}):\n${hostLines.join('\n')}`);
   assert.deepEqual(blocked, [], 'the workbench tried to reach the network');
 });

@@ -101,6 +101,8 @@ export const offlineSettings: Record<string, unknown> = {
   'workbench.startupEditor': 'none',
   'workbench.tips.enabled': false,
   'workbench.enableExperiments': false,
+  // Tests and the demo start listeners (sshd, the mini-Envoy); the workbench must not forward them.
+  'remote.autoForwardPorts': false,
   // The terminal draws on a canvas; the DOM renderer keeps screenshots readable.
   'terminal.integrated.gpuAcceleration': 'off',
 };

@@ -2,62 +2,33 @@
 // workbench UI as a user would (keys, clicks, what is on screen). Screenshots go to
 // test-results/e2e/.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { skipReason } from './rig';
 import {
-  createSandbox,
-  ensureVsCode,
-  installVsix,
-  launchChromium,
-  newWorkbenchPage,
-  repoRoot,
-  resultsDir,
-  type Sandbox,
-  screenshot,
-  skipReason,
-  startVsCodeServer,
-  type VsCodeServer,
-} from './rig';
-import { openFile, runCommand, goToPosition, inspectTokenScopes, waitForWorkbench } from './workbench';
+  goToPosition,
+  inspectTokenScopes,
+  openFile,
+  openWorkbench,
+  runCommand,
+  type Workbench,
+} from './workbench';
 
 const skip = skipReason();
-const vsix = process.env.FIELDTRACE_VSIX ?? path.join(repoRoot, 'fieldtrace.vsix');
-
-let sandbox: Sandbox | undefined;
-let server: VsCodeServer | undefined;
-let browser: Browser | undefined;
+let wb: Workbench | undefined;
 let page: Page | undefined;
-let consoleLines: string[] = [];
-let blocked: string[] = [];
+let sandbox: Workbench['sandbox'] | undefined;
 
 before(async () => {
   if (skip) return;
-  const vscodeDir = await ensureVsCode();
-  if (!existsSync(vsix) || process.env.FIELDTRACE_E2E_PACKAGE === '1')
-    await promisify(execFile)('npm', ['run', 'package'], { cwd: repoRoot, timeout: 180_000 });
-  sandbox = await createSandbox('basic');
-  await installVsix(vscodeDir, sandbox, vsix);
-  server = await startVsCodeServer(vscodeDir, sandbox);
-  browser = await launchChromium();
-  ({ page, consoleLines, blocked } = await newWorkbenchPage(browser));
-  await page.goto(server.workbenchUrl(sandbox.workspace));
-  await waitForWorkbench(page);
+  wb = await openWorkbench('basic');
+  ({ page, sandbox } = wb);
 });
 
 after(async () => {
-  if (page) {
-    await screenshot(page, 'workbench-final').catch(() => undefined);
-    const log = ['== page console ==', ...consoleLines, '== server ==', server?.output() ?? ''];
-    await writeFile(path.join(resultsDir, 'workbench.log'), log.join('\n')).catch(() => undefined);
-  }
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
-  await sandbox?.remove();
+  await wb?.close('workbench');
 });
 
 test('the .vsix installs into the isolated extensions folder', { skip }, () => {
@@ -72,7 +43,7 @@ test('a .bt file opens in the bpftrace language mode', { skip, timeout: 60_000 }
   const mode = page.locator('[id="status.editor.mode"]');
   await mode.filter({ hasText: 'bpftrace' }).waitFor({ timeout: 20_000 });
   assert.equal((await mode.innerText()).trim(), 'bpftrace');
-  await screenshot(page, 'workbench-bt-file');
+  await wb!.screenshot('workbench-bt-file');
 });
 
 test('tokens carry the grammar scopes and distinct colours', { skip, timeout: 60_000 }, async () => {
@@ -92,7 +63,7 @@ test('tokens carry the grammar scopes and distinct colours', { skip, timeout: 60
     assert.equal(scopes[0], scope, `at ${needle}: scopes ${scopes.join(', ')}`);
     assert.ok(scopes.includes('source.bpftrace'), `at ${needle}: source.bpftrace in ${scopes.join(', ')}`);
   }
-  await screenshot(page, 'workbench-token-scopes');
+  await wb!.screenshot('workbench-token-scopes');
   await page.keyboard.press('Escape');
   // The theme colours those scopes: the rendered spans of the file use several colours.
   const colours = await page
@@ -113,7 +84,7 @@ test(
     const toast = page.locator('.notifications-toasts').filter({ hasText: 'Fieldtrace language server' });
     await toast.waitFor({ timeout: 20_000 });
     assert.match(await toast.innerText(), /open document/);
-    await screenshot(page, 'workbench-fieldtrace-view');
+    await wb!.screenshot('workbench-fieldtrace-view');
   },
 );
 
@@ -125,9 +96,9 @@ test('the Fieldtrace output channel says the server is ready', { skip, timeout: 
   // The editor draws spaces as no-break spaces.
   const text = (await output.innerText()).replace(/\u00a0/g, ' ');
   assert.match(text, /\[info\] Language server ready: fieldtrace-bpftrace \d+\.\d+\.\d+/);
-  await screenshot(page, 'workbench-output');
+  await wb!.screenshot('workbench-output');
 });
 
 test('the workbench stayed offline', { skip }, () => {
-  assert.deepEqual(blocked, []);
+  assert.deepEqual(wb?.blocked, []);
 });

@@ -1,7 +1,25 @@
 // Workbench actions as a user performs them (keys and clicks), shared by the UI suites.
 // Every step awaits what the user would see next; none sleeps.
-import type { Page } from 'playwright-core';
-import { waitFor } from './rig';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import type { Browser, Page } from 'playwright-core';
+import {
+  createSandbox,
+  ensureVsCode,
+  installVsix,
+  launchChromium,
+  newWorkbenchPage,
+  repoRoot,
+  resultsDir,
+  type Sandbox,
+  screenshot,
+  startVsCodeServer,
+  type VsCodeServer,
+  waitFor,
+} from './rig';
 
 const quickInput = '.quick-input-widget';
 
@@ -93,4 +111,66 @@ export async function inspectTokenScopes(page: Page): Promise<{ token: string; s
   await page.keyboard.press('Escape');
   await widget.waitFor({ state: 'hidden', timeout: 10_000 });
   return { token, scopes };
+}
+
+/** One UI suite's workbench: the packaged .vsix installed in a fresh sandbox, in Chromium. */
+export interface Workbench {
+  page: Page;
+  sandbox: Sandbox;
+  server: VsCodeServer;
+  /** Requests to anything but the loopback server (aborted). */
+  blocked: string[];
+  screenshot(name: string): Promise<string>;
+  /** Saves a last screenshot and the logs as `<name>-final.png` / `<name>.log`, then stops everything. */
+  close(name: string): Promise<void>;
+}
+
+export const vsixPath = process.env.FIELDTRACE_VSIX ?? path.join(repoRoot, 'fieldtrace.vsix');
+
+/**
+ * Installs the packaged extension (packaging it first when fieldtrace.vsix is missing or
+ * FIELDTRACE_E2E_PACKAGE=1) into a sandbox holding `fixture`, starts the VS Code server with
+ * `env` and opens the workspace in Chromium. On failure everything started is stopped again.
+ */
+export async function openWorkbench(
+  fixture: string,
+  settings: Record<string, unknown> = {},
+  env: NodeJS.ProcessEnv = {},
+): Promise<Workbench> {
+  const vscodeDir = await ensureVsCode();
+  if (!existsSync(vsixPath) || process.env.FIELDTRACE_E2E_PACKAGE === '1')
+    await promisify(execFile)('npm', ['run', 'package'], { cwd: repoRoot, timeout: 180_000 });
+  const sandbox = await createSandbox(fixture, settings);
+  let server: VsCodeServer | undefined;
+  let browser: Browser | undefined;
+  try {
+    await installVsix(vscodeDir, sandbox, vsixPath);
+    server = await startVsCodeServer(vscodeDir, sandbox, env);
+    browser = await launchChromium();
+    const { page, consoleLines, blocked } = await newWorkbenchPage(browser);
+    await page.goto(server.workbenchUrl(sandbox.workspace));
+    await waitForWorkbench(page);
+    const srv = server;
+    const chromium = browser;
+    return {
+      page,
+      sandbox,
+      server: srv,
+      blocked,
+      screenshot: (name) => screenshot(page, name),
+      async close(name) {
+        await screenshot(page, `${name}-final`).catch(() => undefined);
+        const log = ['== page console ==', ...consoleLines, '== server ==', srv.output()].join('\n');
+        await writeFile(path.join(resultsDir, `${name}.log`), log).catch(() => undefined);
+        await chromium.close().catch(() => undefined);
+        await srv.stop();
+        await sandbox.remove();
+      },
+    };
+  } catch (error) {
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+    await sandbox.remove();
+    throw error;
+  }
 }

@@ -3,9 +3,10 @@
 // test/e2e/extension-host.test.ts with esbuild; `vscode` and `mocha` stay external.
 import Mocha from 'mocha';
 import { registerActivationSpecs } from './activation.spec';
+import { registerLanguageSpecs } from './language.spec';
 
 /** Spec modules register their suites in a function, called once Mocha's globals exist. */
-const specs: Array<() => void> = [registerActivationSpecs];
+const specs: Array<() => void> = [registerActivationSpecs, registerLanguageSpecs];
 
 export async function run(): Promise<void> {
   const grep = process.env.FIELDTRACE_E2E_GREP;
