@@ -7,6 +7,7 @@ import type {
   CallExpr,
   Expr,
   FieldExpr,
+  MacroDef,
   MapExpr,
   Probe,
   Program,
@@ -34,6 +35,31 @@ import {
 import { closest, globToRegExp } from './suggest';
 import { display, fromCType, INT, kindOf, NONE, STRING, structName, type Ty, UNKNOWN } from './types';
 
+/** pt_regs names bpftrace accepts in reg() on x86_64. */
+const X86_64_REGISTERS = [
+  'r15',
+  'r14',
+  'r13',
+  'r12',
+  'bp',
+  'bx',
+  'r11',
+  'r10',
+  'r9',
+  'r8',
+  'ax',
+  'cx',
+  'dx',
+  'si',
+  'di',
+  'orig_ax',
+  'ip',
+  'cs',
+  'flags',
+  'sp',
+  'ss',
+];
+
 export type Severity = 'error' | 'warning' | 'info' | 'hint';
 
 /** A text replacement a quick fix applies. */
@@ -42,6 +68,8 @@ export interface Edit {
   end: number;
   newText: string;
   title: string;
+  /** Further edits of the same fix. */
+  more?: Array<{ start: number; end: number; newText: string }>;
 }
 
 export interface Diag {
@@ -150,6 +178,7 @@ class Analyzer {
   private readonly mapAssigned = new Set<string>();
   private readonly pendingMapReads: Array<{ name: string; span: Span }> = [];
   private ctx?: ProbeCtx;
+  private readonly macros = new Map<string, MacroDef>();
   private scope?: Scope;
   private argsFieldsCache = new Map<ProbeInfo, TracepointField[] | undefined>();
 
@@ -198,6 +227,7 @@ class Analyzer {
     this.trailingComment();
     this.preamble(program);
     const beginEnd = new Map<string, Span>();
+    for (const item of program.items) if (item.kind === 'macro') this.macros.set(item.name.name, item);
     for (const item of program.items) {
       if (item.kind === 'probe') this.probe(item, beginEnd);
       else if (item.kind === 'macro') {
@@ -462,6 +492,15 @@ class Analyzer {
           `${row.name} probe has an invalid unit '${unit}' (expected s, ms, us or hz)`,
         );
       }
+      const count = ap.parts[1];
+      if (!/^\d+$/.test(count.name) && !count.name.startsWith('$')) {
+        this.report(
+          count.name ? count : ap,
+          'error',
+          'attach-point',
+          `${row.name} probe needs a number after '${unit}:' (got '${count.name}')`,
+        );
+      }
     }
     return row;
   }
@@ -629,6 +668,25 @@ class Analyzer {
         this.assign(s);
         return;
       case 'if':
+        if (!s.parenthesized && !this.dialect.has('ifWithoutParens')) {
+          this.report(
+            s.cond,
+            'error',
+            'syntax',
+            `syntax error: the condition of \`if\` needs parentheses in bpftrace ${this.dialect.name}`,
+            {
+              fixes: [
+                {
+                  start: s.cond.start,
+                  end: s.cond.start,
+                  newText: '(',
+                  title: 'Add parentheses',
+                  more: [{ start: s.cond.end, end: s.cond.end, newText: ')' }],
+                },
+              ],
+            },
+          );
+        }
         this.expr(s.cond);
         this.block(s.then, scoped);
         if (s.else) {
@@ -1178,6 +1236,7 @@ class Analyzer {
     }
     const c = this.constants.get(e.name);
     if (c) return INT;
+    if (this.dialect.has('macro') && this.macros.get(e.name)?.params.length === 0) return UNKNOWN;
     if (this.catalog.enumConstant(e.name) !== undefined) return INT;
     // Names the target knows in another version.
     const row = BUILTINS.find((x) => x.name === e.name);
@@ -1402,6 +1461,22 @@ class Analyzer {
 
   private call(e: CallExpr, statement: boolean): Ty {
     const name = e.callee.name;
+    const macro = this.macros.get(name);
+    if (macro && this.dialect.has('macro')) {
+      for (const a of e.args) this.expr(a);
+      if (e.args.length !== macro.params.length) {
+        this.report(
+          e,
+          'error',
+          'arity',
+          `Call to ${name}() has ${e.args.length} arguments, but the macro takes ${macro.params.length}`,
+          {
+            related: [{ ...macro.name, message: `macro ${name} defined here` }],
+          },
+        );
+      }
+      return UNKNOWN;
+    }
     const row = this.dialect.func(name);
     if (!row) {
       for (const a of e.args) this.expr(a);
@@ -1580,6 +1655,17 @@ class Analyzer {
         this.report(last, 'error', 'argument-kind', `${name}() expects an integer literal limit`);
       return;
     }
+    if (name === 'reg' && first?.kind === 'string' && !X86_64_REGISTERS.includes(first.value)) {
+      const s = closest(first.value, X86_64_REGISTERS);
+      this.report(
+        first,
+        'error',
+        'argument-kind',
+        `'${first.value}' is not a valid register on this architecture (x86_64)`,
+        s ? this.didYouMean(first, s) : {},
+      );
+      return;
+    }
     if (
       ['kaddr', 'uaddr', 'cgroupid', 'reg', 'pton', 'percpu_kaddr'].includes(name) &&
       first &&
@@ -1626,8 +1712,13 @@ class Analyzer {
     const re = /%(%|[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?(hh|h|ll|l|z|j|t)?([diouxXcspr]x?h?|[a-zA-Z]))/g;
     let m: RegExpExecArray | null;
     const bad: string[] = [];
+    const quirk = this.dialect.has('printfPercentQuirk');
     while ((m = re.exec(fmt))) {
-      if (m[1] === '%') continue;
+      if (m[1] === '%') {
+        // bpftrace 0.17 does not skip `%%`: in `%%d` it sees the `%d`.
+        if (quirk) re.lastIndex = m.index + 1;
+        continue;
+      }
       const conv = m[5];
       if (!/^([douxXcsp]|r|rx|rh)$/.test(conv)) {
         // bpftrace 0.17 does not know %i, %f... as conversions: they are plain text to it.

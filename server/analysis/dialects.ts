@@ -55,6 +55,11 @@ export const FEATURES = {
   delete2: { since: 22, description: '`delete(@map, key)`' },
   exitCode: { since: 21, description: '`exit(code)`' },
   mapValueRead: { since: 21, description: 'reading `count()`/`sum()` map values in kernel code' },
+  printfPercentQuirk: {
+    since: 17,
+    until: 17,
+    description: '`%%d` in a printf format counted as a `%d` conversion',
+  },
   trailingCommentQuirk: {
     since: 17,
     until: 19,

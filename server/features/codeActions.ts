@@ -20,7 +20,14 @@ export function registerCodeActions(server: BpftraceLanguageServer): void {
           kind: CodeActionKind.QuickFix,
           diagnostics: [diagnostic],
           isPreferred: (d?.fixes?.length ?? 0) === 1,
-          edit: { changes: { [doc.uri]: [{ range: toRange(doc, fix), newText: fix.newText }] } },
+          edit: {
+            changes: {
+              [doc.uri]: [fix, ...(fix.more ?? [])].map((e) => ({
+                range: toRange(doc, e),
+                newText: e.newText,
+              })),
+            },
+          },
         });
       }
     }

@@ -118,6 +118,8 @@ export interface AssignStmt extends Span {
 export interface IfStmt extends Span {
   kind: 'if';
   cond: Expr;
+  /** Whether the condition was written in parentheses (required before 0.24). */
+  parenthesized: boolean;
   then: Block;
   else?: Block | IfStmt;
 }

@@ -689,9 +689,11 @@ class Parser {
 
   private ifStmt(): Stmt {
     const kw = this.advance();
+    const open = this.isPunct('(');
     const cond = this.expression();
+    const parenthesized = open && this.text[this.prevEnd - 1] === ')';
     const then = this.block();
-    const node: Stmt = { kind: 'if', cond, then, start: kw.start, end: then.end };
+    const node: Stmt = { kind: 'if', cond, parenthesized, then, start: kw.start, end: then.end };
     if (this.tok.kind === 'ident' && this.tok.text === 'else') {
       this.advance();
       if (this.isIdent('if')) {
