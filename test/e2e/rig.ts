@@ -108,12 +108,22 @@ export const offlineSettings: Record<string, unknown> = {
 };
 
 /**
+ * Copied into every test workspace besides the fixture: the mini-Envoy's source as the "Envoy
+ * checkout" that stack frames open (as in the demo), and real stacks taken from it.
+ */
+export const workspaceExtras: Record<string, string> = {
+  envoy: path.join(repoRoot, 'test', 'targets', 'mini-envoy'),
+  stacks: path.join(repoRoot, 'test', 'e2e', 'fixtures', 'stacks'),
+};
+
+/**
  * Creates the isolated folders and copies `fixtureWorkspace` (a folder under test/e2e/fixtures)
  * into a temporary workspace, so runs never write into the repository.
  */
 export async function createSandbox(
   fixtureWorkspace: string,
   settings: Record<string, unknown> = {},
+  extra: Record<string, string> = workspaceExtras,
 ): Promise<Sandbox> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'fieldtrace-e2e-'));
   const sandbox: Sandbox = {
@@ -140,6 +150,8 @@ export async function createSandbox(
   await cp(path.join(repoRoot, 'test', 'e2e', 'fixtures', fixtureWorkspace), sandbox.workspace, {
     recursive: true,
   });
+  for (const [dest, source] of Object.entries(extra))
+    await cp(source, path.join(sandbox.workspace, dest), { recursive: true });
   return sandbox;
 }
 

@@ -4,9 +4,10 @@
 import Mocha from 'mocha';
 import { registerActivationSpecs } from './activation.spec';
 import { registerLanguageSpecs } from './language.spec';
+import { registerStackSpecs } from './stacks.spec';
 
 /** Spec modules register their suites in a function, called once Mocha's globals exist. */
-const specs: Array<() => void> = [registerActivationSpecs, registerLanguageSpecs];
+const specs: Array<() => void> = [registerActivationSpecs, registerLanguageSpecs, registerStackSpecs];
 
 export async function run(): Promise<void> {
   const grep = process.env.FIELDTRACE_E2E_GREP;
