@@ -310,6 +310,7 @@ export class ListenerReducer {
       case 'accept':
         return this.accept(proc, e, by);
       case 'close': {
+        if (e.result !== undefined && e.result < 0) return;
         proc.pendingOptions.delete(e.fd);
         const fd = proc.fds.get(e.fd);
         if (!fd) return;
@@ -638,6 +639,12 @@ export class ListenerReducer {
           if (!sock.address) {
             sock.address = { ...l.local };
             sock.family = l.local.family;
+          } else if (
+            sock.address.port === 0 &&
+            l.local.port !== 0 &&
+            sock.address.address === l.local.address
+          ) {
+            sock.address.port = l.local.port;
           } else if (sock.address.port !== l.local.port || sock.address.address !== l.local.address) {
             pushCapped(
               sock.notes,
@@ -719,8 +726,12 @@ export class ListenerReducer {
       if (seen.has(sock)) return;
       seen.add(sock);
       if (!sock.address && !sock.listening && sock.workers.size === 0) return;
+      // Port 0 asks the kernel for a port: such sockets share no address with each other.
       const key = sock.address
-        ? addressKey(sock.address.family, sock.address.address, sock.address.port)
+        ? addressKey(sock.address.family, sock.address.address, sock.address.port) +
+          (sock.address.port === 0 && sock.address.family !== 'unix'
+            ? ` (port chosen by the kernel, ${sock.id})`
+            : '')
         : `unknown address (${sock.fds
             .filter((f) => f.pid === proc.pid)
             .map((f) => `fd ${f.fd}`)

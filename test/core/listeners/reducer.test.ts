@@ -348,3 +348,30 @@ test('ss output: netid column, IPv6, scoped and mapped addresses, users and inod
   assert.deepEqual(listeners[2].local, { family: 'inet', address: '127.0.0.53', port: 53 });
   assert.deepEqual(listeners[3].local, { family: 'inet', address: '10.0.0.1', port: 8443 });
 });
+
+test('binds to port 0 are separate listeners until a snapshot tells the port', () => {
+  const s = script();
+  const main = s.at(1200, 1200, 'srv');
+  for (const fd of [3, 4]) {
+    main({ type: 'socket', fd, family: 'inet', socketType: 1 });
+    main({ type: 'bind', fd, address: inet('127.0.0.1', 0) });
+    main({ type: 'listen', fd, backlog: 8 });
+  }
+  const reducer = new ListenerReducer();
+  for (const e of s.events) reducer.apply(e);
+  const before = reducer.state().processes[0].listeners;
+  assert.equal(before.length, 2);
+  assert.ok(before.every((l) => l.layout === 'single' && /port chosen by the kernel/.test(l.key)));
+  const ss = 'LISTEN 0 8 127.0.0.1:41000 0.0.0.0:* users:(("srv",pid=1200,fd=3))';
+  reducer.applySnapshot({
+    node: 'local',
+    pid: 1200,
+    takenAt: 't',
+    listeners: parseSs(ss).listeners,
+    fdInodes: new Map(),
+    threads: [],
+  });
+  const after = reducer.state().processes[0].listeners;
+  assert.ok(after.some((l) => l.key === 'inet 127.0.0.1:41000'));
+  assert.deepEqual(after.find((l) => l.key === 'inet 127.0.0.1:41000')?.notes, []);
+});
