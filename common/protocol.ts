@@ -15,6 +15,10 @@ export interface ServerStatus {
   /** Where the default version came from: the setting, the local bpftrace, or the latest known. */
   versionSource: 'setting' | 'local' | 'latest';
   openDocuments: number;
+  /** `bpftrace --version` of this machine, when found. */
+  localBpftraceVersion?: string;
+  /** The default tracepoint catalog: its kernel and where it came from. */
+  catalog?: { kernel: string; origin: 'bundled' | 'node' };
 }
 
 export namespace ServerStatusRequest {

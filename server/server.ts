@@ -57,15 +57,17 @@ export class BpftraceLanguageServer {
 
   listen(): void {
     this.connection.onInitialize((params) => this.initialize(params));
-    this.connection.onInitialized(() => {
-      if (!this.options.bpftraceVersion && this.serverOptions.detectLocalBpftrace !== false) {
-        this.localDetection = this.targets.detectLocal().then((v) => {
-          if (v) this.connection.console.info(`bpftrace ${v} found locally; checking scripts in its dialect`);
+    // Once per server, never per keystroke; it matters only while no version is configured,
+    // but the setting may be cleared later.
+    if (this.serverOptions.detectLocalBpftrace !== false) {
+      this.localDetection = this.targets.detectLocal().then((v) => {
+        if (v && !this.options.bpftraceVersion) {
+          this.connection.console.info(`bpftrace ${v} found locally; checking scripts in its dialect`);
           this.revalidateAll();
-          return v;
-        });
-      }
-    });
+        }
+        return v;
+      });
+    }
     this.connection.onRequest(ServerStatusRequest.type, () => this.status());
     this.connection.onNotification(DidChangeConfigurationNotification.type, (params) => {
       const settings = params.settings as { fieldtrace?: { bpftrace?: { version?: string } } } | undefined;
@@ -153,6 +155,11 @@ export class BpftraceLanguageServer {
       defaultBpftraceVersion: version,
       versionSource: source,
       openDocuments: this.documents.all().length,
+      localBpftraceVersion: this.targets.localVersion() || undefined,
+      catalog: {
+        kernel: this.targets.defaultCatalogInfo().kernel,
+        origin: this.targets.defaultCatalogInfo().origin,
+      },
     };
   }
 }

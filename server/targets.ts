@@ -19,7 +19,7 @@ interface NodeEntry {
 
 export class Targets {
   private settingVersion = '';
-  private localVersion = '';
+  private localVersionFound = '';
   private defaultCatalog: Catalog = bundledCatalog();
   private readonly nodes = new Map<string, NodeEntry>();
   private readonly documentNodes = new Map<string, string>();
@@ -66,16 +66,24 @@ export class Targets {
     return new Promise((resolve) => {
       execFile(command, ['--version'], { timeout: 5000 }, (err, stdout) => {
         const v = err ? undefined : parseVersion(stdout);
-        this.localVersion = v ? `${v.major}.${v.minor}` : '';
+        this.localVersionFound = v ? `${v.major}.${v.minor}` : '';
         this.bump();
-        resolve(this.localVersion);
+        resolve(this.localVersionFound);
       });
     });
   }
 
+  localVersion(): string {
+    return this.localVersionFound;
+  }
+
+  defaultCatalogInfo(): { kernel: string; origin: 'bundled' | 'node' } {
+    return { kernel: this.defaultCatalog.kernel, origin: this.defaultCatalog.origin };
+  }
+
   defaultVersion(): { version: string; source: 'setting' | 'local' | 'latest' } {
     if (this.settingVersion) return { version: this.settingVersion, source: 'setting' };
-    if (this.localVersion) return { version: this.localVersion, source: 'local' };
+    if (this.localVersionFound) return { version: this.localVersionFound, source: 'local' };
     return { version: LATEST_NAME, source: 'latest' };
   }
 
