@@ -29,6 +29,7 @@ import type { ProcessSnapshot } from './snapshot';
 
 const TIMELINE_CAP = 64;
 const CLOSED_SOCKETS_CAP = 32;
+const CLOSED_FDS_CAP = 16;
 const PENDING_FDS_CAP = 256;
 const PENDING_OPTIONS_PER_FD = 16;
 const NAME_HISTORY_CAP = 8;
@@ -428,6 +429,11 @@ export class ListenerReducer {
     proc.fds.delete(fd.fd);
     const sock = fd.socket;
     sock.openFds--;
+    // Closed fds stay visible (drains, re-listens), the oldest go beyond a cap.
+    if (sock.fds.length - sock.openFds > CLOSED_FDS_CAP) {
+      const oldest = sock.fds.findIndex((f) => !f.open);
+      sock.fds.splice(oldest, 1);
+    }
     if (sock.openFds > 0) return;
     sock.closed = true;
     sock.listening = false;

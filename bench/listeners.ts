@@ -1,0 +1,164 @@
+// Listener state benchmark: reducer throughput, renders per second under a 10k events/s live
+// stream (the view's throttle, state() and the message serialisation, as the extension does
+// them), and heap after 1M events (must stay bounded). Prints one figure per line.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { SyscallEvent } from '../common/events';
+import { ListenerReducer } from '../core/listeners/reducer';
+import { createThrottle } from '../core/listeners/throttle';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const PID = 4242;
+const WORKERS = 4;
+
+/** An Envoy-like life: 3 listeners bound on main, dup'd per worker; then accepts, options, drains. */
+function* synthetic(count: number): Generator<SyscallEvent> {
+  let t = 1e9;
+  const at = (tid: number, comm: string) => ({ timeNs: (t += 100_000), pid: PID, tid, comm });
+  const stack = ['listen+11', 'Envoy::Network::IoSocketHandleImpl::listen(int)+69', 'main+44'];
+  let n = 0;
+  let nextFd = 100;
+  const listenFds: number[][] = [];
+  for (const [i, port] of [15001, 15006, 15090].entries()) {
+    const fd = 20 + i;
+    yield { type: 'socket', ...at(PID, 'envoy'), fd, family: 'inet', socketType: 1 };
+    yield { type: 'setsockopt', ...at(PID, 'envoy'), fd, level: 1, optname: 2, value: 1, optlen: 4 };
+    yield {
+      type: 'bind',
+      ...at(PID, 'envoy'),
+      fd,
+      address: { family: 'inet', address: '0.0.0.0', port },
+      stack,
+    };
+    const fds: number[] = [];
+    for (let w = 0; w < WORKERS; w++) {
+      const newFd = 40 + i * WORKERS + w;
+      yield { type: 'dup', ...at(PID + 1 + w, `wrk:worker_${w}`), oldFd: fd, newFd, via: 'dup', stack };
+      yield { type: 'listen', ...at(PID + 1 + w, `wrk:worker_${w}`), fd: newFd, backlog: 4096, stack };
+      fds.push(newFd);
+    }
+    listenFds.push(fds);
+    n += 3 + 2 * WORKERS;
+  }
+  while (n < count) {
+    n++;
+    const w = n % WORKERS;
+    const l = n % 3;
+    const r = n % 1000;
+    if (r === 0) {
+      // Drain and re-listen the listener (fd numbers are reused).
+      const old = listenFds[l][w];
+      yield { type: 'close', ...at(PID + 1 + w, `wrk:worker_${w}`), fd: old };
+      yield {
+        type: 'dup',
+        ...at(PID + 1 + w, `wrk:worker_${w}`),
+        oldFd: 20 + l,
+        newFd: old,
+        via: 'dup',
+        stack,
+      };
+      yield { type: 'listen', ...at(PID + 1 + w, `wrk:worker_${w}`), fd: old, backlog: 4096, stack };
+      n += 2;
+    } else if (r % 10 === 1) {
+      yield {
+        type: 'setsockopt',
+        ...at(PID + 1 + w, `wrk:worker_${w}`),
+        fd: nextFd,
+        level: 6,
+        optname: 1,
+        value: 1,
+        optlen: 4,
+      };
+    } else if (r % 10 === 2) {
+      yield { type: 'close', ...at(PID + 1 + w, `wrk:worker_${w}`), fd: nextFd };
+    } else {
+      nextFd = 100 + (n % 5000);
+      yield { type: 'accept', ...at(PID + 1 + w, `wrk:worker_${w}`), listenFd: listenFds[l][w], fd: nextFd };
+    }
+  }
+}
+
+function heapMiB(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed / 1024 / 1024;
+}
+
+async function main(): Promise<void> {
+  const total = 1_000_000;
+  const events = [...synthetic(total)];
+
+  // 1. Reducer throughput (best of 3).
+  let best = Infinity;
+  for (let run = 0; run < 3; run++) {
+    const reducer = new ListenerReducer();
+    const start = process.hrtime.bigint();
+    for (const e of events) reducer.apply(e);
+    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e9);
+  }
+  console.log(
+    `reducer: ${events.length} events in ${best.toFixed(3)} s = ${Math.round(events.length / best)} events/s`,
+  );
+
+  // 2. Heap after 100k, 500k and 1M events: bounded means flat.
+  const base = heapMiB();
+  const reducer = new ListenerReducer();
+  const marks = new Map<number, number>();
+  events.forEach((e, i) => {
+    reducer.apply(e);
+    if (i + 1 === 100_000 || i + 1 === 500_000 || i + 1 === events.length) marks.set(i + 1, heapMiB() - base);
+  });
+  for (const [n, mib] of marks)
+    console.log(`heap held by the reducer after ${n} events: ${mib.toFixed(2)} MiB`);
+  const state = reducer.state();
+  const json = JSON.stringify(state);
+  console.log(
+    `state after 1M events: ${state.processes[0].listeners.length} listeners, ${state.processes[0].listeners.reduce((k, l) => k + l.timeline.length, 0)} timeline steps, ${(json.length / 1024).toFixed(1)} KiB as JSON`,
+  );
+  let t0 = process.hrtime.bigint();
+  for (let i = 0; i < 100; i++) JSON.stringify(reducer.state());
+  console.log(
+    `one render (state() + serialisation): ${(Number(process.hrtime.bigint() - t0) / 1e6 / 100).toFixed(2)} ms`,
+  );
+
+  // 3. Renders per second under a live 10k events/s stream for 5 s (1 ms batches of 10 events).
+  const live = new ListenerReducer();
+  let renders = 0;
+  let renderMs = 0;
+  const throttle = createThrottle(() => {
+    const s = process.hrtime.bigint();
+    JSON.stringify({ type: 'state', state: live.state() });
+    renderMs += Number(process.hrtime.bigint() - s) / 1e6;
+    renders++;
+  }, 100);
+  const seconds = 5;
+  const rate = 10_000;
+  let fed = 0;
+  const stream = synthetic(Infinity as unknown as number);
+  t0 = process.hrtime.bigint();
+  const startWall = Date.now();
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const elapsed = (Date.now() - startWall) / 1000;
+      if (elapsed >= seconds) return resolve();
+      const due = Math.floor(elapsed * rate);
+      while (fed < due) {
+        live.apply(stream.next().value as SyscallEvent);
+        throttle.request();
+        fed++;
+      }
+      setTimeout(tick, 1);
+    };
+    tick();
+  });
+  throttle.flush();
+  throttle.dispose();
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  console.log(
+    `live stream: ${fed} events in ${wall.toFixed(2)} s (${Math.round(fed / wall)} events/s), ${renders} renders = ${(renders / wall).toFixed(1)} renders/s, ${(renderMs / renders).toFixed(2)} ms per render`,
+  );
+}
+
+void main();
