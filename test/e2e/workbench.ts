@@ -150,6 +150,9 @@ export async function openWorkbench(
     const { page, consoleLines, blocked } = await newWorkbenchPage(browser);
     await page.goto(server.workbenchUrl(sandbox.workspace));
     await waitForWorkbench(page);
+    // The extension's contributions are registered once its activity-bar container shows; before
+    // that the command palette does not list its commands yet.
+    await page.getByRole('tab', { name: /^Fieldtrace/ }).waitFor({ timeout: 60_000 });
     const srv = server;
     const chromium = browser;
     return {

@@ -1,0 +1,74 @@
+// Scenario 2 in the workbench: the Listeners sidebar (a webview) shows the mini-Envoy's listening
+// sockets, the fds that share each one (the main thread's and one dup per worker) and, from a live
+// listener trace, the accepts per worker; clicking a step shows its stack (Stacks view) and a
+// frame opens its source (scenario 3, UI).
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { FrameLocator, Page } from 'playwright-core';
+import { buildMiniEnvoy, type MiniEnvoy, startMiniEnvoy } from '../targets/mini-envoy';
+import { skipReason, waitFor } from './rig';
+import { openWorkbench, runCommand, type Workbench } from './workbench';
+
+const skip = skipReason();
+let wb: Workbench | undefined;
+let page: Page;
+let envoy: MiniEnvoy | undefined;
+
+before(async () => {
+  if (skip) return;
+  const binaries = await buildMiniEnvoy();
+  envoy = await startMiniEnvoy({ binary: binaries.clang, concurrency: 2 });
+  wb = await openWorkbench('demo', { 'fieldtrace.bpftrace.version': '0.17' });
+  page = wb.page;
+});
+
+after(async () => {
+  await wb?.close('listeners');
+  await envoy?.stop();
+});
+
+/** The Listeners view's page: a webview is an iframe holding the extension's page in another. */
+function sidebar(): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+}
+
+async function answerInput(text: string): Promise<void> {
+  const widget = page.locator('.quick-input-widget');
+  await widget.waitFor({ state: 'visible', timeout: 10_000 });
+  await widget.locator('input.input').fill(text);
+  await page.keyboard.press('Enter');
+  await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+test(
+  'a node snapshot fills the Listeners sidebar with sockets and their fds',
+  { skip, timeout: 90_000 },
+  async () => {
+    assert.ok(envoy);
+    await runCommand(page, 'Fieldtrace: Take Node Snapshot');
+    await answerInput(String(envoy.pid));
+    const view = sidebar();
+    for (const port of envoy.ports) {
+      const listener = view.locator(`li[role="treeitem"][aria-label^="127.0.0.1:${port},"]`);
+      await listener.waitFor({ timeout: 30_000 });
+      assert.match((await listener.getAttribute('aria-label')) ?? '', /layout shared-dup/);
+      // Envoy <= 1.19 layout: one socket, held by the main thread's fd and one dup per worker.
+      const socket = listener.locator('li[role="treeitem"][aria-label^="socket "]').first();
+      await waitFor(
+        `the socket of ${port} with ${1 + envoy.concurrency} open fds`,
+        async () =>
+          new RegExp(`${1 + envoy!.concurrency} open fd`).test(
+            (await socket.getAttribute('aria-label')) ?? '',
+          ),
+        15_000,
+      );
+    }
+    const admin = view.locator(`li[role="treeitem"][aria-label^="127.0.0.1:${envoy.adminPort},"]`);
+    assert.match(
+      (await admin.getAttribute('aria-label')) ?? '',
+      /layout single/,
+      "the admin listener is the main thread's alone",
+    );
+    await wb!.screenshot('listeners-snapshot');
+  },
+);
