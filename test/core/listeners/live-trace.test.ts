@@ -14,6 +14,7 @@ import { directAdminGet, readAdmin } from '../../../core/listeners/admin';
 import { ListenerReducer } from '../../../core/listeners/reducer';
 import { localRunner, parseSs, type SsListener } from '../../../core/listeners/snapshot';
 import { listenerTraceEnvironment, listenerTraceScript } from '../../../core/trace/listener-script';
+import { SessionLogWriter } from '../../../core/trace/session';
 import { TraceStreamParser } from '../../../core/trace/stream-parser';
 import { startMiniEnvoy } from '../../targets/mini-envoy';
 
@@ -44,6 +45,8 @@ async function until<T>(
 
 interface Trace {
   reducer: ListenerReducer;
+  /** bpftrace's stdout as it came (`-f json`). */
+  raw(): string;
   stderr(): string;
   stop(): Promise<void>;
 }
@@ -58,15 +61,21 @@ async function startTrace(comm: string, dir: string): Promise<Trace> {
   });
   const parser = new TraceStreamParser({ nodeId: 'local', attachedWhen: 'begin' });
   const reducer = new ListenerReducer();
+  const log = new SessionLogWriter(path.join(dir, 'session.jsonl'));
   let attached = false;
   let stderr = '';
+  let raw = '';
   const feed = (events: ReturnType<TraceStreamParser['pushStdout']>) => {
     for (const e of events) {
       if (e.type === 'attached') attached = true;
       reducer.apply(e);
+      log.append({ sessionId: 'live', nodeId: 'local', event: e });
     }
   };
-  child.stdout!.on('data', (c: Buffer) => feed(parser.pushStdout(c)));
+  child.stdout!.on('data', (c: Buffer) => {
+    raw += c.toString();
+    feed(parser.pushStdout(c));
+  });
   child.stderr!.on('data', (c: Buffer) => {
     stderr += c.toString();
     parser.pushStderr(c);
@@ -80,6 +89,7 @@ async function startTrace(comm: string, dir: string): Promise<Trace> {
       clearTimeout(timer);
     }
     feed(parser.end());
+    log.close();
   };
   try {
     await until(
@@ -92,7 +102,7 @@ async function startTrace(comm: string, dir: string): Promise<Trace> {
     await stop();
     throw error;
   }
-  return { reducer, stderr: () => stderr, stop };
+  return { reducer, raw: () => raw, stderr: () => stderr, stop };
 }
 
 /** A free port on 127.0.0.1 (the kernel's choice, released right away): binds in the trace then carry it. */
@@ -147,6 +157,7 @@ function tracedGroups(state: ListenerState, pid: number, port: number): string[]
 }
 
 const CONNECTIONS = 40;
+const ROOT = path.resolve(__dirname, '../../..');
 
 for (const reusePort of [false, true]) {
   test(
@@ -158,11 +169,11 @@ for (const reusePort of [false, true]) {
       const trace = await startTrace('envoy', dir);
       t.after(() => trace.stop());
       const envoy = await startMiniEnvoy({
-      reusePort,
-      concurrency: 2,
-      adminPort: await freePort(),
-      listeners: [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`],
-    });
+        reusePort,
+        concurrency: 2,
+        adminPort: await freePort(),
+        listeners: [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`],
+      });
       t.after(() => envoy.stop());
       for (let i = 0; i < CONNECTIONS; i++) await connectAndClose(envoy.ports[0]);
 
@@ -360,6 +371,30 @@ test(
       const child = state.processes.find((p) => p.pid === w)!;
       assert.equal(child.parentPid, info.pid);
       assert.equal(child.listeners.find((x) => x.port === info.port)?.layout, 'inherited');
+    }
+
+    // The same run saved two ways, replayed by `fieldtrace state`: the same grouping and accepts.
+    await trace.stop();
+    const rawFile = path.join(dir, 'bpftrace.json');
+    writeFileSync(rawFile, trace.raw());
+    for (const file of [rawFile, path.join(dir, 'session.jsonl')]) {
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', path.join(ROOT, 'cli/main.ts'), 'state', '--format', 'json', file],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      const replayed = JSON.parse(r.stdout) as ListenerState;
+      assert.deepEqual(tracedGroups(replayed, info.pid, info.port), expected, file);
+      const again = replayed.processes
+        .find((p) => p.pid === info.pid)!
+        .listeners.find((x) => x.port === info.port)!;
+      assert.equal(again.layout, 'inherited', file);
+      assert.equal(again.totalAccepts, 20, file);
     }
   },
 );
