@@ -60,6 +60,10 @@ const X86_64_REGISTERS = [
   'ss',
 ];
 
+const BOOLEAN_OPS = new Set(['==', '!=', '<', '<=', '>', '>=', '&&', '||']);
+const FORMAT_FUNCTIONS = new Set(['printf', 'system', 'cat', 'debugf', 'errorf', 'warnf']);
+const READABLE_AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg']);
+
 export type Severity = 'error' | 'warning' | 'info' | 'hint';
 
 /** A text replacement a quick fix applies. */
@@ -1043,9 +1047,7 @@ class Analyzer {
         const sym = this.mapRef(e, false);
         if (!this.mapAssigned.has(e.name)) this.pendingMapReads.push({ name: e.name, span: e });
         if (sym.value?.k === 'agg' && !this.dialect.has('mapValueRead')) return sym.value;
-        return sym.value?.k === 'agg' && ['count', 'sum', 'min', 'max', 'avg'].includes(sym.value.fn)
-          ? INT
-          : (sym.value ?? UNKNOWN);
+        return sym.value?.k === 'agg' && READABLE_AGGREGATES.has(sym.value.fn) ? INT : (sym.value ?? UNKNOWN);
       }
       case 'ident':
         return this.ident(e);
@@ -1068,7 +1070,7 @@ class Analyzer {
             void side;
           }
         }
-        if (['==', '!=', '<', '<=', '>', '>=', '&&', '||'].includes(e.op)) return INT;
+        if (BOOLEAN_OPS.has(e.op)) return INT;
         if (
           (l.k === 'string') !== (r.k === 'string') &&
           l.k !== 'unknown' &&
@@ -1610,7 +1612,7 @@ class Analyzer {
   private checkArgKinds(e: CallExpr, row: FunctionRow, tys: Ty[]): void {
     const name = row.name;
     const first = e.args[0];
-    if (['printf', 'system', 'cat', 'debugf', 'errorf', 'warnf'].includes(name) && first) {
+    if (FORMAT_FUNCTIONS.has(name) && first) {
       if (first.kind !== 'string') {
         this.report(
           e,

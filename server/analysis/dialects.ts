@@ -1123,25 +1123,21 @@ export class Dialect {
   }
 
   /** The probe row for a provider name or alias as written (case rules per dialect). */
+  private probeIndex?: Map<string, ProbeRow>;
+
   probe(provider: string): ProbeRow | undefined {
     const ci = this.has('caseInsensitiveProviders');
-    const want = ci ? provider.toLowerCase() : provider;
-    for (const row of PROBES) {
-      if (!this.available(row)) continue;
-      const names = [row.name, ...row.aliases];
-      if (names.some((n) => (ci ? n.toLowerCase() : n) === want)) {
-        if (
-          !this.has('fentryNames') &&
-          (provider === row.name || provider === 'f' || provider === 'fr') &&
-          row.renamedFrom
-        ) {
-          // fentry/fexit (and their short aliases f/fr mean kfunc/kretfunc) only exist as names from 0.20.
-          if (provider === row.name) return undefined;
+    if (!this.probeIndex) {
+      this.probeIndex = new Map();
+      for (const row of this.probes()) {
+        for (const n of [row.name, ...row.aliases]) {
+          // fentry/fexit only exist under these names from 0.20 (kfunc/kretfunc before).
+          if (n === row.name && row.renamedFrom && !this.has('fentryNames')) continue;
+          this.probeIndex.set(ci ? n.toLowerCase() : n, row);
         }
-        return row;
       }
     }
-    return undefined;
+    return this.probeIndex.get(ci ? provider.toLowerCase() : provider);
   }
 
   probes(): ProbeRow[] {

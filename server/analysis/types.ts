@@ -19,8 +19,20 @@ export const INT: Ty = { k: 'int', name: 'int64' };
 export const STRING: Ty = { k: 'string' };
 export const NONE: Ty = { k: 'none' };
 
+const cTypeCache = new Map<string, Ty>();
+
 /** A type from a C declaration as printed by the catalog ("struct sockaddr *", "char[16]", "int"). */
 export function fromCType(text: string): Ty {
+  let ty = cTypeCache.get(text);
+  if (!ty) {
+    ty = parseCType(text);
+    // Types are never mutated, so one object per C type text can be shared.
+    if (cTypeCache.size < 50_000) cTypeCache.set(text, ty);
+  }
+  return ty;
+}
+
+function parseCType(text: string): Ty {
   const t = text
     .replace(/\b(const|volatile|__user|__rcu|__percpu|__iomem|__force)\b/g, '')
     .replace(/\s+/g, ' ')

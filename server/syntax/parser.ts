@@ -77,6 +77,7 @@ export const CAST_TYPE_NAMES = new Set([
   's32',
   's64',
 ]);
+const UNARY_OPS = new Set(['-', '!', '~', '*', '&', '++', '--', '+']);
 const STATEMENT_KEYWORDS = new Set([
   'if',
   'else',
@@ -830,7 +831,7 @@ class Parser {
 
   private unary(): Expr {
     const t = this.tok;
-    if (t.kind === 'punct' && ['-', '!', '~', '*', '&', '++', '--', '+'].includes(t.text)) {
+    if (t.kind === 'punct' && UNARY_OPS.has(t.text)) {
       this.advance();
       if (++this.depth > MAX_DEPTH) {
         this.depth--;
@@ -850,6 +851,10 @@ class Parser {
 
   /** `(type) expr` where type is `struct x *`, `int8`, `T *`, `T[N]`... */
   private tryCast(): Expr | undefined {
+    // Cheap test first: a cast starts with an identifier after the parenthesis.
+    let i = this.tok.end;
+    while (i < this.text.length && /\s/.test(this.text[i])) i++;
+    if (!/[A-Za-z_]/.test(this.text[i] ?? '')) return undefined;
     const ahead = this.peek(6);
     const [a, b] = ahead;
     let isCast = false;
