@@ -3,11 +3,13 @@
 // listener trace, the accepts per worker; clicking a step shows its stack (Stacks view) and a
 // frame opens its source (scenario 3, UI).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
 import { buildMiniEnvoy, type MiniEnvoy, startMiniEnvoy } from '../targets/mini-envoy';
 import { skipReason, waitFor } from './rig';
-import { openWorkbench, runCommand, type Workbench } from './workbench';
+import { goToPosition, openFile, openWorkbench, positionOf, runCommand, type Workbench } from './workbench';
 
 const skip = skipReason();
 let wb: Workbench | undefined;
@@ -18,7 +20,10 @@ before(async () => {
   if (skip) return;
   const binaries = await buildMiniEnvoy();
   envoy = await startMiniEnvoy({ binary: binaries.clang, concurrency: 2 });
-  wb = await openWorkbench('demo', { 'fieldtrace.bpftrace.version': '0.17' });
+  wb = await openWorkbench('demo', {
+    'fieldtrace.bpftrace.version': '0.17',
+    'fieldtrace.stacks.documentLinks': true,
+  });
   page = wb.page;
 });
 
@@ -72,3 +77,28 @@ test(
     await wb!.screenshot('listeners-snapshot');
   },
 );
+
+test('a frame in a pasted stack trace is a link to its definition', { skip, timeout: 60_000 }, async () => {
+  assert.ok(wb);
+  await openFile(page, 'listen-main-thread.txt');
+  const text = readFileSync(path.join(wb.sandbox.workspace, 'stacks', 'listen-main-thread.txt'), 'utf8');
+  await goToPosition(page, text, 'Envoy::Network::TcpListenerImpl::TcpListenerImpl(');
+  const link = page
+    .locator('.editor-instance .view-lines .detected-link')
+    .filter({ hasText: 'TcpListenerImpl::TcpListenerImpl' });
+  await link.first().waitFor({ timeout: 20_000 });
+  await runCommand(page, 'Open Link');
+  await page
+    .locator('.tabs-container .tab.active[aria-label^="tcp_listener_impl.cc"]')
+    .waitFor({ timeout: 20_000 });
+  const source = readFileSync(
+    path.join(wb.sandbox.workspace, 'envoy', 'source', 'common', 'network', 'tcp_listener_impl.cc'),
+    'utf8',
+  );
+  const { line } = positionOf(source, 'TcpListenerImpl::TcpListenerImpl(');
+  await page
+    .locator('[id="status.editor.selection"]')
+    .filter({ hasText: `Ln ${line},` })
+    .waitFor({ timeout: 10_000 });
+  await wb.screenshot('frames-document-link');
+});
