@@ -80,6 +80,36 @@ export function netnsAdminGet(pid: number, host = '127.0.0.1', port = 15000): Ad
     });
 }
 
+/**
+ * A GET run on a node through a command runner (SSH), inside the network namespace of `pid`, with
+ * the node's curl. Every word is a separate argument; the path is checked to be a plain path.
+ */
+export function commandAdminGet(
+  run: (argv: string[]) => Promise<string>,
+  pid: number,
+  host = '127.0.0.1',
+  port = 15000,
+): AdminGet {
+  checkAddress(host, port);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`not a process id: ${pid}`);
+  return async (path) => {
+    if (!/^\/[\w./?=&%^*+-]*$/.test(path)) throw new Error(`admin path with unexpected characters: ${path}`);
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}${path}`;
+    return run([
+      'nsenter',
+      '-t',
+      String(pid),
+      '-n',
+      'curl',
+      '-sS',
+      '--fail',
+      '--max-time',
+      String(ADMIN_TIMEOUT_MS / 1000),
+      url,
+    ]);
+  };
+}
+
 interface SocketAddressJson {
   socket_address?: { address?: unknown; port_value?: unknown };
 }

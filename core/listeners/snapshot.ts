@@ -4,6 +4,8 @@
 import { execFile } from 'node:child_process';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import type { SocketAddress } from '../../common/events';
+import { shellCommand } from '../nodes/shell';
+import { execOnNode, type NodeTransport } from '../nodes/transport';
 
 export interface SsUser {
   comm: string;
@@ -199,5 +201,24 @@ export async function takeRemoteSnapshot(
     listeners: parseSs(ss).listeners,
     fdInodes: parseFdLinks(links),
     threads,
+  };
+}
+
+/**
+ * A runner over a node transport (this machine or SSH): the words are quoted into one command
+ * line, prefixed by `sudo -n` when the node grants privileges that way.
+ */
+export function transportRunner(
+  transport: NodeTransport,
+  privilege: 'root' | 'sudo' | undefined,
+): CommandRunner {
+  return async (argv) => {
+    const words = privilege === 'sudo' ? ['sudo', '-n', ...argv] : argv;
+    const r = await execOnNode(transport, shellCommand(words), { timeoutMs: 20_000 });
+    if (r.code !== 0)
+      throw new Error(
+        `${argv[0]} on ${transport.nodeId} failed (exit ${r.code}): ${r.stderr.trim().slice(0, 300)}`,
+      );
+    return r.stdout;
   };
 }

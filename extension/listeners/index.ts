@@ -6,14 +6,20 @@ import * as vscode from 'vscode';
 import type { SessionTraceEvent } from '../../common/events';
 import { type ToWebviewMessage, parseFromWebview } from '../../common/listeners-protocol';
 import { listenersHtml } from '../../webview/html';
-import { netnsAdminGet, readAdmin } from '../../core/listeners/admin';
+import { type AdminGet, commandAdminGet, netnsAdminGet, readAdmin } from '../../core/listeners/admin';
 import { bpftraceParserFactory } from '../../core/listeners/bpftrace-json';
 import { stateToJson, stateToMarkdown } from '../../core/listeners/format';
 import { readTraceLog } from '../../core/listeners/readers';
 import { ListenerReducer } from '../../core/listeners/reducer';
-import { takeLocalSnapshot } from '../../core/listeners/snapshot';
+import {
+  type CommandRunner,
+  takeLocalSnapshot,
+  takeRemoteSnapshot,
+  transportRunner,
+} from '../../core/listeners/snapshot';
 import { createThrottle } from '../../core/listeners/throttle';
 import type { FieldtraceContext } from '../context';
+import { LOCAL_NODE, NodeManager } from '../ssh/index';
 
 export const LISTENERS_VIEW_ID = 'fieldtrace.listeners';
 const RENDER_INTERVAL_MS = 100;
@@ -24,6 +30,7 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
   private readonly viewDisposables: vscode.Disposable[] = [];
   private readonly throttle = createThrottle(() => this.render(), RENDER_INTERVAL_MS);
   private readonly sessions = new Set<string>();
+  private nodes: NodeManager | undefined;
 
   constructor(private readonly ctx: FieldtraceContext) {}
 
@@ -157,19 +164,43 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
     return text === undefined ? undefined : Number(text.trim());
   }
 
+  /** Which node, and a runner on it (local: this process; else the node's transport and privilege). */
+  private async pickNode(): Promise<{ nodeId: string; run?: CommandRunner } | undefined> {
+    this.nodes ??= this.ctx.track(new NodeManager(this.ctx));
+    const choices = this.nodes.listNodes();
+    let nodeId = LOCAL_NODE;
+    if (choices.length > 1) {
+      const picked = await vscode.window.showQuickPick(
+        choices.map((c) => ({ label: c.label, description: c.description, id: c.id })),
+        { placeHolder: 'Node the process runs on' },
+      );
+      if (!picked) return undefined;
+      nodeId = picked.id;
+    }
+    if (nodeId === LOCAL_NODE) return { nodeId };
+    const { transport, probe } = await this.nodes.probe(nodeId);
+    if (!probe.privilege)
+      throw new Error(`${nodeId}: no root or sudo without a password, which nsenter and /proc need`);
+    return { nodeId, run: transportRunner(transport, probe.privilege) };
+  }
+
   async snapshot(): Promise<void> {
+    const node = await this.pickNode();
+    if (!node) return;
     const pid = await this.askPid(
-      'Snapshot of which process on this machine? (ss in its network namespace, /proc fds and threads)',
+      'Snapshot of which process? (ss in its network namespace, its fds and threads from /proc)',
     );
     if (pid === undefined) return;
-    this.post({ type: 'busy', message: `Taking a snapshot of pid ${pid}…` });
+    this.post({ type: 'busy', message: `Taking a snapshot of pid ${pid} on ${node.nodeId}…` });
     try {
-      this.reducer.applySnapshot(await takeLocalSnapshot(pid));
+      this.reducer.applySnapshot(
+        node.run ? await takeRemoteSnapshot(pid, node.nodeId, node.run) : await takeLocalSnapshot(pid),
+      );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.post({
         type: 'error',
-        message: `Snapshot of pid ${pid} failed: ${message}. It needs root (nsenter) and a running process.`,
+        message: `Snapshot of pid ${pid} on ${node.nodeId} failed: ${message}. It needs root (nsenter) and a running process.`,
       });
       throw error;
     }
@@ -178,6 +209,8 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
   }
 
   async adminCheck(): Promise<void> {
+    const node = await this.pickNode();
+    if (!node) return;
     const pid = await this.askPid('Envoy process id (its admin API is reached inside its network namespace)');
     if (pid === undefined) return;
     const address = await vscode.window.showInputBox({
@@ -189,11 +222,11 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
     if (address === undefined) return;
     const [host, port] = address.trim().split(':');
     this.post({ type: 'busy', message: `Reading the Envoy admin API of pid ${pid}…` });
-    const report = await readAdmin(
-      netnsAdminGet(pid, host, Number(port)),
-      `${address.trim()} (netns of pid ${pid})`,
-    );
-    this.reducer.applyAdmin('local', pid, report);
+    const get: AdminGet = node.run
+      ? commandAdminGet(node.run, pid, host, Number(port))
+      : netnsAdminGet(pid, host, Number(port));
+    const report = await readAdmin(get, `${address.trim()} (netns of pid ${pid} on ${node.nodeId})`);
+    this.reducer.applyAdmin(node.nodeId, pid, report);
     if (report.summary.error)
       void vscode.window.showWarningMessage(`Fieldtrace: Envoy admin: ${report.summary.error}`);
     await this.reveal();

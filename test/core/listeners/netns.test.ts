@@ -4,9 +4,16 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { netnsAdminGet, readAdmin } from '../../../core/listeners/admin';
+import { commandAdminGet, netnsAdminGet, readAdmin } from '../../../core/listeners/admin';
 import { ListenerReducer } from '../../../core/listeners/reducer';
-import { localRunner, parseSs, takeLocalSnapshot } from '../../../core/listeners/snapshot';
+import {
+  localRunner,
+  parseSs,
+  takeLocalSnapshot,
+  takeRemoteSnapshot,
+  transportRunner,
+} from '../../../core/listeners/snapshot';
+import { LocalTransport } from '../../../core/nodes/transport';
 import { startMiniEnvoy } from '../../targets/mini-envoy';
 
 const isRoot = process.getuid?.() === 0;
@@ -115,6 +122,19 @@ for (const reusePort of [false, true]) {
       );
       assert.equal(state.processes[0].admin?.concurrency, 2);
       assert.deepEqual(state.processes[0].notes, [], 'two worker threads, concurrency 2: no disagreement');
+
+      // The same through a node transport, as on an SSH node: one quoted command line per step.
+      const run = transportRunner(new LocalTransport(), 'root');
+      const remote = await takeRemoteSnapshot(envoy.pid, 'local', run);
+      assert.deepEqual([...remote.fdInodes].sort(), [...snapshot.fdInodes].sort());
+      assert.deepEqual(
+        remote.threads.map((x) => `${x.tid} ${x.comm}`).sort(),
+        snapshot.threads.map((x) => `${x.tid} ${x.comm}`).sort(),
+      );
+      assert.deepEqual(remote.listeners, snapshot.listeners);
+      const viaNode = await readAdmin(commandAdminGet(run, envoy.pid, '127.0.0.1', 15000), 'node');
+      assert.equal(viaNode.summary.error, undefined);
+      assert.deepEqual(viaNode.listeners, report.listeners);
     },
   );
 }
