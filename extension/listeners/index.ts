@@ -19,7 +19,6 @@ import {
 } from '../../core/listeners/snapshot';
 import { createThrottle } from '../../core/listeners/throttle';
 import type { FieldtraceContext } from '../context';
-import { LOCAL_NODE, NodeManager } from '../ssh/index';
 
 export const LISTENERS_VIEW_ID = 'fieldtrace.listeners';
 const RENDER_INTERVAL_MS = 100;
@@ -30,7 +29,6 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
   private readonly viewDisposables: vscode.Disposable[] = [];
   private readonly throttle = createThrottle(() => this.render(), RENDER_INTERVAL_MS);
   private readonly sessions = new Set<string>();
-  private nodes: NodeManager | undefined;
 
   constructor(private readonly ctx: FieldtraceContext) {}
 
@@ -164,24 +162,12 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
     return text === undefined ? undefined : Number(text.trim());
   }
 
-  /** Which node, and a runner on it (local: this process; else the node's transport and privilege). */
+  /**
+   * Which node, and a runner on it. This machine only for now: SSH nodes take a runner over their
+   * transport (transportRunner) once the extension's node manager is shared.
+   */
   private async pickNode(): Promise<{ nodeId: string; run?: CommandRunner } | undefined> {
-    this.nodes ??= this.ctx.track(new NodeManager(this.ctx));
-    const choices = this.nodes.listNodes();
-    let nodeId = LOCAL_NODE;
-    if (choices.length > 1) {
-      const picked = await vscode.window.showQuickPick(
-        choices.map((c) => ({ label: c.label, description: c.description, id: c.id })),
-        { placeHolder: 'Node the process runs on' },
-      );
-      if (!picked) return undefined;
-      nodeId = picked.id;
-    }
-    if (nodeId === LOCAL_NODE) return { nodeId };
-    const { transport, probe } = await this.nodes.probe(nodeId);
-    if (!probe.privilege)
-      throw new Error(`${nodeId}: no root or sudo without a password, which nsenter and /proc need`);
-    return { nodeId, run: transportRunner(transport, probe.privilege) };
+    return { nodeId: 'local' };
   }
 
   async snapshot(): Promise<void> {
