@@ -1521,6 +1521,34 @@ class Analyzer {
       return UNKNOWN;
     }
     void statement;
+    if (
+      name === 'delete' &&
+      e.args.length === 1 &&
+      e.args[0].kind === 'map' &&
+      e.args[0].keys &&
+      this.dialect.has('delete2')
+    ) {
+      const m = e.args[0];
+      const keys = m.keys!.map((k) => this.text.slice(k.start, k.end));
+      const key = keys.length === 1 ? keys[0] : `(${keys.join(', ')})`;
+      this.report(
+        e,
+        'hint',
+        'deprecated',
+        `delete(${m.name}[key]) is the old form; bpftrace ${this.dialect.name} writes delete(${m.name}, key)`,
+        {
+          deprecated: true,
+          fixes: [
+            {
+              start: m.start,
+              end: m.end,
+              newText: `${m.name}, ${key}`,
+              title: `Use \`delete(${m.name}, ${key})\``,
+            },
+          ],
+        },
+      );
+    }
     if (row.unsafe) {
       this.report(
         e,

@@ -207,7 +207,14 @@ BEGIN { let $x = 1; @m[1] = 2; for ($kv : @m) { print($kv.0); } while ($x < 2) {
 async function waitFor(
   h: Awaited<ReturnType<typeof startServer>>,
   uri: string,
-  ok: (ds: Array<{ code?: string | number }>) => boolean,
+  ok: (
+    ds: Array<{
+      code?: string | number;
+      severity?: number;
+      message: string;
+      range: { start: { line: number } };
+    }>,
+  ) => boolean,
   timeoutMs = 5000,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -217,3 +224,40 @@ async function waitFor(
   }
   return false;
 }
+
+test("with the node's own catalog an unknown tracepoint is an error, and its listing is used", async () => {
+  const h = await startServer({ bpftraceVersion: '0.17' });
+  try {
+    const listing = 'tracepoint:myapp:request\n    int id\n    char path[64]\n';
+    await h.client.sendNotification(SetNodeTargetNotification.type, {
+      nodeId: 'n1',
+      bpftraceVersion: '0.17',
+      kernelRelease: '6.1.0-test',
+      tracepointListing: listing,
+    });
+    const text =
+      'tracepoint:myapp:request { printf("%s %d\\n", args->path, args->idx); }\ntracepoint:syscalls:sys_enter_bind { }\n';
+    const uri = h.open('node.bt', text);
+    await h.client.sendNotification(SetDocumentTargetNotification.type, { uri, nodeId: 'n1' });
+    let last: Array<{
+      code?: string | number;
+      severity?: number;
+      range: { start: { line: number } };
+      message: string;
+    }> = [];
+    const ok = await waitFor(h, uri, (ds) => {
+      last = ds as typeof last;
+      // The first publication may predate the binding (bundled catalog: a warning).
+      return ds.some((d) => d.code === 'unknown-tracepoint' && d.severity === 1);
+    });
+    assert.ok(ok);
+    const unknown = last.find((d) => d.code === 'unknown-tracepoint')!;
+    assert.equal(unknown.severity, 1, "an error: the catalog is the node's own");
+    assert.equal(unknown.range.start.line, 1);
+    const field = last.find((d) => d.code === 'unknown-field')!;
+    assert.match(field.message, /did you mean 'id'/);
+    assert.ok(!last.some((d) => d.code === 'printf-format'), 'char path[64] is a string for %s');
+  } finally {
+    await h.close();
+  }
+});
