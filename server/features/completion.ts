@@ -10,7 +10,7 @@ import {
 } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Analysis } from '../analysis/analyzer';
-import { HARDWARE_EVENTS, SOFTWARE_EVENTS } from '../analysis/dialects';
+import { CONFIG_KEYS, HARDWARE_EVENTS, SOFTWARE_EVENTS } from '../analysis/dialects';
 import { display, structName } from '../analysis/types';
 import type { FieldExpr } from '../syntax/ast';
 import type { BpftraceLanguageServer } from '../server';
@@ -52,6 +52,17 @@ export function complete(doc: TextDocument, analysis: Analysis, offset: number):
     start: doc.positionAt(offset - len),
     end: doc.positionAt(offset),
   });
+  const config = analysis.program.config;
+  if (config && offset > config.start && offset < config.end) {
+    const key = /(\w*)$/.exec(before)![1];
+    if (/=\s*\w*$/.test(before)) return [];
+    return CONFIG_KEYS.map((k) => ({
+      label: k,
+      kind: CompletionItemKind.Property,
+      detail: 'config key',
+      textEdit: { range: replace(key.length), newText: `${k} = ` },
+    }));
+  }
   if (!inBody(analysis, offset)) return attachPointItems(analysis, before, replace);
 
   // Field access: the parser leaves a field node (possibly with an empty name) after `->`/`.`.

@@ -147,3 +147,15 @@ kretprobe:vfs_read { $own = 1;
     await h.close();
   }
 });
+
+test('config keys inside the config block (0.20+)', async () => {
+  const h = await startServer({ bpftraceVersion: '0.26' });
+  try {
+    const text = 'config = {\n  max_\n}\nBEGIN { }\n';
+    const items = await completeAt(h, 'cfg.bt', text, '  max_');
+    assert.ok(items.some((i) => i.label === 'max_map_keys' && i.kind === CompletionItemKind.Property));
+    assert.ok(!items.some((i) => i.label === 'tracepoint'));
+  } finally {
+    await h.close();
+  }
+});
