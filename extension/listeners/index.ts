@@ -11,12 +11,7 @@ import { bpftraceParserFactory } from '../../core/listeners/bpftrace-json';
 import { stateToJson, stateToMarkdown } from '../../core/listeners/format';
 import { readTraceLog } from '../../core/listeners/readers';
 import { ListenerReducer } from '../../core/listeners/reducer';
-import {
-  type CommandRunner,
-  takeLocalSnapshot,
-  takeRemoteSnapshot,
-  transportRunner,
-} from '../../core/listeners/snapshot';
+import { type CommandRunner, takeLocalSnapshot, takeRemoteSnapshot } from '../../core/listeners/snapshot';
 import { createThrottle } from '../../core/listeners/throttle';
 import type { FieldtraceContext } from '../context';
 
