@@ -119,6 +119,23 @@ export function parseFdLinks(entries: Iterable<[number, string]>): Map<number, n
   return map;
 }
 
+function snapshotOf(
+  node: string,
+  pid: number,
+  ss: string,
+  links: [number, string][],
+  threads: { tid: number; comm: string }[],
+): ProcessSnapshot {
+  return {
+    node,
+    pid,
+    takenAt: new Date().toISOString(),
+    listeners: parseSs(ss).listeners,
+    fdInodes: parseFdLinks(links),
+    threads,
+  };
+}
+
 /** Runs a program with arguments (never through a shell) and returns its stdout. */
 export type CommandRunner = (argv: string[]) => Promise<string>;
 
@@ -161,14 +178,7 @@ export async function takeLocalSnapshot(
     const comm = await readFile(`/proc/${pid}/task/${name}/comm`, 'utf8').catch(() => undefined);
     if (comm !== undefined) threads.push({ tid: Number(name), comm: comm.replace(/\n$/, '') });
   }
-  return {
-    node,
-    pid,
-    takenAt: new Date().toISOString(),
-    listeners: parseSs(ss).listeners,
-    fdInodes: parseFdLinks(links),
-    threads,
-  };
+  return snapshotOf(node, pid, ss, links, threads);
 }
 
 /**
@@ -194,14 +204,7 @@ export async function takeRemoteSnapshot(
     if (m[1] === 'fd') links.push([Number(m[2]), m[3]]);
     else threads.push({ tid: Number(m[2]), comm: m[3] });
   }
-  return {
-    node,
-    pid,
-    takenAt: new Date().toISOString(),
-    listeners: parseSs(ss).listeners,
-    fdInodes: parseFdLinks(links),
-    threads,
-  };
+  return snapshotOf(node, pid, ss, links, threads);
 }
 
 /**

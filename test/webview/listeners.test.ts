@@ -10,16 +10,16 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { TraceEvent } from '../../common/events';
 import type { ListenerState, ToWebviewMessage } from '../../common/listeners-protocol';
 import { reduceEvents } from '../../core/listeners/reducer';
 import { importSeedOutput } from '../../core/listeners/seed-import';
 import { listenersHtml } from '../../webview/html';
+import { chromiumPath, launchChromium } from '../e2e/rig';
 
 const root = path.resolve(__dirname, '../..');
 const dist = path.join(root, 'dist/webview');
-const chromiumPath = '/usr/bin/chromium';
 const skip = !existsSync(chromiumPath) && process.env.CI !== 'true' ? 'Chromium is not installed' : false;
 const seedDir = path.resolve(root, '../shared/seed');
 const seedState = reduceEvents(
@@ -89,18 +89,7 @@ before(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
