@@ -60,6 +60,10 @@ const X86_64_REGISTERS = [
   'ss',
 ];
 
+/** Kernel typedefs every BTF has; casts to them need no check. */
+const COMMON_TYPEDEFS =
+  /^((__)?[us](8|16|32|64)|__(be|le)(16|32|64)|u?int(8|16|32|64)_t|s?size_t|pid_t|uid_t|gid_t|[lk]?off_t|loff_t|dev_t|ino_t|u?mode_t|umode_t|time64_t|ktime_t|sector_t|gfp_t|uintptr_t|clockid_t|key_t|phys_addr_t|dma_addr_t|fmode_t|blkcnt_t|nlink_t|pgoff_t|atomic_t|atomic64_t|refcount_t|spinlock_t|wait_queue_head_t|__kernel_\w+_t)$/;
+
 const BOOLEAN_OPS = new Set(['==', '!=', '<', '<=', '>', '>=', '&&', '||']);
 const FORMAT_FUNCTIONS = new Set(['printf', 'system', 'cat', 'debugf', 'errorf', 'warnf']);
 const READABLE_AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg']);
@@ -1166,13 +1170,17 @@ class Analyzer {
         },
       );
     }
-    if (isCast && !t.tag && t.pointer === 0 && t.array === undefined && !this.knownScalarType(t.name)) {
+    const scalar =
+      isCast && !t.tag && t.pointer === 0 && t.array === undefined ? this.scalarType(t.name) : 'known';
+    if (scalar !== 'known') {
       const s = closest(t.name, INTEGER_TYPES);
       this.report(
         t,
-        'error',
+        scalar === 'unknown' ? 'error' : 'warning',
         'unknown-type',
-        `Unknown type in cast: '${t.name}'`,
+        scalar === 'unknown'
+          ? `Unknown type in cast: '${t.name}'${this.dialect.has('typedefCasts') ? '' : ` (bpftrace ${this.dialect.name} casts to ${INTEGER_TYPES.join(', ')} and to pointers)`}`
+          : `Unknown type in cast: '${t.name}' is neither a bpftrace integer type nor a common kernel typedef; bpftrace fails unless the target kernel's BTF has it`,
         s ? this.didYouMean(t.nameSpan, s) : {},
       );
     }
@@ -1182,12 +1190,15 @@ class Analyzer {
           t.name,
           this.parsed.program.cDefinitions.map((d) => d.name?.name ?? ''),
         );
-        // With BTF (catalog) bpftrace knows every kernel struct; an unknown one is an error.
+        // The catalog carries the layouts of common structs only, not the target's whole BTF: an
+        // unknown name is certain only as a typo of a struct the script defines.
         this.report(
           t,
-          'error',
+          s ? 'error' : 'warning',
           'unknown-struct',
-          `Unknown struct/union: '${t.tag} ${t.name}'`,
+          s
+            ? `Unknown struct/union: '${t.tag} ${t.name}'`
+            : `Unknown struct/union: '${t.tag} ${t.name}' is not in the catalog (kernel ${this.catalog.kernel}); bpftrace fails unless the target kernel's BTF has it`,
           s ? this.didYouMean(t.nameSpan, s) : {},
         );
       }
@@ -1195,14 +1206,16 @@ class Analyzer {
     return typeRefTy(t);
   }
 
-  private knownScalarType(name: string): boolean {
-    if (INTEGER_TYPES.includes(name)) return true;
-    if (name === 'bool') return this.dialect.has('booleans');
-    // Kernel typedefs resolve through BTF.
-    return (
-      /^(u|s|__u|__s)(8|16|32|64)$|_t$/.test(name) ||
-      /^(unsigned |signed )?(char|short|int|long)( int| long)*$/.test(name)
-    );
+  /** 'maybe': a typedef-looking name the catalog cannot confirm (it has no typedef list). */
+  private scalarType(name: string): 'known' | 'maybe' | 'unknown' {
+    if (INTEGER_TYPES.includes(name)) return 'known';
+    // Verified on 0.17: (pid_t), (u64), (int), (bool) are all "Unknown struct/union".
+    if (!this.dialect.has('typedefCasts'))
+      return name === 'bool' && this.dialect.has('booleans') ? 'known' : 'unknown';
+    if (name === 'bool') return this.dialect.has('booleans') ? 'known' : 'unknown';
+    if (COMMON_TYPEDEFS.test(name) || /^(unsigned |signed )?(char|short|int|long)( int| long)*$/.test(name))
+      return 'known';
+    return /_t$/.test(name) ? 'maybe' : 'unknown';
   }
 
   private ident(e: Extract<Expr, { kind: 'ident' }>): Ty {
@@ -1421,6 +1434,17 @@ class Analyzer {
     }
     if (obj.k === 'ptr' || obj.k === 'struct') {
       const sname = structName(obj);
+      if (obj.k === 'struct' && e.op === '->' && this.dialect.minor < 25) {
+        this.report(
+          e.opSpan,
+          'error',
+          'field-access',
+          `Can not dereference struct/union of type '${obj.name}'. It is not a pointer: use '.'`,
+          {
+            fixes: [{ ...e.opSpan, newText: '.', title: `Use \`.${name}\`` }],
+          },
+        );
+      }
       if (obj.k === 'ptr' && e.op === '.' && this.dialect.minor < 25 && sname) {
         this.report(
           e.opSpan,

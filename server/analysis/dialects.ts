@@ -55,6 +55,8 @@ export const FEATURES = {
   delete2: { since: 22, description: '`delete(@map, key)`' },
   exitCode: { since: 21, description: '`exit(code)`' },
   mapValueRead: { since: 21, description: 'reading `count()`/`sum()` map values in kernel code' },
+  // When kernel typedefs became cast targets is not pinned down; 0.17 rejects them (verified).
+  typedefCasts: { since: 25, description: 'casts to kernel typedefs such as `(pid_t)x`' },
   printfPercentQuirk: {
     since: 17,
     until: 17,
