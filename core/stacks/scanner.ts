@@ -222,6 +222,7 @@ function cleanHeader(h: string): string {
   );
 }
 
+const MAX_HEADER = 4000;
 const ACCESS = /^(?:\s*(?:public|private|protected)\s*(?:slots\s*)?:(?!:))+/;
 const ATTRS = /\[\[[^\]]*\]\]/g;
 
@@ -233,10 +234,12 @@ function classify(
   stack: Scope[],
   defs: Definition[],
 ): Scope {
-  let h = text.slice(start, brace);
+  // Headers after macro calls without semicolons can grow long; a signature never needs more.
+  const from = brace - start > MAX_HEADER ? brace - MAX_HEADER : start;
+  let h = text.slice(from, brace);
   if (dirty) h = cleanHeader(h);
   const access = ACCESS.exec(h);
-  let base = start;
+  let base = from;
   if (access) {
     base += access[0].length;
     h = h.slice(access[0].length);
@@ -290,9 +293,26 @@ function classify(
     defs.push(def);
     return { kind: 'func', def };
   }
-  const cls = /^(?:template\s*<[\s\S]*>\s*)?(?:typedef\s+)?(?:class|struct|union)\b([\s\S]*)$/.exec(trimmed);
+  const cls = /^(?:typedef\s+)?(?:class|struct|union)\b([\s\S]*)$/.exec(stripTemplatePrefix(trimmed));
   if (cls) return { kind: 'class', names: className(cls[1]) };
   return { kind: 'block' };
+}
+
+/** Removes leading `template <…>` clauses (balanced angle brackets). */
+function stripTemplatePrefix(s: string): string {
+  let t = s;
+  while (t.startsWith('template')) {
+    const open = t.indexOf('<');
+    if (open < 0 || t.slice(8, open).trim() !== '') return t;
+    let depth = 0;
+    let i = open;
+    for (; i < t.length; i++) {
+      if (t[i] === '<') depth++;
+      else if (t[i] === '>' && --depth === 0) break;
+    }
+    t = t.slice(i + 1).trimStart();
+  }
+  return t;
 }
 
 /** `ABSL_LOCKABLE Foo final : public Bar<T>` → [`Foo`]; `Outer::Inner` → both. */
@@ -384,14 +404,39 @@ function functionHeader(h: string): FnHeader | undefined {
   return undefined;
 }
 
+const TAIL_TOKENS = [
+  /(?:const|volatile|override|final|mutable|try)\b/y,
+  /&&|&/y,
+  /noexcept\b(?:\s*\([^)]*\))?/y,
+  /throw\s*\([^)]*\)/y,
+  /\[\[[^\]]*\]\]/y,
+  /__attribute__\s*\(\([^)]*\)\)/y,
+  // A macro such as ABSL_LOCKS_EXCLUDED(mu_) or ENVOY_OVERRIDE.
+  /[A-Z_][A-Z0-9_]*\b(?:\s*\([^)]*\))?/y,
+];
+
+/** What may follow a parameter list before the body: qualifiers, an initializer list, a trailing return. */
 function validTail(tail: string): boolean {
-  const t = tail.trim();
-  if (t === '') return true;
-  if (/^:(?!:)/.test(t)) return true; // constructor initializer list
-  // cv/ref qualifiers, exception spec, virt-specifiers, trailing return, attributes, requires.
-  return /^(?:(?:const|volatile|&&?|override|final|mutable|noexcept(?:\s*\([^)]*\))?|throw\s*\([^)]*\)|try|\[\[[^\]]*\]\]|__attribute__\s*\(\(.*\)\)|[A-Z_][A-Z0-9_]*(?:\([^)]*\))?)\s*)*(?:->[\s\S]*|requires[\s\S]*)?$/.test(
-    t,
-  );
+  // A token loop, not one regex: nested quantifiers over macro names backtrack exponentially.
+  let i = 0;
+  const n = tail.length;
+  for (;;) {
+    while (i < n && /\s/.test(tail[i])) i++;
+    if (i >= n) return true;
+    if (tail[i] === ':' && tail[i + 1] !== ':') return true; // constructor initializer list
+    if (tail.startsWith('->', i) || tail.startsWith('requires', i)) return true;
+    let matched = false;
+    for (const re of TAIL_TOKENS) {
+      re.lastIndex = i;
+      const m = re.exec(tail);
+      if (m && m[0].length) {
+        i += m[0].length;
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) return false;
+  }
 }
 
 function nameAt(h: string, open: number, close: number): FnHeader | undefined {
