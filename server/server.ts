@@ -134,7 +134,22 @@ export class BpftraceLanguageServer {
     const cached = this.cache.get(uri);
     if (cached && cached.version === doc.version && cached.key === target.key) return cached.analysis;
     const started = performance.now();
-    const analysis = analyze(doc.getText(), target.dialect, target.catalog);
+    let analysis: Analysis;
+    try {
+      analysis = analyze(doc.getText(), target.dialect, target.catalog);
+    } catch (err) {
+      // A bug must cost the features of one document version, never the server.
+      this.connection.console.error(`analysis of ${uri} failed: ${(err as Error).stack ?? String(err)}`);
+      analysis = analyze('', target.dialect, target.catalog);
+      analysis.diagnostics.length = 0;
+      analysis.diagnostics.push({
+        start: 0,
+        end: 0,
+        severity: 'warning',
+        code: 'internal-error',
+        message: `The bpftrace language server could not analyse this text: ${(err as Error).message}`,
+      });
+    }
     const ms = performance.now() - started;
     this.lastValidationMs = ms;
     if (ms > SLOW_MS) {
