@@ -11,6 +11,7 @@ import { type FieldtraceInitializationOptions, ServerStatusRequest } from '../co
 import type { FieldtraceApi } from './extension';
 import { registerListeners } from './listeners/index';
 import { registerStacks } from './stacks/index';
+import { registerTrace } from './trace/index';
 
 /**
  * Owns everything the extension creates: the language client, the capability modules and
@@ -35,6 +36,7 @@ export class FieldtraceContext implements vscode.Disposable {
     // Capabilities register here, one line each (extension/<capability>/index.ts).
     registerListeners(this);
     registerStacks(this);
+    registerTrace(this);
     await this.startClient();
   }
 

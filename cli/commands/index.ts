@@ -1,7 +1,8 @@
 import type { CliCommand } from '../command';
 import { checkCommand } from './check';
 import { framesCommand } from './frames';
+import { runCommand } from './run';
 import { stateCommand } from './state';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const COMMANDS: CliCommand[] = [checkCommand, stateCommand, framesCommand];
+export const COMMANDS: CliCommand[] = [checkCommand, stateCommand, framesCommand, runCommand];

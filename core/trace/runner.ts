@@ -31,6 +31,8 @@ export interface TraceRunOptions {
   privilege: Privilege;
   /** bpftrace command on the node (default: `bpftrace` from PATH). */
   bpftrace?: string;
+  /** Environment for bpftrace (names `[A-Z_][A-Z0-9_]*`), passed through `env`. */
+  environment?: Record<string, string>;
   parser: TraceOutputParser;
   onEvent(event: TraceEvent): void;
   /** Wait after SIGINT before SIGKILL, then after SIGKILL before dropping the channel. */
@@ -171,7 +173,12 @@ export class TraceRun {
       await execOnNode(transport, shellCommand(['rm', '-rf', dir])).catch(() => undefined);
       throw error;
     }
+    const env = Object.entries(options.environment ?? {}).map(([k, v]) => {
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`'${k}' is not an environment variable name`);
+      return `${k}=${v}`;
+    });
     const words = [
+      ...(env.length ? ['env', ...env] : []),
       options.bpftrace ?? 'bpftrace',
       '-f',
       'json',

@@ -1,0 +1,196 @@
+// `fieldtrace run`: a script (or the built-in listener trace) on a node with the extension's
+// runner; bpftrace's text rendering live on stdout, the `.jsonl` session log on disk, Ctrl+C
+// stops cleanly (SIGINT to bpftrace so the maps print; a second Ctrl+C drops the channel).
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { type CliCommand, type CliIo, UsageError, write } from '../command';
+import { probeNode } from '../../core/nodes/probe';
+import { LocalTransport, type NodeTransport } from '../../core/nodes/transport';
+import { connectSsh } from '../../core/ssh/client';
+import { defaultSshEnvironment } from '../../core/ssh/config';
+import { listenerTraceScript } from '../../core/trace/listener-script';
+import { diagnosticRange, TraceSession } from '../../core/trace/session';
+import { renderText, TraceStreamParser } from '../../core/trace/stream-parser';
+
+const USAGE = `Usage: fieldtrace run [--node HOST] [--log-dir DIR] [--listener-trace [--target COMM|PID]] [SCRIPT] [-- ARGS...]
+
+Runs a bpftrace script on a node and prints bpftrace's text output live.
+
+  --node HOST        SSH destination (alias from ~/.ssh/config, user@host, user@host:port);
+                     default: this machine
+  --listener-trace   run the built-in listener trace instead of SCRIPT
+  --target COMM|PID  process the listener trace follows (default: envoy)
+  --log-dir DIR      folder for the session log <session>.jsonl (default: current folder)
+  --yes-new-host-key accept an unknown host key (still recorded in known_hosts); without it an
+                     unknown key is asked about on a terminal and refused otherwise
+  SCRIPT             a .bt file, or - for stdin
+  ARGS               positional parameters ($1, $2, ...) for the script
+
+Ctrl+C stops the trace cleanly (bpftrace prints its maps); the node is checked for leftovers.
+Exit code: 0 when bpftrace ended normally or was stopped, 1 on errors, 2 on usage errors.`;
+
+interface RunArgs {
+  node: string;
+  listener: boolean;
+  target?: string;
+  logDir?: string;
+  script?: string;
+  positional: string[];
+  acceptNewHostKey: boolean;
+}
+
+function parseArgs(args: string[]): RunArgs {
+  const out: RunArgs = { node: 'local', listener: false, positional: [], acceptNewHostKey: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--') {
+      out.positional = args.slice(i + 1);
+      break;
+    } else if (a === '--node') out.node = value();
+    else if (a === '--listener-trace') out.listener = true;
+    else if (a === '--target') out.target = value();
+    else if (a === '--log-dir') out.logDir = value();
+    else if (a === '--yes-new-host-key') out.acceptNewHostKey = true;
+    else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
+    else if (out.script === undefined) out.script = a;
+    else
+      throw new UsageError(
+        `one script only (got '${out.script}' and '${a}'); pass script arguments after --`,
+      );
+  }
+  if (out.listener && out.script) throw new UsageError('give either --listener-trace or a SCRIPT, not both');
+  if (!out.listener && !out.script) throw new UsageError('a SCRIPT (or --listener-trace) is required');
+  if (out.target && !out.listener) throw new UsageError('--target only applies to --listener-trace');
+  return out;
+}
+
+async function readStdin(io: CliIo): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function connect(args: RunArgs, io: CliIo): Promise<NodeTransport> {
+  if (args.node === 'local' || args.node === 'localhost-local') return new LocalTransport();
+  return connectSsh(args.node, {
+    env: defaultSshEnvironment(io.env),
+    callbacks: {
+      confirmUnknownHostKey: async (p) => {
+        const where = p.port === 22 ? p.host : `[${p.host}]:${p.port}`;
+        write(io.stderr, `The authenticity of host '${where}' (${p.alias}) can't be established.`);
+        write(io.stderr, `${p.keyType} key fingerprint is ${p.fingerprint}.`);
+        if (args.acceptNewHostKey) {
+          write(io.stderr, 'Accepted (--yes-new-host-key); recording it in known_hosts.');
+          return true;
+        }
+        write(
+          io.stderr,
+          'Refused: connect once with ssh to check and record it, or pass --yes-new-host-key.',
+        );
+        return false;
+      },
+    },
+  });
+}
+
+export const runCommand: CliCommand = {
+  name: 'run',
+  summary: 'run a bpftrace script (or the listener trace) on a node, live, with a session log',
+  usage: USAGE,
+  async run(argv, io) {
+    const args = parseArgs(argv);
+    let scriptText = '';
+    let scriptName = 'script.bt';
+    if (args.script === '-') {
+      scriptText = await readStdin(io);
+      scriptName = 'stdin.bt';
+    } else if (args.script) {
+      const file = path.resolve(io.cwd, args.script);
+      scriptText = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        throw new UsageError(
+          `cannot read ${args.script}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`,
+        );
+      });
+      scriptName = path.basename(file);
+    }
+    const transport = await connect(args, io);
+    try {
+      const probe = await probeNode(transport);
+      if (probe.problems.length) {
+        for (const p of probe.problems) write(io.stderr, `fieldtrace run: ${p}`);
+        return 1;
+      }
+      if (args.listener) {
+        const t = (args.target ?? 'envoy').trim();
+        scriptText = listenerTraceScript({
+          target: /^\d+$/.test(t) ? { pid: Number(t) } : { comm: t },
+          bpftraceVersion: probe.bpftraceVersion ?? '0.17',
+          withStacks: true,
+        });
+        scriptName = 'listeners.bt';
+      }
+      let failed = false;
+      const session = await TraceSession.start({
+        transport,
+        probe,
+        script: scriptText,
+        scriptName,
+        positional: args.positional,
+        logDir: path.resolve(io.cwd, args.logDir ?? '.'),
+        parser: new TraceStreamParser({
+          nodeId: transport.nodeId,
+          attachedWhen: args.listener ? 'begin' : 'announced',
+        }),
+        onEvent: ({ event }) => {
+          if (event.type === 'diagnostic') {
+            const range = diagnosticRange(event, scriptText);
+            const where = range
+              ? `${args.script ?? scriptName}:${range.startLine + 1}:${range.startColumn + 1}: `
+              : '';
+            write(io.stderr, `${where}${event.severity}: ${event.message}`);
+            if (event.severity === 'error') failed = true;
+            return;
+          }
+          if (event.type === 'ended') return;
+          const text = renderText(event);
+          if (text) io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+        },
+      });
+      write(
+        io.stderr,
+        `fieldtrace run: ${scriptName} on ${transport.nodeId} (bpftrace ${probe.bpftraceVersion}); log ${session.logPath}`,
+      );
+      let interrupts = 0;
+      const onSigint = () => {
+        interrupts++;
+        if (interrupts === 1) {
+          write(io.stderr, 'fieldtrace run: stopping (Ctrl+C again to drop the connection)…');
+          void session.stop('interrupted');
+        } else session.abandon('interrupted twice');
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const end = await session.ended;
+        const remaining = await session.verifyGone();
+        if (remaining.length) {
+          write(
+            io.stderr,
+            `fieldtrace run: bpftrace (pid ${remaining.join(', ')}) is still running on ${transport.nodeId}`,
+          );
+          return 1;
+        }
+        if (interrupts > 0) return 0;
+        return !failed && end.exitCode === 0 ? 0 : 1;
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    } finally {
+      transport.close();
+    }
+  },
+};

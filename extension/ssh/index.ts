@@ -1,0 +1,160 @@
+// Nodes for the extension: "This machine", the `fieldtrace.nodes` setting and the hosts of
+// ~/.ssh/config. Owns the SSH connections (one per node, reused), the host-key prompt, the
+// passphrases (SecretStorage only), the probe cache, and pushes each probed node's bpftrace
+// version and tracepoint catalog to the language server.
+import * as vscode from 'vscode';
+import { SetDocumentTargetNotification, SetNodeTargetNotification } from '../../common/protocol';
+import { NodeProbeCache, type NodeProbe, TracepointCatalogCache } from '../../core/nodes/probe';
+import { LocalTransport, type NodeTransport } from '../../core/nodes/transport';
+import { connectSsh, type SshCallbacks, type UnknownHostKey } from '../../core/ssh/client';
+import { configuredHosts, defaultSshEnvironment, loadSshConfig } from '../../core/ssh/config';
+import type { FieldtraceContext } from '../context';
+
+export const LOCAL_NODE = 'local';
+
+export interface NodeChoice {
+  id: string;
+  label: string;
+  description: string;
+}
+
+export class NodeManager implements vscode.Disposable {
+  private readonly connections = new Map<string, Promise<NodeTransport>>();
+  private readonly probes = new NodeProbeCache();
+  private readonly catalogs = new TracepointCatalogCache();
+  private readonly local = new LocalTransport();
+
+  constructor(private readonly ctx: FieldtraceContext) {}
+
+  /** This machine first, then the setting's nodes, then the SSH config's hosts. */
+  listNodes(): NodeChoice[] {
+    const nodes: NodeChoice[] = [{ id: LOCAL_NODE, label: 'This machine', description: 'local bpftrace' }];
+    const configured = vscode.workspace.getConfiguration('fieldtrace').get<string[]>('nodes') ?? [];
+    for (const id of configured)
+      if (typeof id === 'string' && id.trim() && !nodes.some((n) => n.id === id))
+        nodes.push({ id: id.trim(), label: id.trim(), description: 'fieldtrace.nodes' });
+    try {
+      for (const id of configuredHosts(loadSshConfig(defaultSshEnvironment())))
+        if (!nodes.some((n) => n.id === id)) nodes.push({ id, label: id, description: '~/.ssh/config' });
+    } catch (error) {
+      this.ctx.log.warn(`Reading ~/.ssh/config: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return nodes;
+  }
+
+  label(nodeId: string): string {
+    return nodeId === LOCAL_NODE ? 'This machine' : nodeId;
+  }
+
+  /** The node's transport, connecting (with host-key and passphrase prompts) when needed. */
+  connect(nodeId: string): Promise<NodeTransport> {
+    if (nodeId === LOCAL_NODE) return Promise.resolve(this.local);
+    let connection = this.connections.get(nodeId);
+    if (!connection) {
+      connection = connectSsh(nodeId, { env: defaultSshEnvironment(), callbacks: this.callbacks() });
+      this.connections.set(nodeId, connection);
+      connection.then(
+        (c) =>
+          void c.closed.then(() => {
+            if (this.connections.get(nodeId) === connection) this.connections.delete(nodeId);
+            this.probes.forget(nodeId);
+          }),
+        () => this.connections.delete(nodeId),
+      );
+    }
+    return connection;
+  }
+
+  async probe(nodeId: string): Promise<{ transport: NodeTransport; probe: NodeProbe }> {
+    const transport = await this.connect(nodeId);
+    const probe = await this.probes.get(transport);
+    this.ctx.log.info(
+      `${this.label(nodeId)}: bpftrace ${probe.bpftraceVersion ?? 'missing'}, kernel ${probe.kernelRelease}, ${probe.privilege ?? 'no privileges'}, tracefs ${probe.tracefs ?? 'missing'}, BTF ${probe.btf ? 'yes' : 'no'}`,
+    );
+    void this.pushNodeTarget(transport, probe);
+    return { transport, probe };
+  }
+
+  /** Tells the language server the node's dialect and catalog, and which document runs there. */
+  async pushNodeTarget(transport: NodeTransport, probe: NodeProbe, documentUri?: string): Promise<void> {
+    const client = this.ctx.languageClient;
+    if (!client) return;
+    await client.sendNotification(SetNodeTargetNotification.type, {
+      nodeId: probe.nodeId,
+      bpftraceVersion: probe.bpftraceVersion,
+      kernelRelease: probe.kernelRelease,
+    });
+    if (documentUri)
+      await client.sendNotification(SetDocumentTargetNotification.type, {
+        uri: documentUri,
+        nodeId: probe.nodeId,
+      });
+    if (!probe.privilege || !probe.bpftracePath) return;
+    try {
+      const listing = await this.catalogs.get(transport, probe);
+      await client.sendNotification(SetNodeTargetNotification.type, {
+        nodeId: probe.nodeId,
+        bpftraceVersion: probe.bpftraceVersion,
+        kernelRelease: probe.kernelRelease,
+        tracepointListing: listing,
+      });
+    } catch (error) {
+      this.ctx.log.warn(
+        `Tracepoint catalog of ${this.label(probe.nodeId)}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  private callbacks(): SshCallbacks {
+    const secrets = this.ctx.extension.secrets;
+    const secretKey = (file: string) => `fieldtrace.passphrase:${file}`;
+    return {
+      confirmUnknownHostKey: (prompt) => confirmHostKey(prompt),
+      askPassphrase: async (file, failed) => {
+        if (!failed) {
+          const saved = await secrets.get(secretKey(file));
+          if (saved !== undefined) return saved;
+        }
+        return vscode.window.showInputBox({
+          title: 'Fieldtrace: SSH key passphrase',
+          prompt: `${failed ? 'Wrong passphrase. ' : ''}Passphrase for ${file}`,
+          password: true,
+          ignoreFocusOut: true,
+        });
+      },
+      passphraseAccepted: (file, passphrase) => void secrets.store(secretKey(file), passphrase),
+      passphraseRejected: (file) => void secrets.delete(secretKey(file)),
+    };
+  }
+
+  dispose(): void {
+    for (const c of this.connections.values())
+      void c.then(
+        (t) => t.close(),
+        () => undefined,
+      );
+    this.connections.clear();
+    this.local.close();
+  }
+}
+
+async function confirmHostKey(prompt: UnknownHostKey): Promise<boolean> {
+  const where = prompt.port === 22 ? prompt.host : `[${prompt.host}]:${prompt.port}`;
+  const accept = 'Accept and Connect';
+  const detail = [
+    `The authenticity of host '${where}' (${prompt.alias}) can't be established.`,
+    `${prompt.keyType} key fingerprint is ${prompt.fingerprint}.`,
+    prompt.otherKnownTypes.length
+      ? `Keys of other types are known for this host: ${prompt.otherKnownTypes.join(', ')}.`
+      : '',
+    'Compare it with the fingerprint on the node (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) before accepting. The key will be added to ~/.ssh/known_hosts.',
+  ]
+    .filter(Boolean)
+    .join('\n');
+  const choice = await vscode.window.showWarningMessage(
+    `Unknown SSH host key for ${prompt.alias}`,
+    { modal: true, detail },
+    accept,
+  );
+  return choice === accept;
+}

@@ -1,0 +1,150 @@
+// `fieldtrace run` as a child process: usage errors, a local run with arguments, Ctrl+C
+// (SIGINT) printing the maps, a script error in compiler format, and a run over real SSH.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type SshdHarness, sshdAvailable, startSshd } from '../helpers/sshd';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const haveBpftrace = (() => {
+  try {
+    execFileSync('bpftrace', ['--version'], { stdio: 'ignore' });
+    return process.getuid?.() === 0;
+  } catch {
+    if (process.env.CI === 'true') throw new Error('bpftrace missing and CI=true');
+    return false;
+  }
+})();
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function fieldtrace(
+  args: string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv; interruptWhen?: (stdout: string) => boolean },
+): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'run', ...args], {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (!interrupted && opts.interruptWhen?.(stdout)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('fieldtrace run', { skip: !haveBpftrace }, () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'fieldtrace-cli-run-'));
+    // The bundled CLI is what users run; build it when a local run has none (npm test builds first).
+    if (!existsSync(CLI) || process.env.CI !== 'true')
+      execFileSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'ignore' });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exits 2 with a one-line reason on usage errors', async () => {
+    for (const args of [
+      [],
+      ['--bogus', 'x.bt'],
+      ['a.bt', 'b.bt'],
+      ['--listener-trace', 'x.bt'],
+      ['--node'],
+    ]) {
+      const r = await fieldtrace(args, { cwd: dir });
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.match(r.stderr, /^fieldtrace run: /);
+    }
+  });
+
+  it('runs a script on this machine with positional arguments and writes the session log', async () => {
+    const script = path.join(dir, 'hello.bt');
+    writeFileSync(script, 'BEGIN { printf("hello %s\\n", str($1)); @n = count(); exit(); }\n');
+    const logs = path.join(dir, 'logs-hello');
+    const r = await fieldtrace(['--log-dir', logs, script, '--', "it's $(me)"], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^hello it's \$\(me\)$/m);
+    assert.match(r.stdout, /@n: 1/);
+    const [log] = readdirSync(logs);
+    assert.ok(log?.endsWith('.jsonl'));
+    const lines = readFileSync(path.join(logs, log), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.equal(lines.at(-1).event.type, 'ended');
+  });
+
+  it('Ctrl+C stops cleanly: END runs, maps print, exit 0', async () => {
+    const script = path.join(dir, 'ticks.bt');
+    writeFileSync(
+      script,
+      'interval:ms:20 { @ticks = count(); printf("tick\\n"); }\nEND { printf("bye\\n"); }\n',
+    );
+    const r = await fieldtrace(['--log-dir', dir, script], {
+      cwd: dir,
+      interruptWhen: (out) => out.split('tick').length > 3,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^bye$/m);
+    assert.match(r.stdout, /@ticks: \d+/);
+    assert.match(r.stderr, /stopping/);
+  });
+
+  it('prints script errors in compiler format with the right line and exits 1', async () => {
+    const script = path.join(dir, 'broken.bt');
+    writeFileSync(script, 'BEGIN {\n  printf("ok\\n");\n  @x = nosuchfunction(1);\n}\n');
+    const r = await fieldtrace(['--log-dir', dir, 'broken.bt'], { cwd: dir });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^broken\.bt:3:\d+: error: .*nosuchfunction/m);
+  });
+
+  describe('over SSH', { skip: !sshdAvailable() }, () => {
+    let sshd: SshdHarness;
+    before(async () => {
+      sshd = await startSshd();
+    });
+    after(async () => sshd?.stop());
+
+    it('runs on an SSH config host, and refuses an unknown host key', async () => {
+      const env = { ...process.env, HOME: sshd.home, SSH_AUTH_SOCK: '' };
+      const script = path.join(dir, 'remote.bt');
+      writeFileSync(script, 'BEGIN { printf("on the node\\n"); exit(); }\n');
+      const ok = await fieldtrace(['--node', sshd.alias, '--log-dir', dir, script], { cwd: dir, env });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /^on the node$/m);
+      sshd.clearKnownHosts();
+      try {
+        const refused = await fieldtrace(['--node', sshd.alias, script], { cwd: dir, env });
+        assert.equal(refused.code, 1);
+        assert.ok(refused.stderr.includes(sshd.hostKeyFingerprint), refused.stderr);
+        assert.match(refused.stderr, /Host key verification failed/);
+      } finally {
+        sshd.trustHostKey();
+      }
+    });
+  });
+});
