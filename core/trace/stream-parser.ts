@@ -64,7 +64,7 @@ export class TraceStreamParser {
       return;
     }
     const text = line.text;
-    if (text.trim() === '') return;
+    if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) return;
     let record: unknown;
     try {
       record = JSON.parse(text);
@@ -165,23 +165,64 @@ function family(n: number): AddressFamily {
   return FAMILIES[n] ?? 'other';
 }
 
-const INT = /^-?\d+$/;
-const HEX_PAIR = /(?:\\x)?([0-9a-fA-F]{2})/g;
-const HEX_TOKEN = /^(?:(?:\\x)?[0-9a-fA-F]{2})+$/;
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
 
-/** `%rx` output (`\x65\x6e` or, in some versions, `656e`) -> the bytes up to the first NUL. */
+/**
+ * `%rx` output (`\x65\x6e`, or plain `656e` in some versions) -> the text of its bytes up to the
+ * first NUL (the kernel leaves stale bytes after it). Undefined when the token is not hex.
+ */
 function hexText(token: string): string | undefined {
-  if (!HEX_TOKEN.test(token)) return undefined;
+  const escaped = token.charCodeAt(0) === 92; // backslash
+  const step = escaped ? 4 : 2;
+  if (token.length === 0 || token.length % step !== 0) return undefined;
   const bytes: number[] = [];
-  for (const m of token.matchAll(HEX_PAIR)) {
-    const b = parseInt(m[1], 16);
-    if (b === 0) break;
-    bytes.push(b);
+  let ended = false;
+  let ascii = true;
+  for (let i = 0; i < token.length; i += step) {
+    if (escaped && (token.charCodeAt(i) !== 92 || token.charCodeAt(i + 1) !== 120)) return undefined;
+    const hi = hexDigit(token.charCodeAt(i + step - 2));
+    const lo = hexDigit(token.charCodeAt(i + step - 1));
+    if (hi < 0 || lo < 0) return undefined;
+    const b = hi * 16 + lo;
+    if (b === 0) ended = true;
+    else if (!ended) {
+      bytes.push(b);
+      if (b >= 0x80) ascii = false;
+    }
   }
-  return Buffer.from(bytes).toString('utf8');
+  return ascii ? String.fromCharCode.apply(null, bytes) : Buffer.from(bytes).toString('utf8');
 }
 
 const FIELD_COUNT = 12; // tag kind nsecs pid tid n0..n4 addr comm
+const FRAME_INDENT = '        ';
+const FRAME_SEPARATOR = '\n' + FRAME_INDENT;
+
+/** bpftrace prints a stack as one frame per line, indented by 8 spaces, then blank lines. */
+function readStack(data: string, from: number): string[] | undefined {
+  if (data.startsWith(FRAME_INDENT, from)) {
+    // The usual layout: one native split, no per-frame trimming.
+    const frames = data.slice(from + FRAME_INDENT.length).split(FRAME_SEPARATOR);
+    const last = frames.length - 1;
+    frames[last] = frames[last].trimEnd();
+    if (frames[last] === '') frames.pop();
+    if (frames.length > 0 && !frames[frames.length - 1].includes('\n')) return frames;
+  }
+  let stack: string[] | undefined;
+  for (const line of data.slice(from).split('\n')) {
+    const f = line.trim();
+    if (f) (stack ??= []).push(f);
+  }
+  return stack;
+}
+
+function headFields(head: string): string {
+  return `listener line with ${head.split(' ').length} fields, expected ${FIELD_COUNT}`;
+}
 
 /**
  * Reads one structured line of the listener trace. Returns the event, or why it is not one.
@@ -189,92 +230,132 @@ const FIELD_COUNT = 12; // tag kind nsecs pid tid n0..n4 addr comm
  */
 export function parseListenerLine(data: string, nodeId?: string): SyscallEvent | string {
   const newline = data.indexOf('\n');
-  const head = newline < 0 ? data : data.slice(0, newline);
-  const tokens = head.split(' ');
-  if (tokens.length !== FIELD_COUNT)
-    return `listener line with ${tokens.length} fields, expected ${FIELD_COUNT}`;
-  const kind = tokens[1];
-  const nums: number[] = [];
-  for (let i = 2; i < 10; i++) {
-    if (!INT.test(tokens[i])) return `listener line field ${i + 1} is not a number: ${tokens[i]}`;
-    nums.push(Number(tokens[i]));
-  }
-  const [timeNs, pid, tid, n0, n1, n2, n3, n4] = nums;
-  const addr = tokens[10];
-  const comm = hexText(tokens[11]);
-  if (comm === undefined) return 'listener line thread name is not hex';
-  let stack: string[] | undefined;
-  if (newline >= 0) {
-    stack = [];
-    for (const frame of data.slice(newline + 1).split('\n')) {
-      const f = frame.trim();
-      if (f) stack.push(f);
+  const headEnd = newline < 0 ? data.length : newline;
+  // Text after the head's newline is the stack (a bare trailing newline is none).
+  const stack = newline >= 0 && newline + 1 < data.length ? readStack(data, newline + 1) : undefined;
+  return listenerEvent(data, headEnd, stack, nodeId);
+}
+
+/** The event of a head (`data` up to `headEnd`), read in place. */
+function listenerEvent(
+  data: string,
+  headEnd: number,
+  stack: string[] | undefined,
+  nodeId: string | undefined,
+): SyscallEvent | string {
+  // A scanner over the head instead of split(): no substring per number.
+  let at = LISTENER_LINE_TAG.length + 1;
+  const space = data.indexOf(' ', at);
+  if (space < 0 || space > headEnd) return headFields(data.slice(0, headEnd));
+  const kind = data.slice(at, space);
+  at = space + 1;
+  const n: number[] = [];
+  for (let field = 0; field < 8; field++) {
+    const start = at;
+    const negative = data.charCodeAt(at) === 45;
+    if (negative) at++;
+    let v = 0;
+    let digits = 0;
+    for (let c = data.charCodeAt(at); c >= 48 && c <= 57; c = data.charCodeAt(++at)) {
+      v = v * 10 + (c - 48);
+      digits++;
     }
-    if (stack.length === 0) stack = undefined;
+    if (digits === 0 || digits > 20 || (data.charCodeAt(at) !== 32 && at < headEnd) || at >= headEnd) {
+      const stop = data.indexOf(' ', start);
+      return `listener line field ${field + 3} is not a number: ${data.slice(start, stop < 0 || stop > headEnd ? headEnd : stop)}`;
+    }
+    n.push(negative ? -v : v);
+    at++;
   }
-  const origin = {
-    timeNs,
-    pid,
-    tid,
-    comm,
-    ...(stack ? { stack } : {}),
-    ...(nodeId !== undefined ? { node: nodeId } : {}),
-  };
-  const hexAddr = () => hexText(addr);
+  const addrEnd = data.indexOf(' ', at);
+  if (addrEnd < 0 || addrEnd > headEnd) return headFields(data.slice(0, headEnd));
+  const addr = data.slice(at, addrEnd);
+  const commToken = data.slice(addrEnd + 1, headEnd);
+  if (commToken.includes(' ')) return headFields(data.slice(0, headEnd));
+  const comm = hexText(commToken);
+  if (comm === undefined) return 'listener line thread name is not hex';
+  // Built field by field, without spreads or closures: this runs for every event of a trace.
+  const e: Record<string, unknown> = { type: kind, timeNs: n[0], pid: n[1], tid: n[2], comm };
+  if (stack) e.stack = stack;
+  if (nodeId !== undefined) e.node = nodeId;
+  const n0 = n[3],
+    n1 = n[4],
+    n2 = n[5],
+    n3 = n[6],
+    n4 = n[7];
   switch (kind) {
     case 'socket':
-      return { type: 'socket', ...origin, fd: n0, family: family(n1), socketType: n2 };
+      e.fd = n0;
+      e.family = family(n1);
+      e.socketType = n2;
+      break;
     case 'bind': {
       const fam = family(n1);
-      const address = fam === 'unix' ? hexAddr() : addr === '-' ? '' : addr;
+      const address = fam === 'unix' ? hexText(addr) : addr === '-' ? '' : addr;
       if (address === undefined) return 'listener bind path is not hex';
-      return { type: 'bind', ...origin, fd: n0, address: { family: fam, address, port: n2 }, result: n3 };
+      e.fd = n0;
+      e.address = { family: fam, address, port: n2 };
+      e.result = n3;
+      break;
     }
     case 'listen':
-      return { type: 'listen', ...origin, fd: n0, backlog: n1, result: n2 };
+      e.fd = n0;
+      e.backlog = n1;
+      e.result = n2;
+      break;
     case 'setsockopt':
-      return {
-        type: 'setsockopt',
-        ...origin,
-        fd: n0,
-        level: n1,
-        optname: n2,
-        value: n4 >= 4 ? n3 : undefined,
-        optlen: n4,
-      };
+      e.fd = n0;
+      e.level = n1;
+      e.optname = n2;
+      if (n4 >= 4) e.value = n3;
+      e.optlen = n4;
+      break;
     case 'dup': {
       const via = DUP_VIA[n2];
       if (via === undefined) return `listener dup with unknown variant ${n2}`;
-      return { type: 'dup', ...origin, oldFd: n0, newFd: n1, via };
+      e.oldFd = n0;
+      e.newFd = n1;
+      e.via = via;
+      break;
     }
     case 'accept': {
       const fam = family(n2);
-      const peer =
-        fam === 'inet' || fam === 'inet6' ? { peer: { family: fam, address: addr, port: n3 } } : {};
-      return { type: 'accept', ...origin, listenFd: n0, fd: n1, ...peer };
+      e.listenFd = n0;
+      e.fd = n1;
+      if (fam === 'inet' || fam === 'inet6') e.peer = { family: fam, address: addr, port: n3 };
+      break;
     }
     case 'close':
-      return { type: 'close', ...origin, fd: n0, result: n1 };
+      e.fd = n0;
+      e.result = n1;
+      break;
     case 'exec': {
-      const path = hexAddr();
+      const path = hexText(addr);
       if (path === undefined) return 'listener exec path is not hex';
-      return { type: 'exec', ...origin, path };
+      e.path = path;
+      break;
     }
-    case 'spawn': {
-      const thread = n1 === 1;
-      return { type: 'spawn', ...origin, childTid: n0, childPid: thread ? pid : n0, thread };
-    }
+    case 'spawn':
+      e.childTid = n0;
+      e.thread = n1 === 1;
+      e.childPid = n1 === 1 ? n[1] : n0;
+      break;
     case 'thread-name': {
-      const name = hexAddr();
+      const name = hexText(addr);
       if (name === undefined) return 'listener thread name is not hex';
       // The event is about the renamed thread, which may differ from the one renaming it.
-      return { type: 'thread-name', ...origin, tid: n0, comm: name, name };
+      e.tid = n0;
+      e.comm = name;
+      e.name = name;
+      break;
     }
     case 'exit':
-      return { type: 'exit', ...origin, processExit: n0 === 1 };
+      e.processExit = n0 === 1;
+      break;
     default:
       return `unknown listener event kind '${kind}'`;
   }
+  return e as unknown as SyscallEvent;
 }
 
 // bpftrace's positioned messages: `file.bt:12:3-10: ERROR: msg`, `stdin:1:1: WARNING: msg`.
