@@ -154,6 +154,14 @@ describe('fieldtrace check', () => {
     assert.match(latest.stdout, /bpftrace 0\.26 dialect/);
   });
 
+  it('defaults to the local bpftrace version, else the latest', async () => {
+    const local = spawnSync('bpftrace', ['--version'], { encoding: 'utf8' });
+    const version = local.status === 0 ? /v?(\d+\.\d+)/.exec(local.stdout)?.[1] : undefined;
+    const r = await check([CLEAN]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`bpftrace ${(version ?? '0.26').replace('.', '\\.')} dialect`));
+  });
+
   it('says when a version is older than supported and checks as 0.17', async () => {
     const r = await check(['--bpftrace-version', '0.14', ARGS_DOT]);
     assert.equal(r.code, 1);
