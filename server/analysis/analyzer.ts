@@ -245,7 +245,7 @@ class Analyzer {
           this.block(item.body, false);
         });
       } else if (item.kind === 'mapdecl') {
-        this.needs({ start: item.start, end: item.start + 3 }, 'mapDeclarations', 'Map declarations');
+        this.needs({ start: item.start, end: item.start + 3 }, 'mapDeclarations', 'A map declaration');
         if (item.type.name && !MAP_DECL_TYPES.includes(item.type.name)) {
           const s = closest(item.type.name, MAP_DECL_TYPES);
           this.report(
@@ -256,7 +256,7 @@ class Analyzer {
             s ? this.didYouMean(item.type, s) : {},
           );
         }
-        this.mapRef(item.map, true);
+        this.mapRef(item.map, true, true);
         this.mapAssigned.add(item.map.name);
       }
     }
@@ -376,7 +376,7 @@ class Analyzer {
   private probe(probe: Probe, beginEnd: Map<string, Span>): void {
     const info: ProbeInfo = { probe, rows: [], tracepoints: [] };
     this.probes.push(info);
-    if (probe.label) this.needs(probe.label, 'namedProbes', 'Named probes');
+    if (probe.label) this.needs(probe.label, 'namedProbes', 'A named probe');
     const kinds = new Set<string>();
     for (const ap of probe.attachPoints) {
       const row = this.attachPoint(ap, info);
@@ -1505,7 +1505,11 @@ class Analyzer {
     }
     const row = this.dialect.func(name);
     if (!row) {
-      for (const a of e.args) this.expr(a);
+      // Unknown function: a bare map argument says nothing about the map's keys.
+      for (const a of e.args) {
+        if (a.kind === 'map' && !a.keys) this.mapRef(a, false, true);
+        else this.expr(a);
+      }
       const builtin = this.dialect.builtin(name);
       if (builtin) {
         if (this.dialect.has('builtinCalls'))
@@ -1870,8 +1874,8 @@ function describeKind(t: Ty | undefined): string {
 
 function describeFeature(f: Parameters<Dialect['has']>[0]): string {
   const row = (FEATURES_TABLE as Record<string, { since: number; until?: number; description: string }>)[f];
-  if (row.until !== undefined) return `${row.description} existed until bpftrace 0.${row.until}`;
-  return `${row.description} needs bpftrace 0.${row.since}`;
+  if (row.until !== undefined) return `${row.description}: until bpftrace 0.${row.until}`;
+  return `${row.description}: from bpftrace 0.${row.since}`;
 }
 
 function typeRefTy(t: TypeRef): Ty {
