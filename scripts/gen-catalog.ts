@@ -94,6 +94,8 @@ function listingFromTracefs(root: string): string {
   }
   const out: string[] = [];
   for (const category of readdirSync(root).sort()) {
+    // ftrace's own events are not tracepoints: bpftrace does not list them either.
+    if (category === 'ftrace') continue;
     const dir = join(root, category);
     let events: string[];
     try {
