@@ -1131,6 +1131,14 @@ class Analyzer {
         return this.castType(e.type, true);
       }
       case 'tuple': {
+        if (e.names) {
+          this.needs(e, 'records', 'A record');
+          return {
+            k: 'tuple',
+            elements: e.elements.map((x) => this.expr(x)),
+            names: e.names.map((n) => n.name),
+          };
+        }
         if (e.elements.length < 2) this.needs(e, 'emptyTuples', 'An empty or one-element tuple');
         return { k: 'tuple', elements: e.elements.map((x) => this.expr(x)) };
       }
@@ -1418,6 +1426,19 @@ class Analyzer {
       return UNKNOWN;
     }
     if (obj.k === 'tuple') {
+      const named = obj.names?.indexOf(name) ?? -1;
+      if (named >= 0) return obj.elements[named];
+      if (obj.names) {
+        const s = closest(name, obj.names);
+        this.report(
+          e.field,
+          'error',
+          'field-access',
+          `The record has no field '${name}' (fields: ${obj.names.join(', ')})`,
+          s ? this.didYouMean(e.field, s) : {},
+        );
+        return UNKNOWN;
+      }
       if (/^\d+$/.test(name)) {
         const i = Number(name);
         if (i >= obj.elements.length)

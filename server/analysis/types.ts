@@ -9,7 +9,7 @@ export type Ty =
   | { k: 'args' }
   | { k: 'stack'; name: string }
   | { k: 'agg'; fn: string }
-  | { k: 'tuple'; elements: Ty[] }
+  | { k: 'tuple'; elements: Ty[]; names?: string[] }
   | { k: 'other'; name: string } // ksym, inet, buffer, timestamp...
   | { k: 'unknown' }
   | { k: 'none' };
@@ -66,7 +66,7 @@ export function display(ty: Ty): string {
     case 'agg':
       return `${ty.fn}_t`;
     case 'tuple':
-      return `(${ty.elements.map(display).join(', ')})`;
+      return `(${ty.elements.map((e, i) => (ty.names ? `${ty.names[i]} = ` : '') + display(e)).join(', ')})`;
     case 'other':
       return ty.name;
     case 'unknown':

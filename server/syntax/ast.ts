@@ -263,6 +263,8 @@ export interface CastExpr extends Span {
 export interface TupleExpr extends Span {
   kind: 'tuple';
   elements: Expr[];
+  /** Field names of a record `(a = 1, b = 2)` (0.25). */
+  names?: Name[];
 }
 export interface SizeofExpr extends Span {
   kind: 'sizeof';

@@ -1109,12 +1109,28 @@ class Parser {
     return { kind: 'sizeof', keyword, arg, start: kw.start, end: this.prevEnd };
   }
 
+  /** `(name = e, size = e)` records (0.25): a tuple whose elements carry names. */
+  private record(open: Token): Expr {
+    const elements: Expr[] = [];
+    const names: Name[] = [];
+    while (this.tok.kind === 'ident') {
+      const n = this.advance();
+      names.push({ name: n.text, start: n.start, end: n.end });
+      this.expect('=');
+      elements.push(this.expression());
+      if (!this.accept(',')) break;
+    }
+    this.expect(')');
+    return { kind: 'tuple', elements, names, start: open.start, end: this.prevEnd };
+  }
+
   private parenthesised(): Expr {
     const open = this.advance();
     if (this.isPunct(')')) {
       this.advance();
       return { kind: 'tuple', elements: [], start: open.start, end: this.prevEnd };
     }
+    if (this.tok.kind === 'ident' && this.peek(1)[0]?.text === '=') return this.record(open);
     const first = this.expression();
     if (this.isPunct(',')) {
       const elements = [first];
