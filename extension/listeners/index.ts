@@ -11,9 +11,15 @@ import { bpftraceParserFactory } from '../../core/listeners/bpftrace-json';
 import { stateToJson, stateToMarkdown } from '../../core/listeners/format';
 import { readTraceLog } from '../../core/listeners/readers';
 import { ListenerReducer } from '../../core/listeners/reducer';
-import { type CommandRunner, takeLocalSnapshot, takeRemoteSnapshot } from '../../core/listeners/snapshot';
+import {
+  type CommandRunner,
+  takeLocalSnapshot,
+  takeRemoteSnapshot,
+  transportRunner,
+} from '../../core/listeners/snapshot';
 import { createThrottle } from '../../core/listeners/throttle';
 import type { FieldtraceContext } from '../context';
+import { LOCAL_NODE, NodeManager } from '../ssh/index';
 
 export const LISTENERS_VIEW_ID = 'fieldtrace.listeners';
 const RENDER_INTERVAL_MS = 100;
@@ -24,6 +30,8 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
   private readonly viewDisposables: vscode.Disposable[] = [];
   private readonly throttle = createThrottle(() => this.render(), RENDER_INTERVAL_MS);
   private readonly sessions = new Set<string>();
+  private nodes: NodeManager | undefined;
+  private readonly nodeIds = new Set<string>();
 
   constructor(private readonly ctx: FieldtraceContext) {}
 
@@ -52,6 +60,7 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
   onEvent(e: SessionTraceEvent): void {
     if (!this.sessions.has(e.sessionId)) {
       this.sessions.add(e.sessionId);
+      this.nodeIds.add(e.nodeId);
       this.reducer.addSource(`session ${e.sessionId} on ${e.nodeId}`);
     }
     this.reducer.apply(e);
@@ -158,11 +167,26 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
   }
 
   /**
-   * Which node, and a runner on it. This machine only for now: SSH nodes take a runner over their
-   * transport (transportRunner) once the extension's node manager is shared.
+   * Which node, and a runner on it (this machine: this process; else the node's transport). Only
+   * nodes this view has seen traces from are offered: a snapshot is asked for beside a trace.
    */
   private async pickNode(): Promise<{ nodeId: string; run?: CommandRunner } | undefined> {
-    return { nodeId: 'local' };
+    const remote = [...this.nodeIds].filter((n) => n !== LOCAL_NODE);
+    let nodeId = LOCAL_NODE;
+    if (remote.length > 0) {
+      const picked = await vscode.window.showQuickPick(
+        [{ label: 'This machine', id: LOCAL_NODE }, ...remote.map((id) => ({ label: id, id }))],
+        { placeHolder: 'Node the process runs on' },
+      );
+      if (!picked) return undefined;
+      nodeId = picked.id;
+    }
+    if (nodeId === LOCAL_NODE) return { nodeId };
+    this.nodes ??= this.ctx.track(new NodeManager(this.ctx));
+    const { transport, probe } = await this.nodes.probe(nodeId);
+    if (!probe.privilege)
+      throw new Error(`${nodeId}: neither root nor password-less sudo, which nsenter and /proc need`);
+    return { nodeId, run: transportRunner(transport, probe.privilege) };
   }
 
   async snapshot(): Promise<void> {
@@ -225,6 +249,7 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
   clear(): void {
     this.reducer = new ListenerReducer();
     this.sessions.clear();
+    this.nodeIds.clear();
     this.render();
   }
 
