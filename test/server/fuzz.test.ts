@@ -6,10 +6,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  CodeActionRequest,
   CompletionRequest,
+  DefinitionRequest,
   DocumentSymbolRequest,
   FoldingRangeRequest,
   HoverRequest,
+  PrepareRenameRequest,
+  ReferencesRequest,
+  SignatureHelpRequest,
 } from 'vscode-languageserver-protocol';
 import { analyze } from '../../server/analysis/analyzer';
 import { Dialect } from '../../server/analysis/dialects';
@@ -185,6 +190,26 @@ test(`fuzz: ${LSP_INPUTS} mutated scripts and a 1 MB script through the real LSP
         await server.client.sendRequest(DocumentSymbolRequest.type, { textDocument });
       if (caps.foldingRangeProvider)
         await server.client.sendRequest(FoldingRangeRequest.type, { textDocument });
+      if (caps.signatureHelpProvider)
+        await server.client.sendRequest(SignatureHelpRequest.type, { textDocument, position });
+      if (caps.definitionProvider)
+        await server.client.sendRequest(DefinitionRequest.type, { textDocument, position });
+      if (caps.referencesProvider) {
+        await server.client.sendRequest(ReferencesRequest.type, {
+          textDocument,
+          position,
+          context: { includeDeclaration: true },
+        });
+      }
+      if (caps.renameProvider)
+        await server.client.sendRequest(PrepareRenameRequest.type, { textDocument, position });
+      if (caps.codeActionProvider && published.diagnostics.length) {
+        await server.client.sendRequest(CodeActionRequest.type, {
+          textDocument,
+          range: published.diagnostics[0].range,
+          context: { diagnostics: published.diagnostics },
+        });
+      }
     }
 
     // 1 MB made of corpus scripts back to back (with their errors), each probe renamed apart.
