@@ -112,7 +112,7 @@ export class BpftraceLanguageServer {
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
-        completionProvider: { triggerCharacters: [':', '>', '.', '@', '$', '('], resolveProvider: false },
+        completionProvider: { triggerCharacters: [':', '>', '.', '@', '$'], resolveProvider: false },
         hoverProvider: true,
         signatureHelpProvider: { triggerCharacters: ['(', ','], retriggerCharacters: [','] },
         documentSymbolProvider: true,

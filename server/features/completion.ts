@@ -23,8 +23,20 @@ export function registerCompletion(server: BpftraceLanguageServer): void {
     const doc = server.documents.get(params.textDocument.uri);
     const analysis = server.analysis(params.textDocument.uri);
     if (!doc || !analysis) return [];
-    return complete(doc, analysis, doc.offsetAt(params.position));
+    const offset = doc.offsetAt(params.position);
+    const trigger = params.context?.triggerCharacter;
+    if (trigger && !triggerMakesSense(analysis, offset, trigger)) return [];
+    return complete(doc, analysis, offset);
   });
+}
+
+/** A trigger character opens the list only where it starts something: `->`, `tracepoint:`, `@`. */
+function triggerMakesSense(analysis: Analysis, offset: number, trigger: string): boolean {
+  const before = analysis.text.slice(Math.max(0, offset - 2), offset);
+  if (trigger === '>') return before === '->';
+  if (trigger === ':') return !inBody(analysis, offset);
+  if (trigger === '.') return /[\w)\]]\.$/.test(before) && !/\d\.$/.test(before);
+  return true;
 }
 
 function inBody(analysis: Analysis, offset: number): boolean {

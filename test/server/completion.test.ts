@@ -159,3 +159,24 @@ test('config keys inside the config block (0.20+)', async () => {
     await h.close();
   }
 });
+
+test('trigger characters open the list only where they start something', async () => {
+  const h = await startServer({ bpftraceVersion: '0.17' });
+  try {
+    const text = 'tracepoint:syscalls:sys_enter_bind /pid > 1/ { print(args->fd); }\n';
+    const uri = h.open('trig.bt', text);
+    const at = async (needle: string, triggerCharacter: string) => {
+      const r = await h.client.sendRequest(CompletionRequest.type, {
+        textDocument: { uri },
+        position: positionOf(text, needle, needle.length),
+        context: { triggerKind: 2, triggerCharacter },
+      });
+      return Array.isArray(r) ? r : (r?.items ?? []);
+    };
+    assert.deepEqual(await at('pid >', '>'), []);
+    assert.ok((await at('args->', '>')).some((i) => i.label === 'umyaddr'));
+    assert.ok((await at('tracepoint:', ':')).some((i) => i.label === 'syscalls'));
+  } finally {
+    await h.close();
+  }
+});
