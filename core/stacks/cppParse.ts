@@ -109,3 +109,55 @@ function calleeName(fn: Node): string | undefined {
       return undefined;
   }
 }
+
+/**
+ * Parameter types of a parameter list as the compiler sees them (name and default value
+ * dropped, `const`, references and pointers kept), normalized for comparison with a frame's
+ * demangled types. Used only when the scanner's ranking leaves overloads tied.
+ */
+export async function parameterTypes(params: string): Promise<string[]> {
+  const parser = await cppParser();
+  const tree = parser.parse(`void __fieldtrace(${params});`);
+  if (!tree) return [];
+  try {
+    const list = tree.rootNode.descendantsOfType('parameter_list')[0];
+    const out: string[] = [];
+    for (const p of list?.namedChildren ?? []) {
+      if (!p || !/parameter_declaration$/.test(p.type)) continue;
+      const type = p.childForFieldName('type')?.text ?? '';
+      const qualifiers = p.namedChildren.filter((c) => c?.type === 'type_qualifier').map((c) => c!.text);
+      let declarator = p.childForFieldName('declarator');
+      let suffix = '';
+      // Walk the declarator down to the name: what wraps it (`*`, `&`, `&&`, `[]`) is part of the type.
+      while (declarator) {
+        if (declarator.type === 'pointer_declarator' || declarator.type === 'abstract_pointer_declarator')
+          suffix += '*';
+        else if (
+          declarator.type === 'reference_declarator' ||
+          declarator.type === 'abstract_reference_declarator'
+        ) {
+          suffix += declarator.text.trimStart().startsWith('&&') ? '&&' : '&';
+        } else if (declarator.type === 'array_declarator') suffix += '*';
+        declarator =
+          declarator.childForFieldName('declarator') ??
+          declarator.namedChildren.find((c) => c && /declarator$/.test(c.type)) ??
+          null;
+      }
+      out.push(normalizeType(`${qualifiers.includes('const') ? 'const ' : ''}${type}${suffix}`));
+    }
+    return out;
+  } finally {
+    tree.delete();
+  }
+}
+
+/** `std::__1::shared_ptr<Envoy::Foo const> const&` and `const std::shared_ptr<const Foo>&` compare equal. */
+export function normalizeType(t: string): string {
+  const consts = (t.match(/\bconst\b/g) ?? []).length;
+  const core = t
+    .replace(/\bconst\b|\bvolatile\b|\bstruct\b|\bclass\b|\btypename\b/g, '')
+    .replace(/\bstd::(__1::|__cxx11::)?/g, 'std::')
+    .replace(/\s+/g, '');
+  // Keep only the last component of each qualified name: frames spell Envoy::Network::X, sources X or Network::X.
+  return `${consts ? 'c' : ''}${core.replace(/(?:\w+::)+(\w)/g, '$1')}`;
+}

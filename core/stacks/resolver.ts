@@ -7,7 +7,7 @@
 // - a name that is not found is said plainly, with near names offered, never a guess.
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { lambdasIn } from './cppParse';
+import { lambdasIn, normalizeType, parameterTypes } from './cppParse';
 import { demangle } from './demangle';
 import { type Frame, parseFrameLine } from './frames';
 import type { Definition } from './scanner';
@@ -95,6 +95,13 @@ export class Resolver {
     if (sym.kind === 'lambda' && sym.lambda) return this.resolveLambda(base, sym, options);
     const found = this.findDefinition(sym, frame.module);
     if (!found.best) return { ...base, reason: found.reason, candidates: found.candidates };
+    if (found.tied && sym.params) {
+      const chosen = await breakTie(found.tied, sym.params);
+      if (chosen) {
+        found.best = chosen;
+        found.note = 'overload chosen by its parameter types (parsed)';
+      }
+    }
     const notes = [
       sym.thunk ? `${sym.thunk} the function below` : '',
       sym.via ? `called through ${sym.via}` : '',
@@ -202,6 +209,7 @@ export class Resolver {
     module?: string,
   ): {
     best?: IndexEntry;
+    tied?: IndexEntry[];
     reason?: string;
     note?: string;
     candidates?: Array<Location & { definition: string }>;
@@ -219,7 +227,13 @@ export class Resolver {
     if (exact.length) {
       const ranked = rank(exact, sym.params);
       const others = ranked.slice(1, 6).map((e) => ({ ...loc(e), definition: describe(e.def) }));
-      return { best: ranked[0], candidates: others.length ? others : undefined };
+      const top = scoreOf(ranked[0], sym.params);
+      const tied = ranked.filter((e) => scoreOf(e, sym.params) === top);
+      return {
+        best: ranked[0],
+        candidates: others.length ? others : undefined,
+        tied: tied.length > 1 ? tied : undefined,
+      };
     }
     // The index may have missed an outer namespace (macros that open namespaces): accept a
     // definition whose qualified name is a proper suffix of the frame's, class included.
@@ -295,28 +309,51 @@ function typeWords(t: string): string[] {
 }
 
 /** Best first: parameter count fits, then how many of the frame's type names the definition spells, then non-test paths. */
+/**
+ * Overloads the scanner's ranking cannot tell apart (same count, same type names, e.g. `Foo&`
+ * and `Foo*`): the real parser reads each signature and the exact types decide.
+ */
+async function breakTie(tied: IndexEntry[], params: string[]): Promise<IndexEntry | undefined> {
+  const want = params.map(normalizeType);
+  let best: IndexEntry | undefined;
+  let bestScore = -1;
+  let ties = 0;
+  for (const e of tied) {
+    const have = await parameterTypes(e.def.params);
+    let s = have.length === want.length ? 1 : 0;
+    for (let i = 0; i < Math.min(have.length, want.length); i++) if (have[i] === want[i]) s += 2;
+    if (s > bestScore) {
+      best = e;
+      bestScore = s;
+      ties = 1;
+    } else if (s === bestScore) ties++;
+  }
+  return ties === 1 ? best : undefined;
+}
+
 function rank(entries: IndexEntry[], params: string[] | undefined): IndexEntry[] {
-  const score = (e: IndexEntry): number => {
-    let s = 0;
-    if (params) {
-      const n = params.length;
-      if (n >= e.def.minArgs && n <= e.def.maxArgs) s += 1000;
-      const defParams = splitParams(e.def.params);
-      for (let i = 0; i < Math.min(n, defParams.length); i++) {
-        const want = typeWords(params[i]);
-        const have = new Set(typeWords(defParams[i]));
-        const last = want[want.length - 1];
-        if (last && have.has(last)) s += 10;
-        for (const w of want) if (have.has(w)) s += 1;
-      }
-    }
-    if (/(^|\/)(test|tests|mocks?)\//.test(path.relative(process.cwd(), e.file.path))) s -= 1;
-    return s;
-  };
   return entries
-    .map((e) => ({ e, s: score(e) }))
+    .map((e) => ({ e, s: scoreOf(e, params) }))
     .sort((a, b) => b.s - a.s || a.e.file.path.localeCompare(b.e.file.path) || a.e.def.line - b.e.def.line)
     .map((x) => x.e);
+}
+
+function scoreOf(e: IndexEntry, params: string[] | undefined): number {
+  let s = 0;
+  if (params) {
+    const n = params.length;
+    if (n >= e.def.minArgs && n <= e.def.maxArgs) s += 1000;
+    const defParams = splitParams(e.def.params);
+    for (let i = 0; i < Math.min(n, defParams.length); i++) {
+      const want = typeWords(params[i]);
+      const have = new Set(typeWords(defParams[i]));
+      const last = want[want.length - 1];
+      if (last && have.has(last)) s += 10;
+      for (const w of want) if (have.has(w)) s += 1;
+    }
+  }
+  if (/(^|\/)(test|tests|mocks?)\//.test(path.relative(process.cwd(), e.file.path))) s -= 1;
+  return s;
 }
 
 function splitParams(p: string): string[] {

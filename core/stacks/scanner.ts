@@ -241,7 +241,11 @@ function classify(
   defs: Definition[],
 ): Scope {
   // Headers after macro calls without semicolons can grow long; a signature never needs more.
-  const from = brace - start > MAX_HEADER ? brace - MAX_HEADER : start;
+  let from = start;
+  if (brace - start > MAX_HEADER) {
+    const nl = text.indexOf('\n', brace - MAX_HEADER);
+    from = nl >= 0 && nl < brace ? nl + 1 : brace - MAX_HEADER;
+  }
   let h = text.slice(from, brace);
   if (dirty) h = cleanHeader(h);
   const access = ACCESS.exec(h);
@@ -395,7 +399,11 @@ function functionHeader(h: string): FnHeader | undefined {
       if (depth === 0 && open >= 0) {
         if (validTail(h.slice(i + 1))) return nameAt(h, open, i);
         open = -1;
-      } else if (depth < 0) return undefined;
+      } else if (depth < 0) {
+        // A cut header may start inside a parenthesis: what came before does not matter.
+        depth = 0;
+        open = -1;
+      }
     } else if (c === 61 && depth === 0 && angle === 0) {
       // `x = …` at top level: an initializer, unless it is part of `operator=`/`==`/`<=` etc.
       const before = h.slice(Math.max(0, i - 12), i);

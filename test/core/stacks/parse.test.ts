@@ -1,6 +1,6 @@
 // Frame forms, symbol structure, scanner idioms, ranking and the persisted index.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
@@ -205,3 +205,33 @@ test('build paths map onto the workspace', () => {
   assert.equal(mapBuildPath('/b/x.cc', roots, [{ from: '/b/', to: '/src/mine/' }], exists), '/src/mine/x.cc');
   assert.equal(mapBuildPath('/nowhere/y.cc', roots, [], exists), undefined);
 });
+
+test('overloads tied on names are told apart by the parsed parameter types', async () => {
+  const r = new Resolver(await SourceIndex.build([TREE]));
+  const file = 'source/common/buffer/watermark_buffer.cc';
+  const text = readFileSync(path.join(TREE, file), 'utf8').split('\n');
+  const lineOf = (needle: string) => text.findIndex((l) => l.includes(needle)) + 1;
+  for (const [frame, needle] of [
+    ['Envoy::Buffer::WatermarkBuffer::move(Envoy::Buffer::Instance*)+9', 'move(Instance* rhs'],
+    ['Envoy::Buffer::WatermarkBuffer::move(Envoy::Buffer::Instance&)+9', 'move(Instance& rhs)'],
+    ['Envoy::Buffer::WatermarkBuffer::move(Envoy::Buffer::Instance const&)+9', 'move(const Instance& rhs)'],
+  ]) {
+    const res = await r.resolveText(frame);
+    assert.equal(res.location?.line, lineOf(needle), `${frame}: ${res.reason}`);
+    assert.match(res.reason ?? '', /parameter types \(parsed\)/);
+  }
+});
+
+test(
+  'a run of macro calls without semicolons neither hangs the scanner nor hides the next definition',
+  { timeout: 10_000 },
+  () => {
+    const macros = Array.from({ length: 200 }, (_, i) => `DEFINE_SIZE_OF_TYPE(type_${i})`).join('\n');
+    const src = `namespace Kafka {\n${macros}\n/** doc */\ntemplate <> inline uint32_t EncodingContext::computeSize(const std::string& arg) const {\n  return 2;\n}\n}\n`;
+    const defs = scanDefinitions(src);
+    assert.deepEqual(
+      defs.map((d) => [d.qname, d.line]),
+      [['Kafka::EncodingContext::computeSize', 203]],
+    );
+  },
+);
