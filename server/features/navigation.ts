@@ -1,8 +1,33 @@
 // Go to definition, find references and rename for maps and scratch variables.
 import { type Location, ResponseError, ErrorCodes, type WorkspaceEdit } from 'vscode-languageserver';
 import type { BpftraceLanguageServer } from '../server';
-import { symbolAt, uniqueSpans } from './locate';
-import { toRange } from './util';
+import type { Span } from '../syntax/ast';
+import { exprAt, symbolAt, uniqueSpans } from './locate';
+import { contains, toRange } from './util';
+
+/** Definitions of names the script itself defines: macros, and structs/unions/enums in C definitions. */
+function definitionOfName(
+  server: BpftraceLanguageServer,
+  uri: string,
+  position: { line: number; character: number },
+): Location[] | null {
+  const doc = server.documents.get(uri);
+  const analysis = server.analysis(uri);
+  if (!doc || !analysis) return null;
+  const offset = doc.offsetAt(position);
+  const e = exprAt(analysis, offset);
+  let target: Span | undefined;
+  if (e?.kind === 'call' && contains(e.callee, offset)) {
+    const macro = analysis.program.items.find((i) => i.kind === 'macro' && i.name.name === e.callee.name);
+    if (macro?.kind === 'macro') target = macro.name;
+  } else if (e?.kind === 'ident') {
+    const macro = analysis.program.items.find((i) => i.kind === 'macro' && i.name.name === e.name);
+    if (macro?.kind === 'macro') target = macro.name;
+  } else if (e?.kind === 'cast' && contains(e.type.nameSpan, offset)) {
+    target = analysis.program.cDefinitions.find((d) => d.name?.name === e.type.name)?.name;
+  }
+  return target ? [{ uri, range: toRange(doc, target) }] : null;
+}
 
 const MAP_NAME = /^@[A-Za-z_]\w*$|^@$/;
 const VAR_NAME = /^\$[A-Za-z_]\w*$/;
@@ -18,11 +43,18 @@ export function registerNavigation(server: BpftraceLanguageServer): void {
 
   server.connection.onDefinition((params) => {
     const found = hitAt(params.textDocument.uri, params.position);
-    if (!found) return null;
+    if (!found) return definitionOfName(server, params.textDocument.uri, params.position);
     const { doc, hit } = found;
-    const defs = uniqueSpans(hit.symbol.defs);
-    // A map's first assignment is its definition (bpftrace fixes its types there).
-    const targets = hit.kind === 'map' ? defs.slice(0, 1) : defs.slice(0, 1);
+    // A map's declaration, else its first assignment, is its definition (bpftrace fixes its
+    // types there); a variable's is its first assignment or `let`.
+    const decl =
+      hit.kind === 'map'
+        ? server
+            .analysis(doc.uri)
+            ?.program.items.find((i) => i.kind === 'mapdecl' && i.map.name === hit.symbol.name)
+        : undefined;
+    const targets =
+      decl && decl.kind === 'mapdecl' ? [decl.map.nameSpan] : uniqueSpans(hit.symbol.defs).slice(0, 1);
     return targets.map((s): Location => ({ uri: doc.uri, range: toRange(doc, s) }));
   });
 

@@ -102,3 +102,25 @@ test('rename of a map and of a variable, with validation of the new name', async
     await h.close();
   }
 });
+
+test('definition of a macro, of a script struct and of a declared map', async () => {
+  const h = await startServer({ bpftraceVersion: '0.26' });
+  try {
+    const text = `struct pair { int a; int b; };
+macro twice($x) { $x * 2 }
+let @seen = lruhash(64);
+BEGIN { $p = (struct pair *)0; @seen[1] = twice(3); print($p->a); }
+`;
+    const uri = h.open('defs.bt', text);
+    const at = async (needle: string, offset = 1) =>
+      (await h.client.sendRequest(DefinitionRequest.type, {
+        textDocument: { uri },
+        position: positionOf(text, needle, offset),
+      })) as Location[] | null;
+    assert.deepEqual((await at('twice(3)'))?.[0].range.start, positionOf(text, 'twice'));
+    assert.deepEqual((await at('pair *'))?.[0].range.start, positionOf(text, 'pair'));
+    assert.deepEqual((await at('@seen[1]'))?.[0].range.start, positionOf(text, '@seen'));
+  } finally {
+    await h.close();
+  }
+});
