@@ -272,6 +272,9 @@ function connectOne(
     };
     client.once('ready', () => {
       settled = true;
+      // Every command is a few small request/reply packets: Nagle plus delayed ACKs would add
+      // tens of milliseconds to each.
+      client.setNoDelay(true);
       resolve(new SshConnection(nodeId, host, client, jumps));
     });
     client.on('error', (error: Error & { level?: string }) => {

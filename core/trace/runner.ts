@@ -35,6 +35,11 @@ export interface TraceRunOptions {
   environment?: Record<string, string>;
   parser: TraceOutputParser;
   onEvent(event: TraceEvent): void;
+  /**
+   * How the script reaches the node: `stdin` (default: the wrapper makes the folder and reads
+   * the script first, one channel in all) or `file` (mktemp, then SFTP or a local write).
+   */
+  transfer?: 'stdin' | 'file';
   /** Wait after SIGINT before SIGKILL, then after SIGKILL before dropping the channel. */
   stopTimeoutsMs?: { interrupt: number; kill: number };
 }
@@ -45,11 +50,27 @@ export interface TraceEnd {
   reason?: string;
 }
 
-// The wrapper receives its private folder and the bpftrace words as arguments ("$@"), so no
-// user text is ever part of the program below. Background jobs of a non-interactive sh ignore
-// SIGINT; bpftrace installs its own handler, so `kill -INT` still reaches it.
-// An asynchronous list of a non-interactive sh gets /dev/null as stdin, hence the copy on fd 3.
-const WRAPPER = `dir=$1; shift
+// The wrapper gets everything as arguments ("$@"), so no user text is ever part of the program
+// below: a private folder (or, with a script size, a mktemp template: the script then arrives
+// first on stdin, which saves two SSH channel round trips), the script's file name, how many
+// bpftrace words go before the script, then the bpftrace words and the positional parameters.
+// Background jobs of a non-interactive sh ignore SIGINT; bpftrace installs its own handler, so
+// `kill -INT` still reaches it. Such a job also gets /dev/null as stdin, hence the copy on fd 3.
+const WRAPPER = `dir=$1 name=$2 size=$3 nopts=$4
+shift 4
+umask 077
+if [ "$size" != - ]; then
+  dir=$(mktemp -d "$dir.XXXXXXXX") || exit 125
+  head -c "$size" > "$dir/$name" || { rm -rf "$dir"; exit 125; }
+fi
+i=0
+for w do
+  [ "$i" = "$nopts" ] && set -- "$@" "$dir/$name"
+  set -- "$@" "$w"
+  shift
+  i=$((i+1))
+done
+[ "$i" = "$nopts" ] && set -- "$@" "$dir/$name"
 exec 3<&0
 "$@" </dev/null 3<&- &
 bt=$!
@@ -74,8 +95,24 @@ rm -rf "$dir"
 exit "$rc"`;
 
 /** The shell line that runs the wrapper (exported for tests of the quoting). */
-export function wrapperCommand(privilege: Privilege, dir: string, bpftraceWords: readonly string[]): string {
-  const words = ['/bin/sh', '-c', WRAPPER, 'fieldtrace-wrapper', dir, ...bpftraceWords];
+export function wrapperCommand(
+  privilege: Privilege,
+  run: { dir: string; scriptName: string; stdinBytes?: number },
+  before: readonly string[],
+  after: readonly string[],
+): string {
+  const words = [
+    '/bin/sh',
+    '-c',
+    WRAPPER,
+    'fieldtrace-wrapper',
+    run.dir,
+    run.scriptName,
+    run.stdinBytes === undefined ? '-' : String(run.stdinBytes),
+    String(before.length),
+    ...before,
+    ...after,
+  ];
   return `exec ${shellCommand(privilege === 'sudo' ? ['sudo', '-n', '--', ...words] : words)}`;
 }
 
@@ -123,6 +160,7 @@ export class TraceRun {
 
   private constructor(
     readonly transport: NodeTransport,
+    /** The run's folder on the node, or its unique prefix (`/tmp/fieldtrace.<tag>`) with stdin transfer. */
     readonly dir: string,
     readonly scriptPath: string,
     private readonly proc: NodeProcess,
@@ -165,29 +203,46 @@ export class TraceRun {
 
   static async start(options: TraceRunOptions): Promise<TraceRun> {
     const { transport } = options;
-    const dir = await makeRunDir(transport);
-    const scriptPath = `${dir}/${safeScriptName(options.scriptName)}`;
-    try {
-      await transport.writeFile(scriptPath, options.script, 0o600);
-    } catch (error) {
-      await execOnNode(transport, shellCommand(['rm', '-rf', dir])).catch(() => undefined);
-      throw error;
-    }
+    const scriptName = safeScriptName(options.scriptName);
     const env = Object.entries(options.environment ?? {}).map(([k, v]) => {
       if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`'${k}' is not an environment variable name`);
       return `${k}=${v}`;
     });
-    const words = [
+    const before = [
       ...(env.length ? ['env', ...env] : []),
       options.bpftrace ?? 'bpftrace',
       '-f',
       'json',
       ...(options.bpftraceOptions ?? []),
-      scriptPath,
-      ...(options.positional ?? []),
     ];
-    const proc = await transport.spawn(wrapperCommand(options.privilege, dir, words));
-    return new TraceRun(transport, dir, scriptPath, proc, options);
+    const after = options.positional ?? [];
+    if (options.transfer === 'file') {
+      const dir = await makeRunDir(transport);
+      const scriptPath = `${dir}/${scriptName}`;
+      try {
+        await transport.writeFile(scriptPath, options.script, 0o600);
+      } catch (error) {
+        await execOnNode(transport, shellCommand(['rm', '-rf', dir])).catch(() => undefined);
+        throw error;
+      }
+      const proc = await transport.spawn(
+        wrapperCommand(options.privilege, { dir, scriptName }, before, after),
+      );
+      return new TraceRun(transport, dir, scriptPath, proc, options);
+    }
+    // The folder's name is known up to mktemp's suffix: the tag alone identifies our processes.
+    const prefix = `/tmp/fieldtrace.${randomBytes(6).toString('hex')}`;
+    const script = Buffer.from(options.script, 'utf8');
+    const proc = await transport.spawn(
+      wrapperCommand(
+        options.privilege,
+        { dir: prefix, scriptName, stdinBytes: script.length },
+        before,
+        after,
+      ),
+    );
+    proc.stdin.write(script);
+    return new TraceRun(transport, prefix, `${prefix}.*/${scriptName}`, proc, options);
   }
 
   get running(): boolean {

@@ -91,6 +91,8 @@ export interface TraceSessionOptions {
   onEvent?(event: SessionTraceEvent): void;
   sessionId?: string;
   stopTimeoutsMs?: { interrupt: number; kill: number };
+  /** How the script reaches the node (see TraceRunOptions.transfer). */
+  transfer?: 'stdin' | 'file';
 }
 
 export interface SessionStopResult extends TraceEnd {
@@ -149,6 +151,7 @@ export class TraceSession {
         environment: probe.bpftraceVersion ? listenerTraceEnvironment(probe.bpftraceVersion) : {},
         parser: options.parser,
         stopTimeoutsMs: options.stopTimeoutsMs,
+        transfer: options.transfer,
         onEvent: (event) => session.receive(event),
       });
     } catch (error) {
@@ -187,7 +190,12 @@ export class TraceSession {
     return this.endResult;
   }
 
-  /** Path of the script on the node (bpftrace's messages name it). */
+  /** The run's folder on the node, or its unique prefix (`/tmp/fieldtrace.<tag>`): our processes name it. */
+  get runDir(): string | undefined {
+    return this.run?.dir;
+  }
+
+  /** Path of the script on the node (bpftrace's messages name it; `*` for mktemp's suffix). */
   get remoteScriptPath(): string | undefined {
     return this.run?.scriptPath;
   }

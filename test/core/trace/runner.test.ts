@@ -3,7 +3,7 @@
 // sudo -n for a non-root user, and escalation when SIGINT is ignored.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SessionTraceEvent, TraceEvent } from '../../../common/events';
@@ -14,7 +14,7 @@ import { TraceRun } from '../../../core/trace/runner';
 import { TraceSession } from '../../../core/trace/session';
 import { type SshdHarness, sshdAvailable, startSshd } from '../../helpers/sshd';
 import { canCreateUsers, createTestUser, type TestUser } from '../../helpers/users';
-import { LineParser } from './line-parser';
+import { TraceStreamParser } from '../../../core/trace/stream-parser';
 
 const haveBpftrace = (() => {
   try {
@@ -75,7 +75,7 @@ describe('trace runner', { skip: !haveBpftrace }, () => {
       probe: await probeNode(transport),
       script,
       logDir,
-      parser: new LineParser(),
+      parser: new TraceStreamParser(),
       onEvent: (e) => events.push(e.event),
       ...extra,
     });
@@ -126,7 +126,7 @@ describe('trace runner', { skip: !haveBpftrace }, () => {
       script: 'BEGIN {}',
       privilege: 'root',
       bpftrace: fake,
-      parser: new LineParser(),
+      parser: new TraceStreamParser(),
       onEvent: (e) => events.push(e),
       stopTimeoutsMs: { interrupt: 300, kill: 3000 },
     });
@@ -134,54 +134,61 @@ describe('trace runner', { skip: !haveBpftrace }, () => {
     const end = await run.stop();
     assert.equal(end.exitCode, 137);
     assert.match(end.reason ?? '', /ignored SIGINT .* killed/);
-    assert.ok(!existsSync(run.dir), 'the wrapper removed its folder');
+    const tag = path.basename(run.dir);
+    assert.deepEqual(
+      readdirSync('/tmp').filter((f) => f.startsWith(tag)),
+      [],
+      'the wrapper removed its folder',
+    );
   });
 
   describe('over SSH', { skip: !sshdAvailable() }, () => {
     const callbacks = { confirmUnknownHostKey: async () => false };
 
-    it('quotes host aliases, file names, arguments and script text full of shell metacharacters', async () => {
-      const h = sshd!;
-      const alias = `ft;$(touch${'${IFS}'}pwned)|\`id\`&`;
-      h.addHost(alias, {
-        HostName: '127.0.0.1',
-        Port: String(h.port),
-        User: 'root',
-        IdentityFile: h.clientKey,
-      });
-      const conn = await connectSsh(alias, { env: h.env, callbacks });
-      // Relative: a command that ran would create it in the session's working folder (root's home).
-      const marker = 'ft-pwned';
-      const markers = ['/root', h.home, process.cwd(), '/'].map((d) => path.join(d, marker));
-      // bpftrace 0.17 caps string literals at 64 bytes.
-      const nasty = `'; touch ${marker};"$(touch ${marker})"\`id\`$HOME\\ *`;
-      try {
-        const script = `// ${nasty}\nBEGIN { printf("arg=%s|\\n", str($1)); printf("%s\\n", "${nasty.replace(/[\\"]/g, '\\$&')}"); exit(); }\n`;
-        const { session, events } = await startSession(conn, script, {
-          scriptName: `x'; touch ${marker} #$(id).bt`,
-          positional: [nasty],
+    for (const transfer of ['stdin', 'file'] as const)
+      it(`quotes host aliases, file names, arguments and script text full of shell metacharacters (script by ${transfer})`, async () => {
+        const h = sshd!;
+        const alias = `ft;$(touch${'${IFS}'}pwned)|\`id\`&${transfer}`;
+        h.addHost(alias, {
+          HostName: '127.0.0.1',
+          Port: String(h.port),
+          User: 'root',
+          IdentityFile: h.clientKey,
         });
-        const end = await session.ended;
-        assert.equal(end.exitCode, 0, JSON.stringify(events));
-        const out = events.filter((e) => e.type === 'output').map((e) => (e as { text: string }).text);
-        assert.ok(out.includes(`arg=${nasty}|\n`), out.join(''));
-        assert.ok(out.includes(`${nasty}\n`), out.join(''));
-        assert.equal(session.nodeId, alias);
-        assert.deepEqual(
-          markers.filter((m) => existsSync(m)),
-          [],
-          'no metacharacter was interpreted',
-        );
-      } finally {
-        conn.close();
-      }
-    });
+        const conn = await connectSsh(alias, { env: h.env, callbacks });
+        // Relative: a command that ran would create it in the session's working folder (root's home).
+        const marker = 'ft-pwned';
+        const markers = ['/root', h.home, process.cwd(), '/'].map((d) => path.join(d, marker));
+        // bpftrace 0.17 caps string literals at 64 bytes.
+        const nasty = `'; touch ${marker};"$(touch ${marker})"\`id\`$HOME\\ *`;
+        try {
+          const script = `// ${nasty}\nBEGIN { printf("arg=%s|\\n", str($1)); printf("%s\\n", "${nasty.replace(/[\\"]/g, '\\$&')}"); exit(); }\n`;
+          const { session, events } = await startSession(conn, script, {
+            scriptName: `x'; touch ${marker} #$(id).bt`,
+            positional: [nasty],
+            transfer,
+          });
+          const end = await session.ended;
+          assert.equal(end.exitCode, 0, JSON.stringify(events));
+          const out = events.filter((e) => e.type === 'output').map((e) => (e as { text: string }).text);
+          assert.ok(out.includes(`arg=${nasty}|\n`), out.join(''));
+          assert.ok(out.includes(`${nasty}\n`), out.join(''));
+          assert.equal(session.nodeId, alias);
+          assert.deepEqual(
+            markers.filter((m) => existsSync(m)),
+            [],
+            'no metacharacter was interpreted',
+          );
+        } finally {
+          conn.close();
+        }
+      });
 
     it('keeps every received event in the log when the SSH connection dies, and bpftrace is gone within 5 s', async () => {
       const h = sshd!;
       const conn: SshConnection = await connectSsh(h.alias, { env: h.env, callbacks });
       const { session, events } = await startSession(conn, TICKS);
-      const dir = path.dirname(session.remoteScriptPath ?? '');
+      const dir = session.runDir ?? '';
       await waitFor('ten ticks', () => events.filter((e) => e.type === 'output').length >= 10);
       assert.equal(localBpftraceIn(dir).length, 1);
       conn.destroy();
@@ -218,10 +225,7 @@ describe('trace runner', { skip: !haveBpftrace }, () => {
         const ps = execFileSync('ps', ['-eo', 'user=,args='], { encoding: 'utf8' });
         assert.match(
           ps,
-          new RegExp(
-            `^root\\s+\\S*bpftrace -f json .*${path.basename(path.dirname(session.remoteScriptPath ?? ''))}`,
-            'm',
-          ),
+          new RegExp(`^root\\s+\\S*bpftrace -f json .*${path.basename(session.runDir ?? '')}`, 'm'),
         );
         const result = await session.stop();
         assert.equal(result.exitCode, 0);
