@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import type { BindEvent, DupEvent, TraceEvent } from '../../../common/events';
+import {
+  listenerTraceEnvironment,
+  listenerTraceScript,
+  parseBpftraceVersion,
+} from '../../../core/trace/listener-script';
+import { TraceStreamParser } from '../../../core/trace/stream-parser';
+
+describe('listenerTraceScript', () => {
+  it('speaks the dialect of the node bpftrace', () => {
+    const v17 = listenerTraceScript({ target: { pid: 42 }, bpftraceVersion: 'bpftrace v0.17.0' });
+    assert.match(v17, /args->fd/);
+    assert.doesNotMatch(v17, /args\.fd/);
+    assert.match(v17, /delete\(@ft_in\[tid\]\)/);
+    assert.doesNotMatch(v17, /config = \{/);
+    const v19 = listenerTraceScript({ target: { pid: 42 }, bpftraceVersion: '0.19' });
+    assert.match(v19, /args\.fd/);
+    assert.doesNotMatch(v19, /args->/);
+    const v22 = listenerTraceScript({ target: { pid: 42 }, bpftraceVersion: 'v0.22.1' });
+    assert.match(v22, /delete\(@ft_in, tid\)/);
+    assert.match(v22, /delete\(@ft_sk, \(pid, @ft_a0\[tid\]\)\)/);
+    assert.match(v22, /config = \{\n {2}cache_user_symbols = "PER_PID";/);
+    assert.deepEqual(listenerTraceEnvironment('0.17'), { BPFTRACE_CACHE_USER_SYMBOLS: '1' });
+    assert.deepEqual(listenerTraceEnvironment('0.21.2'), {});
+  });
+
+  it('selects the process by pid, cgroup, or by the name of its main thread then its pid', () => {
+    const byPid = listenerTraceScript({ target: { pid: 42 }, bpftraceVersion: '0.17' });
+    assert.match(byPid, /\/pid == 42\//);
+    assert.doesNotMatch(byPid, /comm ==/);
+    const byComm = listenerTraceScript({ target: { comm: 'envoy' }, bpftraceVersion: '0.17' });
+    assert.match(byComm, /@ft_pid\[pid\] == 1 \|\| \(tid == pid && comm == "envoy"\)/);
+    assert.match(
+      byComm,
+      /tracepoint:sched:sched_process_exec \/comm == "envoy"\/ \{\n {2}@ft_pid\[pid\] = 1;/,
+    );
+    const byCgroup = listenerTraceScript({ target: { cgroupId: 7, comm: 'envoy' }, bpftraceVersion: '0.17' });
+    assert.match(byCgroup, /cgroup == 7 && \(@ft_pid\[pid\] == 1/);
+    assert.doesNotMatch(
+      listenerTraceScript({ target: { pid: 1 }, bpftraceVersion: '0.17', withStacks: false }),
+      /, ustack\)/,
+    );
+  });
+
+  it('refuses targets it cannot express safely, with a reason', () => {
+    const make =
+      (target: object, bpftraceVersion = '0.17') =>
+      () =>
+        listenerTraceScript({ target, bpftraceVersion });
+    assert.throws(make({}), /needs a target/);
+    assert.throws(make({ comm: 'a"b' }), /quote/);
+    assert.throws(make({ comm: 'x\\n' }), /backslash/);
+    assert.throws(make({ comm: 'sixteen-chars-xx' }), /longer than 15 bytes/);
+    assert.throws(make({ pid: -3 }), /positive integer/);
+    assert.throws(make({ pid: 1.5 }), /positive integer/);
+    assert.throws(make({ pid: 1 }, 'latest'), /cannot read a bpftrace version/);
+    assert.deepEqual(parseBpftraceVersion('bpftrace v0.17.0'), { major: 0, minor: 17 });
+  });
+});
+
+const version = spawnSync('bpftrace', ['--version'], { encoding: 'utf8' }).stdout?.trim();
+const skipReal =
+  process.env.CI !== 'true' && (process.getuid?.() !== 0 || !version) ? 'needs root and bpftrace' : false;
+
+async function until(
+  what: string,
+  ok: () => boolean,
+  events: TraceEvent[],
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(events.slice(-20))}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Runs the listener trace on a pid; stopped (SIGINT) when the test ends. */
+async function traceProcess(t: TestContext, pid: number): Promise<TraceEvent[]> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fieldtrace-script-'));
+  const file = path.join(dir, 'l.bt');
+  writeFileSync(file, listenerTraceScript({ target: { pid }, bpftraceVersion: version ?? '0.17' }));
+  const bpftrace = spawn('bpftrace', ['-f', 'json', file], {
+    env: { ...process.env, ...listenerTraceEnvironment(version ?? '0.17') },
+  });
+  const closed = new Promise<number | null>((resolve) => bpftrace.once('close', resolve));
+  t.after(async () => {
+    bpftrace.kill('SIGINT');
+    assert.equal(await closed, 0, 'bpftrace ends on SIGINT');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const parser = new TraceStreamParser({ attachedWhen: 'begin' });
+  const events: TraceEvent[] = [];
+  bpftrace.stdout.on('data', (c: Buffer) => events.push(...parser.pushStdout(c)));
+  bpftrace.stderr.on('data', (c: Buffer) => events.push(...parser.pushStderr(c)));
+  await until('attached', () => events.some((e) => e.type === 'attached'), events);
+  return events;
+}
+
+function waitingChild(t: TestContext, command: string, args: string[]): ChildProcess {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.after(() => child.kill('SIGKILL'));
+  return child;
+}
+
+describe('listener trace script on real bpftrace', { skip: skipReal }, () => {
+  it('bpftrace -d accepts every variant without an error or a warning', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fieldtrace-script-'));
+    try {
+      for (const target of [{ comm: 'envoy' }, { pid: 1 }, { cgroupId: 1 }, { cgroupId: 1, comm: 'envoy' }]) {
+        for (const withStacks of [true, false]) {
+          const file = path.join(dir, 'l.bt');
+          writeFileSync(
+            file,
+            listenerTraceScript({ target, bpftraceVersion: version ?? '0.17', withStacks }),
+          );
+          const r = spawnSync('bpftrace', ['-d', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+          const parser = new TraceStreamParser();
+          const diagnostics = [...parser.pushStderr(r.stderr), ...parser.end()].filter(
+            (e) => e.type === 'diagnostic' && (e.severity === 'error' || e.file !== undefined),
+          );
+          assert.deepEqual(diagnostics, [], `${JSON.stringify(target)} stacks=${withStacks}`);
+          assert.equal(r.status, 0);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('traces dup2 and fcntl(F_DUPFD) of a real shell', async (t) => {
+    // bash duplicates with dup2 for `7>&2` and with fcntl(F_DUPFD, 10) for `{fd}>&2`.
+    const bash = waitingChild(t, 'bash', ['-c', 'read x; exec 7>&2; exec {y}>&2; echo "$y"']);
+    const events = await traceProcess(t, bash.pid!);
+    let printed = '';
+    bash.stdout!.setEncoding('utf8').on('data', (c: string) => (printed += c));
+    bash.stdin!.write('go\n');
+    await until('bash to finish', () => printed.endsWith('\n'), events);
+    const allocated = Number(printed.trim());
+    await until(
+      'both dups',
+      () => events.some((e) => e.type === 'dup' && e.via === 'fcntl' && e.newFd === allocated),
+      events,
+    );
+    const dups = events.filter((e): e is DupEvent => e.type === 'dup');
+    assert.ok(
+      dups.some(
+        (d) => d.via === 'dup2' && d.oldFd === 2 && d.newFd === 7 && d.comm === 'bash' && d.pid === bash.pid,
+      ),
+      JSON.stringify(dups),
+    );
+    assert.ok(dups.some((d) => d.via === 'fcntl' && d.oldFd === 2 && d.newFd === allocated));
+  });
+
+  it('traces unix and IPv6 listeners of a real process', async (t) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fieldtrace unix '));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const socketPath = path.join(dir, 'admin.sock');
+    const node = waitingChild(t, process.execPath, [
+      '-e',
+      `const net = require('net');
+       process.stdin.once('data', () => {
+         // A port chosen by the kernel, then bound by number, so the bind names it.
+         const probe = net.createServer().listen(0, '::1', () => {
+           const port = probe.address().port;
+           probe.close(() => net.createServer().listen(${JSON.stringify(socketPath)}, () =>
+             net.createServer().listen(port, '::1', () => console.log(port))));
+         });
+       });`,
+    ]);
+    const events = await traceProcess(t, node.pid!);
+    let printed = '';
+    node.stdout!.setEncoding('utf8').on('data', (c: string) => (printed += c));
+    node.stdin!.write('go\n');
+    await until('the listeners', () => printed.endsWith('\n'), events);
+    const port = Number(printed.trim());
+    await until(
+      'both binds and listens',
+      () =>
+        events.filter((e) => e.type === 'bind').length >= 3 &&
+        events.filter((e) => e.type === 'listen').length >= 3,
+      events,
+    );
+    const binds = events.filter((e): e is BindEvent => e.type === 'bind');
+    const unix = binds.find((b) => b.address.family === 'unix');
+    assert.ok(unix, JSON.stringify(binds));
+    // The path travels as hex of its first 48 bytes.
+    assert.equal(unix.address.address, socketPath.slice(0, 48));
+    assert.equal(unix.result, 0);
+    const v6 = binds.find((b) => b.address.family === 'inet6' && b.address.port !== 0);
+    assert.deepEqual(v6?.address, { family: 'inet6', address: '::1', port });
+    const sockets = events.filter((e) => e.type === 'socket');
+    assert.ok(sockets.some((s) => s.type === 'socket' && s.family === 'unix' && s.fd === unix.fd));
+    assert.ok(events.some((e) => e.type === 'listen' && e.fd === unix.fd && e.result === 0));
+  });
+});
