@@ -6,6 +6,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { shellCommand } from '../nodes/shell';
+import { execOnNode, type NodeTransport } from '../nodes/transport';
 import type { Frame } from './frames';
 import type { Location, Resolution } from './resolver';
 
@@ -30,6 +32,22 @@ export const localRunner: CommandRunner = {
     });
   },
 };
+
+/**
+ * Runs the symbol tools on a node (SSH or local transport): the binary stays where it is and
+ * only addresses and lines travel. Words are quoted by shellCommand(), never pasted raw.
+ */
+export function transportRunner(transport: NodeTransport, timeoutMs = 120_000): CommandRunner {
+  return {
+    async run(command, args) {
+      const r = await execOnNode(transport, shellCommand([command, ...args]), {
+        timeoutMs,
+        maxBytes: 512 * 1024 * 1024,
+      });
+      return { stdout: r.stdout, stderr: r.stderr, code: r.code ?? 1 };
+    },
+  };
+}
 
 export interface PathMapping {
   from: string;

@@ -8,11 +8,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { demangle } from '../../../core/stacks/demangle';
-import { DwarfResolver } from '../../../core/stacks/dwarf';
+import { connectSsh } from '../../../core/ssh/client';
+import { DwarfResolver, transportRunner } from '../../../core/stacks/dwarf';
 import { extractStacks, type Frame } from '../../../core/stacks/frames';
 import { type Resolution, Resolver } from '../../../core/stacks/resolver';
 import { SourceIndex } from '../../../core/stacks/sourceIndex';
 import { listenerTraceScript } from '../../../core/trace/listener-script';
+import { type SshdHarness, sshdAvailable, startSshd } from '../../helpers/sshd';
 import { buildMiniEnvoy, type MiniEnvoyBinaries, startMiniEnvoy } from '../../targets/mini-envoy';
 
 const MINI = path.resolve(__dirname, '../../targets/mini-envoy');
@@ -204,6 +206,43 @@ describe(
       }
       assert.ok(listenLines >= 4, `setupServerSocket at the listen() line: ${listenLines}`);
       assert.ok(chains > 0, 'some -O2 frame has inlined functions');
+    });
+  },
+);
+
+describe(
+  'DWARF on a node over SSH',
+  { skip: !sshdAvailable() && process.env.CI !== 'true' ? 'needs OpenSSH sshd' : false },
+  () => {
+    let sshd: SshdHarness | undefined;
+    before(async () => {
+      sshd = await startSshd();
+    });
+    after(async () => {
+      await sshd?.stop();
+    });
+
+    it('runs nm and addr2line on the node through the SSH transport', async () => {
+      const conn = await connectSsh(sshd!.alias, {
+        env: sshd!.env,
+        callbacks: { confirmUnknownHostKey: async () => assert.fail('the test host key is known') },
+      });
+      try {
+        const line = LISTEN_LINE();
+        const off = returnOffsetOnLine(bins.clang, SETUP, line);
+        // The binary path as the node sees it (here the same machine, under a name that needs quoting).
+        const remoteBinary = path.join(tmp, "envoy binary's copy");
+        cpSync(bins.clang, remoteBinary);
+        const dwarf = new DwarfResolver(remoteBinary, [checkout], { runner: transportRunner(conn) });
+        const [, r] = await dwarf.resolveStack([
+          { raw: 'listen+7', symbol: 'listen', offset: 7, mangled: false },
+          { raw: `${SETUP}+${off}`, symbol: SETUP, offset: off, mangled: false },
+        ]);
+        assert.equal(r?.location?.file, path.join(checkout, 'source/common/network/tcp_listener_impl.cc'));
+        assert.equal(r?.location?.line, line);
+      } finally {
+        conn.close();
+      }
     });
   },
 );
