@@ -94,7 +94,9 @@ async function main(): Promise<void> {
         .toFixed(0)
         .padStart(5)} ms  first event ${median(r.map((x) => x.first))
         .toFixed(0)
-        .padStart(5)} ms`;
+        .padStart(
+          5,
+        )} ms  (start to first event, probe cached: ${median(r.map((x) => x.first - x.probed)).toFixed(0)} ms)`;
     console.log(`bench:ssh — medians of ${RUNS} runs (${os.cpus().length} cores, ${os.release()})`);
     console.log(`${'bpftrace alone (local)'.padEnd(26)} attached ${median(bare).toFixed(0).padStart(5)} ms`);
     console.log(row('Fieldtrace, this machine', local));
