@@ -11,7 +11,7 @@ import { connectSsh, type SshConnection } from '../../../core/ssh/client';
 import { probeNode } from '../../../core/nodes/probe';
 import { LocalTransport, type NodeTransport } from '../../../core/nodes/transport';
 import { TraceRun } from '../../../core/trace/runner';
-import { TraceSession } from '../../../core/trace/session';
+import { diagnosticRange, TraceSession } from '../../../core/trace/session';
 import { type SshdHarness, sshdAvailable, startSshd } from '../../helpers/sshd';
 import { canCreateUsers, createTestUser, type TestUser } from '../../helpers/users';
 import { TraceStreamParser } from '../../../core/trace/stream-parser';
@@ -183,6 +183,31 @@ describe('trace runner', { skip: !haveBpftrace }, () => {
           conn.close();
         }
       });
+
+    it('maps a node compile error to the exact range of the script', async () => {
+      const h = sshd!;
+      const conn = await connectSsh(h.alias, { env: h.env, callbacks });
+      try {
+        const script = 'BEGIN {\n  printf("fine\\n");\n}\n\ninterval:s:1 {\n  @x[1] = nosuchvar + 1;\n}\n';
+        const { session } = await startSession(conn, script, { scriptName: 'broken $(x).bt' });
+        const end = await session.ended;
+        assert.notEqual(end.exitCode, 0);
+        const errors = session.diagnostics.filter((d) => d.severity === 'error');
+        assert.equal(errors.length, 1, JSON.stringify(session.diagnostics));
+        const range = diagnosticRange(errors[0]!, script);
+        assert.ok(range);
+        const lines = script.split('\n');
+        assert.equal(
+          range.startLine,
+          lines.findIndex((l) => l.includes('nosuchvar')),
+        );
+        const text = lines[range.startLine]!.slice(range.startColumn, range.endColumn);
+        assert.equal(text, 'nosuchvar');
+        assert.match(errors[0]!.message, /Unknown identifier: 'nosuchvar'/);
+      } finally {
+        conn.close();
+      }
+    });
 
     it('keeps every received event in the log when the SSH connection dies, and bpftrace is gone within 5 s', async () => {
       const h = sshd!;
