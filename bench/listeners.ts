@@ -1,11 +1,18 @@
 // Listener state benchmark: reducer throughput, renders per second under a 10k events/s live
 // stream (the view's throttle, state() and the message serialisation, as the extension does
 // them), and heap after 1M events (must stay bounded). Prints one figure per line.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { SyscallEvent } from '../common/events';
 import { ListenerReducer } from '../core/listeners/reducer';
 import { createThrottle } from '../core/listeners/throttle';
+import { launchChromium } from '../test/e2e/rig';
+import { listenersHtml } from '../webview/html';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -165,4 +172,67 @@ async function main(): Promise<void> {
   );
 }
 
-void main();
+/** The page itself in Chromium: how long the built webview takes to render one state message. */
+async function pageRenders(states: unknown[]): Promise<void> {
+  const dist = path.resolve(__dirname, '../dist/webview');
+  if (!existsSync('/usr/bin/chromium') || !existsSync(path.join(dist, 'main.js'))) {
+    console.log('webview: skipped (needs /usr/bin/chromium and npm run build)');
+    return;
+  }
+  let origin = '';
+  const server = http.createServer((req, res) => {
+    const name = new URL(req.url ?? '/', 'http://x').pathname;
+    if (name === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(
+        listenersHtml({ cspSource: origin, baseUri: origin, nonce: randomBytes(18).toString('base64') }),
+      );
+      return;
+    }
+    const file = path.join(dist, path.basename(name));
+    if (!existsSync(file)) return void res.writeHead(404).end();
+    const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'font/ttf';
+    res.writeHead(200, { 'content-type': type }).end(readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 400, height: 900 } });
+    await page.addInitScript({
+      content: 'window.acquireVsCodeApi = () => ({ postMessage() {}, getState() {}, setState() {} });',
+    });
+    await page.goto(origin);
+    await page.waitForSelector('.empty');
+    // Dispatched synchronously, then a forced layout: the whole cost of one state message.
+    const ms = (await page.evaluate(`(async (states) => {
+      const times = [];
+      for (const state of states) {
+        const t = performance.now();
+        window.dispatchEvent(new MessageEvent('message', { data: { type: 'state', state } }));
+        document.body.getBoundingClientRect();
+        times.push(performance.now() - t);
+      }
+      return times;
+    })(${JSON.stringify(states)})`)) as number[];
+    ms.sort((a, b) => a - b);
+    const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
+    console.log(
+      `webview: ${ms.length} state messages rendered in Chromium, mean ${mean.toFixed(1)} ms, p95 ${ms[Math.floor(ms.length * 0.95)].toFixed(1)} ms = at most ${Math.floor(1000 / mean)} renders/s (the throttle asks for 10)`,
+    );
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+void main().then(() => {
+  const reducer = new ListenerReducer();
+  const states: unknown[] = [];
+  let i = 0;
+  for (const e of synthetic(200_000)) {
+    reducer.apply(e);
+    if (++i % 4000 === 0) states.push(reducer.state());
+  }
+  return pageRenders(states);
+});

@@ -3,7 +3,6 @@
 // view looks the same after it was hidden. Every incoming message is validated; traced text only
 // ever reaches the page through textContent.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import './listeners.css';
 import {
   type FdView,
@@ -380,9 +379,8 @@ function listenerItem(base: string, l: ListenerView, level: number): HTMLElement
       defaultOpen: true,
       className: `listener${l.closed ? ' closed' : ''}`,
       decorate: (row) => {
-        const badge = document.createElement('vscode-badge');
-        badge.textContent = l.layout;
-        badge.className = `layout layout-${l.layout}`;
+        // A plain span: a custom element per listener per render costs more than the whole row.
+        const badge = el('span', `badge layout layout-${l.layout}`, l.layout);
         row.append(badge);
       },
       children: () => {
@@ -484,6 +482,9 @@ function toolbar(): HTMLElement {
   return bar;
 }
 
+// Built once: its buttons are custom elements, and it never changes.
+const toolbarElement = toolbar();
+
 function emptyState(): HTMLElement {
   const box = el('section', 'empty');
   box.setAttribute('aria-label', 'No listener state');
@@ -521,7 +522,7 @@ function render(): void {
     app.append(emptyState());
     return;
   }
-  app.append(toolbar());
+  app.append(toolbarElement);
   const summary = el(
     'p',
     'summary',
