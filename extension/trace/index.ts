@@ -246,10 +246,8 @@ export function registerTrace(ctx: FieldtraceContext): void {
     terminal.show();
     tree.refresh();
     updateStatus();
-    void session.ended.then((end) => {
-      terminal.write(
-        `\x1b[2m# ended: ${end.reason ?? 'bpftrace exited'} (exit ${end.exitCode ?? end.signal ?? '?'})\x1b[0m\n`,
-      );
+    // renderText already writes bpftrace's end into the terminal.
+    void session.ended.then(() => {
       tree.refresh();
       updateStatus();
     });

@@ -4,9 +4,11 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type SshdHarness, sshdAvailable, startSshd } from '../helpers/sshd';
+import { startMiniEnvoy } from '../targets/mini-envoy';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -120,6 +122,33 @@ describe('fieldtrace run', { skip: !haveBpftrace }, () => {
     const r = await fieldtrace(['--log-dir', dir, 'broken.bt'], { cwd: dir });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^broken\.bt:3:\d+: error: .*nosuchfunction/m);
+  });
+
+  it('--listener-trace --target PID prints the accepts of a running mini-Envoy live', async (t) => {
+    const envoy = await startMiniEnvoy({ concurrency: 2 });
+    t.after(() => envoy.stop());
+    // Connections made before the probes attach are not seen: keep connecting until one is.
+    let connecting = true;
+    const load = (async () => {
+      while (connecting) {
+        await new Promise<void>((resolve) => {
+          const s = net.connect(envoy.ports[0] as number, '127.0.0.1', () => s.end());
+          s.once('close', () => resolve());
+          s.once('error', () => resolve());
+        });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const r = await fieldtrace(['--listener-trace', '--target', String(envoy.pid), '--log-dir', dir], {
+      cwd: dir,
+      interruptWhen: (out) =>
+        /wrk:worker_\d\[\d+\/\d+\] accept\(fd \d+\) = \d+ from 127\.0\.0\.1:\d+/.test(out),
+    });
+    connecting = false;
+    await load;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^wrk:worker_\\d\\[${envoy.pid}/\\d+\\] accept\\(fd`, 'm'));
+    assert.match(r.stdout, /Envoy::/, 'stacks with Envoy frames');
   });
 
   describe('over SSH', { skip: !sshdAvailable() }, () => {
