@@ -4,6 +4,10 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
+import { demangle } from '../../core/stacks/demangle';
+import { DwarfResolver, type PathMapping } from '../../core/stacks/dwarf';
+import { parseFrameLine } from '../../core/stacks/frames';
 import { type Resolution, Resolver } from '../../core/stacks/resolver';
 import { CancelledError, SOURCE_EXTENSIONS, SourceIndex } from '../../core/stacks/sourceIndex';
 import type { FieldtraceContext } from '../context';
@@ -51,7 +55,37 @@ export class StackService implements vscode.Disposable {
         reason: 'no C++ source indexed: set fieldtrace.sourceRoots or open an Envoy checkout',
       };
     }
-    return this.resolver.resolveText(frame, callee);
+    const byIndex = await this.resolver.resolveText(frame, callee);
+    const exact = await this.dwarf(frame).catch((e: unknown) => {
+      this.ctx.log.warn(`Stacks: DWARF lookup failed: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    });
+    return exact?.location ? { ...byIndex, ...exact, parsed: byIndex.parsed } : byIndex;
+  }
+
+  private dwarfResolver: DwarfResolver | undefined;
+  private dwarfKey = '';
+
+  /** Exact line from the debug binary of `fieldtrace.stacks.debugBinary`, when one is set. */
+  private async dwarf(text: string): Promise<Resolution | undefined> {
+    const config = vscode.workspace.getConfiguration('fieldtrace.stacks');
+    const binary = config.get<string>('debugBinary') ?? '';
+    if (!binary || !existsSync(binary)) return undefined;
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+    const mappings = (config.get<PathMapping[]>('pathMappings') ?? [])
+      .filter((m) => typeof m?.from === 'string' && typeof m?.to === 'string')
+      .map((m) => ({ from: m.from, to: m.to.replace('${workspaceFolder}', folder) }));
+    const key = JSON.stringify([binary, this.roots(), mappings]);
+    if (!this.dwarfResolver || this.dwarfKey !== key) {
+      this.dwarfResolver = new DwarfResolver(binary, this.roots(), { pathMappings: mappings });
+      this.dwarfKey = key;
+    }
+    const frame = parseFrameLine(text);
+    if (!frame?.symbol || frame.offset === undefined) return undefined;
+    const [symbol] = await demangle([frame.symbol]);
+    // A frame picked from a stack is a return address (every frame but a sampled pc is).
+    const [r] = await this.dwarfResolver.resolveStack([{ ...frame, symbol, mangled: false }], true);
+    return r;
   }
 
   async resolveStack(frames: string[]): Promise<Resolution[]> {
