@@ -54,6 +54,14 @@ test('every frame form bpftrace prints', () => {
     assert.equal(findFrameInLine(line), undefined, line);
   }
   assert.equal(findFrameInLine('stack: bind+11')?.frame.symbol, 'bind');
+  // bpftrace -f json with printf("%s", ustack) puts raw newlines inside the JSON string: the
+  // line is not JSON any more, and the frames must still be found line by line.
+  const broken =
+    '{"type": "printf", "data": "stack: \n        dup+11\n        Envoy::Network::IoSocketHandleImpl::duplicate()+71\n"}';
+  assert.deepEqual(
+    extractFrames(broken).map((f) => f.frame.symbol),
+    ['dup', 'Envoy::Network::IoSocketHandleImpl::duplicate()'],
+  );
   const fromJson = extractFrames(JSON.stringify({ type: 'printf', data: 'x\n  dup+11\n  foo::bar()+2\n' }));
   assert.deepEqual(
     fromJson.map((f) => [f.frame.symbol, f.calleeIndex]),
