@@ -271,11 +271,20 @@ test(
       const widths = await bars.evaluateAll((els) => els.map((e) => (e as HTMLElement).style.width));
       // Sorted by name: the hostile name sorts before wrk:worker_0; the longest bar is the busiest worker.
       assert.deepEqual(widths, ['33.3333%', '100%']);
+      const drawn = await Promise.all([0, 1].map(async (i) => (await bars.nth(i).boundingBox())?.width ?? 0));
+      assert.ok(
+        drawn[1] > 40 && Math.abs(drawn[0] * 3 - drawn[1]) < 3,
+        `bars drawn ${drawn.join(', ')} px wide`,
+      );
       const labels = await page
         .locator('.worker')
         .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
       assert.match(labels[1] ?? '', /^wrk:worker_0: 30 accepts, 75\.0% of the listener/);
       assert.equal(await page.locator('img').count(), 0, 'a traced name is text, never markup');
+      await page.screenshot({
+        path: path.join(root, 'test-results/listeners-webview-accepts.png'),
+        fullPage: true,
+      });
       assert.match(labels[0] ?? '', /^<img src=x onerror=alert\(1\)>: 10 accepts/);
 
       await send(page, { type: 'state', state: { version: 1, processes: 'nope' } });
