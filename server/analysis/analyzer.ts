@@ -19,6 +19,7 @@ import { parse, type ParseResult } from '../syntax/parser';
 import type { Catalog, StructMember, TracepointField } from '../catalog/catalog';
 import {
   BUILTINS,
+  type BuiltinRow,
   CONFIG_KEYS,
   Dialect,
   FEATURES as FEATURES_TABLE,
@@ -828,7 +829,6 @@ class Analyzer {
     if (target.kind === 'var') {
       if (!this.lookup(target.name)) this.readVar(target);
       else this.lookup(target.name)!.refs.push(target);
-      this.types.set(target, INT);
     } else if (target.kind === 'map') {
       this.mapRef(target, true);
       this.mapValue(target, INT);
@@ -903,11 +903,9 @@ class Analyzer {
       const v = this.define(target.name, target, ty);
       if (ty.k !== 'unknown' && (v.ty.k === 'unknown' || s.op === '='))
         v.ty = kindOf(v.ty) === kindOf(ty) || v.ty.k === 'unknown' ? ty : v.ty;
-      this.types.set(target, v.ty);
     } else if (target.kind === 'map') {
       this.mapRef(target, true);
       this.mapValue(target, ty);
-      this.types.set(target, ty);
     }
     // Other targets were reported by the parser; `_` discards (0.25).
   }
@@ -1017,7 +1015,6 @@ class Analyzer {
     const v = this.lookup(e.name);
     if (v) {
       v.refs.push(e);
-      this.types.set(e, v.ty);
       return v.ty;
     }
     if (this.dialect.has('useBeforeAssign') && this.ctx) {
@@ -1030,7 +1027,9 @@ class Analyzer {
 
   expr(e: Expr): Ty {
     const ty = this.exprInner(e);
-    this.types.set(e, ty);
+    // Only what hover and member completion read is kept: field accesses, their objects, casts.
+    // Writing a property onto every node costs more GC than the rest of the pass.
+    if (e.kind === 'field' || e.kind === 'cast') this.types.set(e, ty);
     return ty;
   }
 
@@ -1235,12 +1234,7 @@ class Analyzer {
           deprecated: true,
         });
       }
-      if (b.name === 'args') return { k: 'args' };
-      if (b.kind === 'string') return STRING;
-      if (b.kind === 'stack') return { k: 'stack', name: b.name };
-      if (b.kind === 'sym') return { k: 'other', name: b.type };
-      if (b.name === 'curtask') return { k: 'ptr', to: 'struct task_struct' };
-      return { k: 'int', name: b.type };
+      return builtinType(b);
     }
     if (/^arg\d+$/.test(e.name) || /^sarg\d+$/.test(e.name)) {
       const row = BUILTINS.find((x) => x.name === e.name);
@@ -1369,6 +1363,7 @@ class Analyzer {
 
   private field(e: FieldExpr): Ty {
     const obj = this.expr(e.object);
+    this.types.set(e.object, obj);
     const name = e.field.name;
     if (!name) return UNKNOWN;
     if (obj.k === 'args') {
@@ -1633,7 +1628,6 @@ class Analyzer {
         if (!this.mapAssigned.has(a.name)) this.pendingMapReads.push({ name: a.name, span: a });
         const sym = this.maps.get(a.name);
         tys.push(sym?.value ?? UNKNOWN);
-        this.types.set(a, sym?.value ?? UNKNOWN);
         if (name === 'print' && a.keys && !this.dialect.has('forMap')) {
           this.report(
             e,
@@ -1884,6 +1878,23 @@ class Analyzer {
       fixes: [{ start: span.start, end: span.end, newText: suggestion, title: `Change to '${suggestion}'` }],
     };
   }
+}
+
+const builtinTypes = new Map<BuiltinRow, Ty>();
+
+/** The type of a builtin variable (one shared object per builtin: types are never mutated). */
+function builtinType(b: BuiltinRow): Ty {
+  let ty = builtinTypes.get(b);
+  if (!ty) {
+    if (b.name === 'args') ty = { k: 'args' };
+    else if (b.kind === 'string') ty = STRING;
+    else if (b.kind === 'stack') ty = { k: 'stack', name: b.name };
+    else if (b.kind === 'sym') ty = { k: 'other', name: b.type };
+    else if (b.name === 'curtask') ty = { k: 'ptr', to: 'struct task_struct' };
+    else ty = { k: 'int', name: b.type };
+    builtinTypes.set(b, ty);
+  }
+  return ty;
 }
 
 function describeKind(t: Ty | undefined): string {
