@@ -6,10 +6,12 @@ import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { SetDocumentTargetNotification, SetNodeTargetNotification } from '../../../common/protocol';
 import { connectSsh } from '../../../core/ssh/client';
 import { fetchTracepointListing, NodeProbeCache, probeNode } from '../../../core/nodes/probe';
 import { LocalTransport } from '../../../core/nodes/transport';
 import { type SshdHarness, sshdAvailable, startSshd } from '../../helpers/sshd';
+import { startServer } from '../../server/harness';
 import { canCreateUsers, createTestUser, type TestUser } from '../../helpers/users';
 
 const callbacks = { confirmUnknownHostKey: async () => false };
@@ -45,7 +47,7 @@ describe('node probe', { skip: !(sshdAvailable() && canCreateUsers() && haveBpft
     mkdirSync(shim, { mode: 0o755 });
     writeFileSync(
       path.join(shim, 'bpftrace'),
-      '#!/bin/sh\nif [ "$1" = --version ]; then echo "bpftrace v0.21.2"; exit 0; fi\nexec /usr/bin/bpftrace "$@"\n',
+      '#!/bin/sh\nif [ "$1" = --version ]; then echo "bpftrace v0.26.0"; exit 0; fi\nexec /usr/bin/bpftrace "$@"\n',
     );
     chmodSync(path.join(shim, 'bpftrace'), 0o755);
     for (const u of users) {
@@ -119,10 +121,35 @@ describe('node probe', { skip: !(sshdAvailable() && canCreateUsers() && haveBpft
     );
   });
 
-  it('a bpftrace reporting another version is reported as that version', async () => {
+  it('a bpftrace reporting another version is reported, and the language server checks in its dialect', async () => {
     const probe = await probeAs(shimUser.name);
-    assert.equal(probe.bpftraceVersion, '0.21.2');
+    assert.equal(probe.bpftraceVersion, '0.26.0');
     assert.match(probe.bpftracePath ?? '', /bin-shim\/bpftrace$/);
+    // What the extension pushes after a probe: the node's version, then the document's node.
+    const server = await startServer({ bpftraceVersion: '0.17' });
+    try {
+      const uri = server.open('dot.bt', 'tracepoint:syscalls:sys_enter_bind { print(args.fd); }\n');
+      const before = await server.diagnostics(uri);
+      assert.ok(
+        before.diagnostics.some((d) => d.code === 'args-dot'),
+        '`args.fd` is an error in 0.17',
+      );
+      await server.client.sendNotification(SetNodeTargetNotification.type, {
+        nodeId: probe.nodeId,
+        bpftraceVersion: probe.bpftraceVersion,
+        kernelRelease: probe.kernelRelease,
+      });
+      await server.client.sendNotification(SetDocumentTargetNotification.type, { uri, nodeId: probe.nodeId });
+      const deadline = Date.now() + 5000;
+      let clean = false;
+      while (!clean && Date.now() < deadline) {
+        const d = await server.diagnostics(uri, Math.max(1, deadline - Date.now())).catch(() => undefined);
+        clean = d !== undefined && !d.diagnostics.some((x) => x.code === 'args-dot');
+      }
+      assert.ok(clean, 'checked in the 0.26 dialect of the node');
+    } finally {
+      await server.close();
+    }
   });
 
   it('caches per host and lists tracepoints with fields', async () => {
