@@ -7,20 +7,13 @@ import * as os from 'node:os';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { bpftraceAvailable } from '../helpers/users';
 import { type SshdHarness, sshdAvailable, startSshd } from '../helpers/sshd';
 import { startMiniEnvoy } from '../targets/mini-envoy';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
-const haveBpftrace = (() => {
-  try {
-    execFileSync('bpftrace', ['--version'], { stdio: 'ignore' });
-    return process.getuid?.() === 0;
-  } catch {
-    if (process.env.CI === 'true') throw new Error('bpftrace missing and CI=true');
-    return false;
-  }
-})();
+const haveBpftrace = bpftraceAvailable();
 
 interface Run {
   code: number | null;

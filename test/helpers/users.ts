@@ -54,3 +54,10 @@ function hasCommand(name: string): boolean {
     return false;
   }
 }
+
+/** True when bpftrace can trace here (installed, and we are root); with CI=true, missing fails. */
+export function bpftraceAvailable(): boolean {
+  const ok = hasCommand('bpftrace') && process.getuid?.() === 0;
+  if (!ok && process.env.CI === 'true') throw new Error('bpftrace missing or not root, and CI=true');
+  return ok;
+}

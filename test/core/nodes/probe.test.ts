@@ -1,7 +1,6 @@
 // The node probe over real SSH as different users: root, passwordless sudo, no sudo, a PATH
 // without bpftrace, and a bpftrace shim that reports another version.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,18 +11,10 @@ import { fetchTracepointListing, NodeProbeCache, probeNode } from '../../../core
 import { LocalTransport } from '../../../core/nodes/transport';
 import { type SshdHarness, sshdAvailable, startSshd } from '../../helpers/sshd';
 import { startServer } from '../../server/harness';
-import { canCreateUsers, createTestUser, type TestUser } from '../../helpers/users';
+import { bpftraceAvailable, canCreateUsers, createTestUser, type TestUser } from '../../helpers/users';
 
 const callbacks = { confirmUnknownHostKey: async () => false };
-const haveBpftrace = (() => {
-  try {
-    execFileSync('bpftrace', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    if (process.env.CI === 'true') throw new Error('bpftrace missing and CI=true');
-    return false;
-  }
-})();
+const haveBpftrace = bpftraceAvailable();
 
 describe('node probe', { skip: !(sshdAvailable() && canCreateUsers() && haveBpftrace) }, () => {
   let sshd: SshdHarness;

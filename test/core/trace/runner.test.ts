@@ -13,18 +13,10 @@ import { LocalTransport, type NodeTransport } from '../../../core/nodes/transpor
 import { TraceRun } from '../../../core/trace/runner';
 import { diagnosticRange, TraceSession } from '../../../core/trace/session';
 import { type SshdHarness, sshdAvailable, startSshd } from '../../helpers/sshd';
-import { canCreateUsers, createTestUser, type TestUser } from '../../helpers/users';
+import { bpftraceAvailable, canCreateUsers, createTestUser, type TestUser } from '../../helpers/users';
 import { TraceStreamParser } from '../../../core/trace/stream-parser';
 
-const haveBpftrace = (() => {
-  try {
-    execFileSync('bpftrace', ['--version'], { stdio: 'ignore' });
-    return process.getuid?.() === 0;
-  } catch {
-    if (process.env.CI === 'true') throw new Error('bpftrace missing and CI=true');
-    return false;
-  }
-})();
+const haveBpftrace = bpftraceAvailable();
 
 async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
