@@ -1073,20 +1073,27 @@ class Analyzer {
             void side;
           }
         }
-        if (BOOLEAN_OPS.has(e.op)) return INT;
         if (
           (l.k === 'string') !== (r.k === 'string') &&
           l.k !== 'unknown' &&
           r.k !== 'unknown' &&
+          l.k !== 'agg' &&
+          r.k !== 'agg' &&
           (l.k === 'string' || r.k === 'string')
         ) {
+          const other = l.k === 'string' ? r : l;
+          const hint =
+            other.k === 'ptr' && /char$/.test(other.to)
+              ? `; read the string first: str(${this.text.slice((l.k === 'string' ? e.right : e.left).start, (l.k === 'string' ? e.right : e.left).end)})`
+              : '';
           this.report(
             e,
             'error',
             'type-mismatch',
-            `Type mismatch for '${e.op}': '${display(l)}' and '${display(r)}'`,
+            `Type mismatch for '${e.op}': comparing '${display(l)}' with '${display(r)}'${hint}`,
           );
         }
+        if (BOOLEAN_OPS.has(e.op)) return INT;
         return l.k === 'ptr' ? l : INT;
       }
       case 'unary': {
@@ -1117,6 +1124,15 @@ class Analyzer {
       case 'index': {
         const t = this.expr(e.object);
         this.expr(e.index);
+        if (t.k === 'string' && !this.dialect.has('stringIndex')) {
+          this.report(
+            e,
+            'error',
+            'index',
+            `The array index operator [] can only be used on arrays and pointers, found string (string indexing needs bpftrace 0.25)`,
+          );
+          return UNKNOWN;
+        }
         if (t.k === 'ptr') return fromCType(t.to);
         if (t.k === 'tuple') return e.index.kind === 'int' ? (t.elements[e.index.value] ?? UNKNOWN) : UNKNOWN;
         if (t.k === 'other') {
@@ -1854,6 +1870,7 @@ class Analyzer {
       } else if (s.conv === 'r' || s.conv === 'rx' || s.conv === 'rh') {
         // buffers
       } else if (
+        (t.k === 'agg' && (!this.dialect.has('mapValueRead') || !READABLE_AGGREGATES.has(t.fn))) ||
         t.k === 'string' ||
         t.k === 'stack' ||
         (t.k === 'other' && ['ksym', 'usym', 'inet', 'buffer'].includes(t.name))

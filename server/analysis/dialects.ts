@@ -47,6 +47,7 @@ export const FEATURES = {
   multipleBeginEnd: { since: 25, description: 'more than one BEGIN/END probe' },
   namedProbes: { since: 25, description: 'named probes `name = kprobe:f { }`' },
   import: { since: 25, description: '`import "file";`' },
+  stringIndex: { since: 25, description: 'indexing strings `comm[0]`' },
   records: { since: 25, description: 'records `(name = value, ...)`' },
   emptyTuples: { since: 25, description: 'empty and one-element tuples' },
   shortTernary: { since: 26, description: 'the short ternary `a ?: b`' },

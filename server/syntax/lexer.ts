@@ -71,6 +71,8 @@ for (const p of [...PUNCT, ...SINGLE]) {
 }
 for (const list of PUNCT_BY_FIRST.values()) list.sort((a, b) => b.length - a.length);
 
+const MAX_U64 = (1n << 64n) - 1n;
+
 export const INTEGER_SUFFIXES = new Set(['u', 'l', 'ul', 'lu', 'll', 'ull', 'llu']);
 export const DURATION_SUFFIXES: Record<string, number> = {
   ns: 1,
@@ -301,6 +303,17 @@ export class Lexer {
       num = 0;
     }
     if (exponent) num *= 10 ** exponent;
+    else if (
+      num > Number.MAX_SAFE_INTEGER &&
+      BigInt((radix === 16 ? '0x' : radix === 8 ? '0o' : '') + digits.replace(/_/g, '')) > MAX_U64
+    ) {
+      this.problem(
+        start,
+        i,
+        `integer literal ${t.slice(start, i)} is too large (the maximum is 2^64 - 1)`,
+        'invalid-number',
+      );
+    }
     const lower = suffix.toLowerCase();
     if (suffix && !INTEGER_SUFFIXES.has(lower) && !(suffix in DURATION_SUFFIXES)) {
       this.problem(suffixStart, i, `invalid suffix '${suffix}' on integer literal`, 'invalid-number');
