@@ -114,13 +114,24 @@ function checkId(name: string, value: number | undefined): void {
   }
 }
 
+/** Room for this many open sockets per trace (bpftrace's default map size is 4096 keys). */
+const MAP_KEYS = 65536;
+
 /**
- * Environment for the bpftrace that runs the listener trace. Without a per-process symbol cache,
- * 0.17 re-reads the binary's symbols for every stack (with ASLR on): about 3 events/s with
- * stacks here instead of thousands. From 0.20 the script's config block says the same.
+ * Environment for the bpftrace that runs the listener trace (from 0.20 the script's config
+ * block says the same). Without a symbol cache, 0.17 re-reads the binary's symbols for every
+ * stack when ASLR is on: about 3 events/s with stacks here instead of thousands. 0.17's cache
+ * is per executable, so a restarted target under the same trace gets the old symbols: start
+ * one trace per process. The map size lets a busy proxy's sockets all be followed to close().
  */
 export function listenerTraceEnvironment(bpftraceVersion: string): Record<string, string> {
-  return atLeast(parseBpftraceVersion(bpftraceVersion), 0, 20) ? {} : { BPFTRACE_CACHE_USER_SYMBOLS: '1' };
+  if (atLeast(parseBpftraceVersion(bpftraceVersion), 0, 20)) return {};
+  // The variable was renamed during 0.18/0.19; bpftrace ignores names it does not know.
+  return {
+    BPFTRACE_CACHE_USER_SYMBOLS: '1',
+    BPFTRACE_MAP_KEYS_MAX: String(MAP_KEYS),
+    BPFTRACE_MAX_MAP_KEYS: String(MAP_KEYS),
+  };
 }
 
 export function listenerTraceScript(opts: ListenerTraceOptions): string {
@@ -201,7 +212,7 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
     '',
   );
   if (atLeast(version, 0, 20)) {
-    lines.push('config = {', '  cache_user_symbols = "PER_PID";', '}', '');
+    lines.push('config = {', '  cache_user_symbols = "PER_PID";', `  max_map_keys = ${MAP_KEYS};`, '}', '');
   }
 
   // bpftrace announces `attached_probes` BEFORE it attaches; BEGIN runs once every probe is in

@@ -26,7 +26,12 @@ describe('listenerTraceScript', () => {
     assert.match(v22, /delete\(@ft_in, tid\)/);
     assert.match(v22, /delete\(@ft_sk, \(pid, @ft_a0\[tid\]\)\)/);
     assert.match(v22, /config = \{\n {2}cache_user_symbols = "PER_PID";/);
-    assert.deepEqual(listenerTraceEnvironment('0.17'), { BPFTRACE_CACHE_USER_SYMBOLS: '1' });
+    assert.deepEqual(listenerTraceEnvironment('0.17'), {
+      BPFTRACE_CACHE_USER_SYMBOLS: '1',
+      BPFTRACE_MAP_KEYS_MAX: '65536',
+      BPFTRACE_MAX_MAP_KEYS: '65536',
+    });
+    assert.match(v22, /max_map_keys = 65536;/);
     assert.deepEqual(listenerTraceEnvironment('0.21.2'), {});
   });
 
