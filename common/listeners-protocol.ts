@@ -65,6 +65,8 @@ export interface SocketView {
   boundBy?: ThreadRef;
   provenance: Provenance;
   closed: boolean;
+  /** Threads that accepted from this socket, busiest first (reuse-port: one worker per socket). */
+  acceptedBy?: { pid: number; tid: number; name: string; count: number }[];
 }
 
 export interface WorkerAcceptsView {

@@ -245,6 +245,7 @@ function socketItem(base: string, s: SocketView, level: number): HTMLElement {
     s.backlog !== undefined && s.backlog >= 0 ? `backlog ${s.backlog}` : '',
     s.boundBy ? `bound by ${who(s.boundBy)}` : '',
     `${s.fds.filter((f) => f.open).length} open fd(s)`,
+    s.acceptedBy?.length ? `accepted by ${s.acceptedBy.map((a) => `${a.name} (${a.count})`).join(', ')}` : '',
   ].filter(Boolean);
   return item(
     {

@@ -40,6 +40,8 @@ function listenerMarkdown(l: ListenerView): string[] {
     if (s.backlog !== undefined && s.backlog >= 0) head.push(`backlog ${s.backlog}`);
     if (s.boundBy) head.push(`bound by ${md(who(s.boundBy))}`);
     if (s.provenance !== 'traced') head.push(s.provenance);
+    if (s.acceptedBy?.length)
+      head.push(`accepted by ${s.acceptedBy.map((a) => `${md(a.name)} (${a.count})`).join(', ')}`);
     out.push(`- ${head.join(', ')}`);
     for (const f of s.fds) out.push(`  - ${fdLine(f)}`);
     if (s.options.length > 0)

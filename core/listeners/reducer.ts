@@ -903,6 +903,10 @@ export class ListenerReducer {
       provenance: sock.provenance,
       closed: sock.closed,
     };
+    if (sock.workers.size > 0)
+      view.acceptedBy = [...sock.workers.values()]
+        .map((w) => ({ pid: w.pid, tid: w.tid, name: this.threadName(proc, w.pid, w.tid), count: w.count }))
+        .sort((a, b) => b.count - a.count);
     if (sock.inode !== undefined) view.inode = sock.inode;
     if (sock.socketType !== undefined) view.socketType = sock.socketType;
     if (sock.backlog !== undefined) view.backlog = sock.backlog;

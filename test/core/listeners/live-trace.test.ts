@@ -220,6 +220,13 @@ for (const reusePort of [false, true]) {
             s.options.some((o) => o.name === 'SOL_SOCKET/SO_REUSEPORT' && o.value === 1),
           ),
         );
+        // Each worker drains its own socket: no socket has two accepting workers, no worker two sockets.
+        const owners = main.sockets.flatMap((s) => (s.acceptedBy ?? []).map((a) => a.name));
+        assert.ok(
+          main.sockets.every((s) => (s.acceptedBy?.length ?? 0) <= 1),
+          JSON.stringify(main.sockets.map((s) => s.acceptedBy)),
+        );
+        assert.equal(new Set(owners).size, owners.length);
       } else {
         // ≤ 1.19: bound on main, a dup listened on by each worker.
         assert.deepEqual(listeners.sort(), ['wrk:worker_0', 'wrk:worker_1']);
