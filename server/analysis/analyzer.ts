@@ -1331,12 +1331,19 @@ class Analyzer {
     if (name === 'retval') {
       const bad = rows.filter((r) => !r.retval);
       if (bad.length) {
-        const hint = bad.some((r) => r.name === 'tracepoint') ? '; in a tracepoint, use args->ret' : '';
+        const arrow = this.dialect.minor >= 25 ? 'args.ret' : 'args->ret';
+        const hasRet =
+          rows.every((r) => r.name === 'tracepoint') &&
+          this.argsFields(ctx.info)?.some((f) => f.name === 'ret');
+        const hint = bad.some((r) => r.name === 'tracepoint') ? `; in a tracepoint, use ${arrow}` : '';
         this.report(
           span,
           'error',
           'retval-unavailable',
           `The retval builtin can only be used with kretprobe, uretprobe and ${this.dialect.has('fentryNames') ? 'fexit' : 'kretfunc'} probes (${label(bad[0])} used here)${hint}`,
+          hasRet
+            ? { fixes: [{ start: span.start, end: span.end, newText: arrow, title: `Use \`${arrow}\`` }] }
+            : {},
         );
       }
       return;

@@ -74,3 +74,18 @@ test('args. is offered for args-> in 0.26', async () => {
     await h.close();
   }
 });
+
+test('retval in a sys_exit tracepoint is repaired to args->ret', async () => {
+  const h = await startServer({ bpftraceVersion: '0.17' });
+  try {
+    const text = 'tracepoint:syscalls:sys_exit_read { @bytes = hist(retval); }\n';
+    const uri = h.open('ret.bt', text);
+    const { diagnostics } = await h.diagnostics(uri);
+    const d = diagnostics.find((x) => x.code === 'retval-unavailable');
+    assert.ok(d);
+    const [fix] = await fixesFor(h, uri, d);
+    assert.equal(apply(text, fix, uri), 'tracepoint:syscalls:sys_exit_read { @bytes = hist(args->ret); }\n');
+  } finally {
+    await h.close();
+  }
+});
