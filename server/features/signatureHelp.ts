@@ -1,4 +1,4 @@
-// Signature help for builtin functions: the signature of the innermost call and the argument
+// Signature help for builtin functions and the script's macros: the signature of the innermost call and the argument
 // the cursor is in.
 import { MarkupKind, type SignatureHelp } from 'vscode-languageserver';
 import type { BpftraceLanguageServer } from '../server';
@@ -12,9 +12,19 @@ export function registerSignatureHelp(server: BpftraceLanguageServer): void {
     const offset = doc.offsetAt(params.position);
     const call = callAt(analysis, offset);
     if (!call) return null;
-    const row = analysis.dialect.func(call.callee.name);
-    if (!row) return null;
-    const label = row.signature;
+    const macro = analysis.program.items.find((i) => i.kind === 'macro' && i.name.name === call.callee.name);
+    let label: string;
+    let documentation: string;
+    if (macro?.kind === 'macro' && analysis.dialect.has('macro')) {
+      label = `${macro.name.name}(${macro.params.map((p) => analysis.text.slice(p.start, p.end)).join(', ')})`;
+      documentation = 'Macro defined in this script.';
+    } else {
+      const row = analysis.dialect.func(call.callee.name);
+      if (!row) return null;
+      const [min, max] = analysis.dialect.arity(row);
+      label = row.signature;
+      documentation = `${row.doc}\n\nbpftrace ${analysis.dialect.name}: ${min === max ? min : `${min}–${max}`} argument${max === 1 ? '' : 's'}.`;
+    }
     const open = label.indexOf('(');
     const inner = label.slice(open + 1, label.lastIndexOf(')'));
     const parameters: Array<{ label: [number, number] }> = [];
@@ -33,15 +43,11 @@ export function registerSignatureHelp(server: BpftraceLanguageServer): void {
     }
     let active = call.commas.filter((c) => c < offset).length;
     if (active >= parameters.length && parameters.length) active = parameters.length - 1;
-    const [min, max] = analysis.dialect.arity(row);
     return {
       signatures: [
         {
           label,
-          documentation: {
-            kind: MarkupKind.Markdown,
-            value: `${row.doc}\n\nbpftrace ${analysis.dialect.name}: ${min === max ? min : `${min}–${max}`} argument${max === 1 ? '' : 's'}.`,
-          },
+          documentation: { kind: MarkupKind.Markdown, value: documentation },
           parameters,
         },
       ],

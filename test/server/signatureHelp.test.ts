@@ -35,3 +35,19 @@ test('signature help names the function and the active argument, also in an unfi
     await h.close();
   }
 });
+
+test('signature help for a macro of the script', async () => {
+  const h = await startServer({ bpftraceVersion: '0.26' });
+  try {
+    const text = 'macro scale($v, $by) { $v * $by }\nBEGIN { print(scale(3, 4)); }\n';
+    const uri = h.open('macro.bt', text);
+    const help = await h.client.sendRequest(SignatureHelpRequest.type, {
+      textDocument: { uri },
+      position: positionOf(text, '4))'),
+    });
+    assert.equal(help?.signatures[0].label, 'scale($v, $by)');
+    assert.equal(help?.activeParameter, 1);
+  } finally {
+    await h.close();
+  }
+});
