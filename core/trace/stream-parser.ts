@@ -200,22 +200,24 @@ function hexText(token: string): string | undefined {
 
 const FIELD_COUNT = 12; // tag kind nsecs pid tid n0..n4 addr comm
 const FRAME_INDENT = '        ';
-const FRAME_SEPARATOR = '\n' + FRAME_INDENT;
 
 /** bpftrace prints a stack as one frame per line, indented by 8 spaces, then blank lines. */
 function readStack(data: string, from: number): string[] | undefined {
-  if (data.startsWith(FRAME_INDENT, from)) {
-    // The usual layout: one native split, no per-frame trimming.
-    const frames = data.slice(from + FRAME_INDENT.length).split(FRAME_SEPARATOR);
-    const last = frames.length - 1;
-    frames[last] = frames[last].trimEnd();
-    if (frames[last] === '') frames.pop();
-    if (frames.length > 0 && !frames[frames.length - 1].includes('\n')) return frames;
-  }
   let stack: string[] | undefined;
-  for (const line of data.slice(from).split('\n')) {
-    const f = line.trim();
-    if (f) (stack ??= []).push(f);
+  let at = from;
+  const end = data.length;
+  while (at < end) {
+    let lineEnd = data.indexOf('\n', at);
+    if (lineEnd < 0) lineEnd = end;
+    if (lineEnd > at) {
+      // The usual frame line is exactly the indent and a name: sliced, not trimmed.
+      const frame =
+        data.startsWith(FRAME_INDENT, at) && data.charCodeAt(at + FRAME_INDENT.length) > 32
+          ? data.slice(at + FRAME_INDENT.length, lineEnd)
+          : data.slice(at, lineEnd).trim();
+      if (frame) (stack ??= []).push(frame);
+    }
+    at = lineEnd + 1;
   }
   return stack;
 }
