@@ -884,21 +884,15 @@ class Analyzer {
       if (s.op !== '=' && !this.lookup(target.name)) this.readVar(target);
       const existing = this.lookup(target.name);
       if (existing && s.op === '=' && ty.k !== 'unknown' && existing.ty.k !== 'unknown') {
-        const a = kindOf(existing.ty);
-        const b = kindOf(ty);
-        if (a && b && a !== b) {
-          this.report(
-            s.opSpan,
-            'error',
-            'type-mismatch',
-            `Type mismatch for ${target.name}: trying to assign a value of type '${display(ty)}' when the variable already holds '${display(existing.ty)}'`,
-            {
-              related: existing.defs.length
-                ? [{ ...existing.defs[0], message: `${target.name} first assigned here` }]
-                : undefined,
-            },
-          );
-        }
+        this.valueMismatch(
+          s.opSpan,
+          'type-mismatch',
+          target.name,
+          'variable',
+          existing.ty,
+          ty,
+          existing.defs[0],
+        );
       }
       const v = this.define(target.name, target, ty);
       if (ty.k !== 'unknown' && (v.ty.k === 'unknown' || s.op === '='))
@@ -992,21 +986,29 @@ class Analyzer {
       sym.value = ty;
       return;
     }
-    const a = kindOf(sym.value);
+    this.valueMismatch(m.nameSpan, 'map-value-mismatch', m.name, 'map', sym.value, ty, sym.defs[0]);
+  }
+
+  /** Variables and maps keep the kind of value they were first given. */
+  private valueMismatch(
+    span: Span,
+    code: string,
+    name: string,
+    what: string,
+    had: Ty,
+    ty: Ty,
+    first?: Span,
+  ): void {
+    const a = kindOf(had);
     const b = kindOf(ty);
-    if (a && b && a !== b) {
-      this.report(
-        m.nameSpan,
-        'error',
-        'map-value-mismatch',
-        `Type mismatch for ${m.name}: trying to assign a value of type '${display(ty)}' when the map already holds '${display(sym.value)}'`,
-        {
-          related: sym.defs.length
-            ? [{ ...sym.defs[0], message: `${m.name} first assigned here` }]
-            : undefined,
-        },
-      );
-    }
+    if (!a || !b || a === b) return;
+    this.report(
+      span,
+      'error',
+      code,
+      `Type mismatch for ${name}: trying to assign a value of type '${display(ty)}' when the ${what} already holds '${display(had)}'`,
+      first ? { related: [{ ...first, message: `${name} first assigned here` }] } : {},
+    );
   }
 
   // ---- expressions ----

@@ -708,18 +708,21 @@ class Parser {
     return node;
   }
 
+  /** `$name` where a statement needs one; a `$` placeholder (and an error) otherwise. */
+  private scratchVariable(): VarExpr {
+    const v = this.tok;
+    if (v.kind === 'var') {
+      this.advance();
+      return { kind: 'var', name: '$' + (v.value ?? ''), start: v.start, end: v.end };
+    }
+    this.unexpected('a scratch variable');
+    return { kind: 'var', name: '$', start: v.start, end: v.start };
+  }
+
   private forStmt(): Stmt {
     const kw = this.advance();
     this.expect('(');
-    const v = this.tok;
-    let variable: VarExpr;
-    if (v.kind === 'var') {
-      this.advance();
-      variable = { kind: 'var', name: '$' + (v.value ?? ''), start: v.start, end: v.end };
-    } else {
-      this.unexpected('a scratch variable');
-      variable = { kind: 'var', name: '$', start: v.start, end: v.start };
-    }
+    const variable = this.scratchVariable();
     this.expect(':');
     const from = this.expression();
     let iterable: Expr | RangeExpr = from;
@@ -742,14 +745,8 @@ class Parser {
 
   private letStmt(): Stmt {
     const kw = this.advance();
-    const v = this.tok;
-    let variable: VarExpr;
-    if (v.kind === 'var') {
-      this.advance();
-      variable = { kind: 'var', name: '$' + (v.value ?? ''), start: v.start, end: v.end };
-    } else {
-      this.unexpected('a scratch variable');
-      variable = { kind: 'var', name: '$', start: v.start, end: v.start };
+    const variable = this.scratchVariable();
+    if (variable.name === '$') {
       this.recoverStatement();
       return {
         kind: 'let',
