@@ -364,6 +364,7 @@ function listenerEvent(
 const POSITIONED = /^(.*?):(\d+):(\d+)(?:-(\d+))?: (ERROR|WARNING): (.*)$/;
 // Messages without a position; bpftrace may glue one to the end of another line.
 const LEVEL = /(ERROR|WARNING|HINT): /g;
+const STARTS_MESSAGE = /^(ERROR|WARNING|HINT): /;
 // Known harmless noise that bpftrace prints as ERROR on machines like ours.
 const NOISE = [/couldn't set RLIMIT_MEMLOCK/, /available_filter_functions/, /traceable functions/];
 
@@ -391,8 +392,10 @@ class DiagnosticReader {
     }
     if (this.context > 0) {
       this.context--;
-      // The echoed source line and the underline are part of the message above.
-      if (this.context === 1 || /^\s*~+\s*$/.test(text)) return;
+      // The echoed source line and the underline are part of the message above; a message of
+      // its own (some versions print no echo) is not.
+      if (STARTS_MESSAGE.test(text)) this.context = 0;
+      else if (this.context === 1 || /^\s*~+\s*$/.test(text)) return;
     }
     this.unpositioned(text, out);
   }

@@ -234,6 +234,15 @@ describe('TraceStreamParser', () => {
     );
   });
 
+  it('a message right after a positioned one is not taken for its source line', () => {
+    const parser = new TraceStreamParser();
+    const events = parser.pushStderr('a.bt:3:1-4: ERROR: first\nERROR: second\nWARNING: third\n');
+    assert.deepEqual(
+      events.map((e) => (e.type === 'diagnostic' ? `${e.severity} ${e.message}` : e.type)),
+      ['error first', 'error second', 'warning third'],
+    );
+  });
+
   it('renders maps and histograms like bpftrace text mode', () => {
     assert.equal(
       renderText({ type: 'map', name: '@a', value: { '1': 2, '7': 3 } }),
