@@ -135,7 +135,8 @@ export const runCommand: CliCommand = {
         scriptName = 'listeners.bt';
       }
       let failed = false;
-      const session = await TraceSession.start({
+      let session: TraceSession | undefined = undefined;
+      session = await TraceSession.start({
         transport,
         probe,
         script: scriptText,
@@ -148,7 +149,9 @@ export const runCommand: CliCommand = {
         }),
         onEvent: ({ event }) => {
           if (event.type === 'diagnostic') {
-            const range = diagnosticRange(event, scriptText);
+            // Before start() returns there is no session yet; bpftrace's errors come later.
+            const range =
+              session?.isScriptDiagnostic(event) !== false ? diagnosticRange(event, scriptText) : undefined;
             const where = range
               ? `${args.script ?? scriptName}:${range.startLine + 1}:${range.startColumn + 1}: `
               : '';

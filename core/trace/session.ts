@@ -195,6 +195,16 @@ export class TraceSession {
     return this.run?.dir;
   }
 
+  /** Whether a diagnostic is about this session's script (not, say, an included header). */
+  isScriptDiagnostic(diagnostic: DiagnosticEvent): boolean {
+    const dir = this.run?.dir;
+    return (
+      diagnostic.file === undefined ||
+      diagnostic.file === 'stdin' ||
+      (!!dir && diagnostic.file.startsWith(dir))
+    );
+  }
+
   /** Path of the script on the node (bpftrace's messages name it; `*` for mktemp's suffix). */
   get remoteScriptPath(): string | undefined {
     return this.run?.scriptPath;

@@ -255,7 +255,8 @@ export function registerTrace(ctx: FieldtraceContext): void {
   }
 
   function handleEvent(record: SessionRecord, e: SessionTraceEvent): void {
-    if (e.event.type !== 'diagnostic' || !record.scriptUri) return;
+    if (e.event.type !== 'diagnostic' || !record.scriptUri || !record.session.isScriptDiagnostic(e.event))
+      return;
     const range = diagnosticRange(e.event, record.scriptText);
     if (!range) return;
     const diagnostic = new vscode.Diagnostic(

@@ -186,6 +186,8 @@ describe('trace runner', { skip: !haveBpftrace }, () => {
         assert.notEqual(end.exitCode, 0);
         const errors = session.diagnostics.filter((d) => d.severity === 'error');
         assert.equal(errors.length, 1, JSON.stringify(session.diagnostics));
+        assert.ok(session.isScriptDiagnostic(errors[0]!), errors[0]!.file);
+        assert.ok(!session.isScriptDiagnostic({ ...errors[0]!, file: '/usr/include/linux/in.h' }));
         const range = diagnosticRange(errors[0]!, script);
         assert.ok(range);
         const lines = script.split('\n');
