@@ -33,7 +33,7 @@ interface StatsJson {
   stats: { name: string; value: number }[];
 }
 
-for (const variant of ['gcc', 'clang'] as const) {
+for (const variant of ['gcc', 'clang', 'clangO2'] as const) {
   for (const reusePort of [false, true]) {
     test(`mini-Envoy (${variant}, ${reusePort ? 'reuse-port' : 'dup per worker'}) serves its admin API and counts accepts per worker`, async (t) => {
       const binaries = await buildMiniEnvoy();
