@@ -560,6 +560,19 @@ class Parser {
     }
     while (!this.atEnd() && !this.isPunct('}')) {
       const before = this.tok.start;
+      if (this.probeStartsHere()) {
+        // The user is typing: a probe header at column 0 means this block was left open. Stop
+        // here so that the probe below is parsed as a probe, not as statements of this one.
+        this.error(
+          this.tok.start,
+          this.tok.end,
+          `syntax error: unexpected ${describe(this.tok)}, expecting '}' (the block of line ${this.lineOf(open.start)} is not closed)`,
+          'unterminated-block',
+        );
+        this.depth--;
+        node.end = this.prevEnd;
+        return node;
+      }
       const semi = this.accept(';');
       if (semi) {
         (node.empty ??= []).push({ start: semi.start, end: semi.end });
@@ -589,6 +602,21 @@ class Parser {
       node.end = this.text.length;
     }
     return node;
+  }
+
+  /** A token at column 0 that reads like a probe header: `provider:...`, `BEGIN {`, `END`. */
+  private probeStartsHere(): boolean {
+    const t = this.tok;
+    if (t.kind !== 'ident' || (t.start > 0 && this.text[t.start - 1] !== '\n')) return false;
+    const after = this.text[t.end];
+    if (after === ':' && /[\w/*"$]/.test(this.text[t.end + 1] ?? '')) return true;
+    return (t.text === 'BEGIN' || t.text === 'END') && /^\s*[{,/]/.test(this.text.slice(t.end, t.end + 40));
+  }
+
+  private lineOf(offset: number): number {
+    let line = 1;
+    for (let i = this.text.indexOf('\n'); i >= 0 && i < offset; i = this.text.indexOf('\n', i + 1)) line++;
+    return line;
   }
 
   private skipBalancedFrom(depth: number): void {

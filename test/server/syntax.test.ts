@@ -173,3 +173,16 @@ test('parser: never throws, on garbage, deep nesting and a 1 MB script in linear
   // About 10x the input: linear would be ~10x; quadratic would be ~100x.
   assert.ok(tBig < tSmall * 40, `1 MB: ${tBig.toFixed(1)} ms vs 100 KB: ${tSmall.toFixed(1)} ms`);
 });
+
+test('parser: a block left open while typing ends at the next probe header', () => {
+  const text = 'BEGIN { if (1) { print(1);\n\nkprobe:vfs_read { @x = 1; }\nEND { }\n';
+  const { program, problems } = parse(text);
+  assert.deepEqual(
+    problems.map((p) => [p.code, text.slice(p.start, p.end)]),
+    [['unterminated-block', 'kprobe']],
+  );
+  assert.deepEqual(
+    program.items.map((i) => (i.kind === 'probe' ? i.attachPoints[0].raw : i.kind)),
+    ['BEGIN', 'kprobe:vfs_read', 'END'],
+  );
+});
