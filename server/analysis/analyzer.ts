@@ -188,6 +188,8 @@ class Analyzer {
   private readonly pendingMapReads: Array<{ name: string; span: Span }> = [];
   private ctx?: ProbeCtx;
   private readonly macros = new Map<string, MacroDef>();
+  /** #includes with no constant table: what they define is unknown. */
+  private readonly opaqueHeaders: string[] = [];
   private scope?: Scope;
   private argsFieldsCache = new Map<ProbeInfo, TracepointField[] | undefined>();
 
@@ -334,6 +336,7 @@ class Analyzer {
         const table = this.catalog.constants(pp.argument);
         if (table)
           for (const [k, v] of table) this.constants.set(k, { value: String(v), origin: `<${pp.argument}>` });
+        else this.opaqueHeaders.push(pp.argument);
       } else if (pp.directive === 'define' && pp.value !== undefined) {
         this.constants.set(pp.argument, { value: pp.value, origin: '#define' });
       }
@@ -1289,6 +1292,16 @@ class Analyzer {
       [header, 'linux/in.h', 'linux/in6.h', 'linux/socket.h'].find((h) =>
         this.catalog.constants(h)?.has(e.name),
       );
+    if (this.opaqueHeaders.length && /^[A-Z_][A-Z0-9_]*$/.test(e.name)) {
+      // A header the project has no table for may define it (TASK_RUNNING in <linux/sched.h>).
+      this.report(
+        e,
+        'warning',
+        'unknown-identifier',
+        `Unknown identifier: '${e.name}', unless it comes from ${this.opaqueHeaders.map((h) => `<${h}>`).join(', ')} (headers the catalog does not describe)`,
+      );
+      return INT;
+    }
     let message = `Unknown identifier: '${e.name}'`;
     if (headerConst) {
       message += ` (it is defined in <${headerConst}>; add \`#include <${headerConst}>\`)`;

@@ -261,3 +261,23 @@ test("with the node's own catalog an unknown tracepoint is an error, and its lis
     await h.close();
   }
 });
+
+test('a header with no constant table makes unknown upper-case names warnings, not errors', async () => {
+  const h = await startServer({ bpftraceVersion: '0.17' });
+  try {
+    const text =
+      '#include <linux/sched.h>\ntracepoint:sched:sched_switch { if (args->prev_state == TASK_RUNNING) { @x = 1; } print(lower_case); }\n';
+    const uri = h.open('opaque.bt', text);
+    const ds = (await h.diagnostics(uri)).diagnostics.filter((d) => d.code === 'unknown-identifier');
+    assert.deepEqual(
+      ds.map((d) => [d.severity, d.range.start]),
+      [
+        [2, positionOf(text, 'TASK_RUNNING')],
+        [1, positionOf(text, 'lower_case')],
+      ],
+    );
+    assert.match(ds[0].message, /<linux\/sched\.h>/);
+  } finally {
+    await h.close();
+  }
+});
