@@ -1,6 +1,6 @@
 // Hosts from the user's OpenSSH client config, read with the `ssh-config` library. Only what a
 // trace needs is resolved: HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as SshConfigModule from 'ssh-config' with { 'resolution-mode': 'import' };
@@ -45,8 +45,54 @@ export function sshConfigPath(env: SshEnvironment): string {
 }
 
 export function loadSshConfig(env: SshEnvironment): SSHConfig {
-  const file = sshConfigPath(env);
-  return SSHConfig.parse(existsSync(file) ? readFileSync(file, 'utf8') : '');
+  return SSHConfig.parse(configText(sshConfigPath(env), env, 0));
+}
+
+/**
+ * The config with `Include` lines replaced by the files they name (relative paths are under
+ * ~/.ssh, `*` and `?` match in the last path element), as OpenSSH reads them in place; the
+ * library parses the result.
+ */
+function configText(file: string, env: SshEnvironment, depth: number): string {
+  if (depth > 16 || !existsSync(file)) return '';
+  const text = readFileSync(file, 'utf8');
+  return text
+    .split('\n')
+    .map((line) => {
+      const m = /^\s*include\s*[\s=]\s*(.+?)\s*$/i.exec(line);
+      if (!m?.[1]) return line;
+      return m[1]
+        .split(/\s+/)
+        .map((p) => p.replace(/^"(.*)"$/, '$1'))
+        .flatMap((pattern) => {
+          let full = pattern.startsWith('~/') ? path.join(env.home, pattern.slice(2)) : pattern;
+          if (!path.isAbsolute(full)) full = path.join(env.home, '.ssh', full);
+          return expandGlob(full);
+        })
+        .map((f) => configText(f, env, depth + 1))
+        .join('\n');
+    })
+    .join('\n');
+}
+
+function expandGlob(file: string): string[] {
+  const base = path.basename(file);
+  if (!/[*?]/.test(base)) return [file];
+  const dir = path.dirname(file);
+  const re = new RegExp(
+    `^${base
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
+  try {
+    return readdirSync(dir)
+      .filter((f) => re.test(f))
+      .sort()
+      .map((f) => path.join(dir, f));
+  } catch {
+    return [];
+  }
 }
 
 /** Concrete Host aliases of the config (patterns with wildcards cannot be connected to). */

@@ -1,7 +1,7 @@
 // Real sshd on 127.0.0.1 (test/helpers/sshd.ts): host-key policy, auth order, ProxyJump, SFTP.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { configuredHosts, loadSshConfig, resolveSshHost } from '../../../core/ssh/config';
@@ -35,6 +35,23 @@ describe('SSH connections against a real sshd', { skip: !sshdAvailable() }, () =
       { hostName: '127.0.0.1', port: sshd.port, user: 'root', proxyJump: [sshd.alias] },
     );
     assert.deepEqual(resolveSshHost(sshd.alias, sshd.env).identityFiles, [sshd.clientKey]);
+  });
+
+  it('follows Include (relative to ~/.ssh, with wildcards) when reading the config', () => {
+    const dir = path.join(sshd.home, '.ssh', 'config.d');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      path.join(dir, '10-nodes.conf'),
+      `Host included-node\n  HostName 10.9.8.7\n  Port 2201\n  User alice\n`,
+    );
+    writeFileSync(path.join(dir, 'ignored.txt'), `Host not-included\n  HostName 1.1.1.1\n`);
+    const config = path.join(sshd.home, '.ssh', 'config');
+    writeFileSync(config, `Include config.d/*.conf\n${readFileSync(config, 'utf8')}`);
+    const hosts = configuredHosts(loadSshConfig(sshd.env));
+    assert.ok(hosts.includes('included-node') && hosts.includes(sshd.alias), hosts.join(' '));
+    assert.ok(!hosts.includes('not-included'));
+    const host = resolveSshHost('included-node', sshd.env);
+    assert.deepEqual([host.hostName, host.port, host.user], ['10.9.8.7', 2201, 'alice']);
   });
 
   it('connects with a hashed known_hosts entry and runs commands through /bin/sh', async () => {
