@@ -7,7 +7,7 @@ import type * as SshConfigModule from 'ssh-config' with { 'resolution-mode': 'im
 
 // The package's types are ESM-only while its CommonJS build is what a CJS bundle loads.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { SSHConfig, LineType } = require('ssh-config') as typeof SshConfigModule;
+const { SSHConfig, LineType, glob } = require('ssh-config') as typeof SshConfigModule;
 type SSHConfig = SshConfigModule.SSHConfig;
 
 export interface SshEnvironment {
@@ -79,15 +79,9 @@ function expandGlob(file: string): string[] {
   const base = path.basename(file);
   if (!/[*?]/.test(base)) return [file];
   const dir = path.dirname(file);
-  const re = new RegExp(
-    `^${base
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-  );
   try {
     return readdirSync(dir)
-      .filter((f) => re.test(f))
+      .filter((f) => glob(base, f))
       .sort()
       .map((f) => path.join(dir, f));
   } catch {
