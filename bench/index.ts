@@ -12,6 +12,8 @@ import { SourceIndex } from '../core/stacks/sourceIndex';
 
 const args = process.argv.slice(2);
 const FILES = Number(args[args.indexOf('--files') + 1]) || 3000;
+// `--tree DIR`: measure a real checkout (e.g. Envoy's source/ and envoy/) instead of the generated tree.
+const TREE = args.includes('--tree') ? path.resolve(args[args.indexOf('--tree') + 1]) : undefined;
 const RUNS = 3;
 
 /** Deterministic pseudo-random numbers: the same tree every run. */
@@ -156,12 +158,16 @@ function mb(n: number): string {
 }
 
 async function main(): Promise<void> {
+  let heapIndex = 0;
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'ft-bench-index-'));
   try {
-    const gen = generate(path.join(tmp, 'tree'), FILES);
-    console.log(`tree: ${FILES} files, ${mb(gen.bytes)}, ${gen.defs} function definitions (generated)`);
+    const gen = TREE
+      ? { root: TREE, bytes: 0, defs: 0, frames: [] as Frame[] }
+      : generate(path.join(tmp, 'tree'), FILES);
+    if (TREE) console.log(`tree: ${TREE} (real checkout)`);
+    else console.log(`tree: ${FILES} files, ${mb(gen.bytes)}, ${gen.defs} function definitions (generated)`);
     // Both tools read from the page cache: warm it once.
-    execFileSync('sh', ['-c', 'cat "$1"/*/*/*/* > /dev/null', 'sh', gen.root]);
+    execFileSync('sh', ['-c', 'find "$1" -type f -exec cat {} + > /dev/null', 'sh', gen.root]);
 
     const ctags: number[] = [];
     for (let i = 0; i < RUNS; i++) {
@@ -181,8 +187,6 @@ async function main(): Promise<void> {
       .split('\n')
       .filter((l) => /\tf\t|\tf$|kind:f/.test(l) || /\tf\t/.test(l)).length;
 
-    global.gc?.();
-    const heap0 = process.memoryUsage().heapUsed;
     const cold: number[] = [];
     let index: SourceIndex | undefined;
     for (let i = 0; i < RUNS; i++) {
@@ -191,8 +195,6 @@ async function main(): Promise<void> {
       index = await SourceIndex.build([gen.root]);
       cold.push(performance.now() - t);
     }
-    global.gc?.();
-    const heapIndex = process.memoryUsage().heapUsed - heap0; // one index alive: the last built
     const load = os.loadavg()[0];
     const cache = path.join(tmp, 'index.json');
     await index!.save(cache);
@@ -206,30 +208,48 @@ async function main(): Promise<void> {
     }
     const s = warmIndex!.stats;
 
-    const resolver = new Resolver(warmIndex!);
+    if (TREE) {
+      // Frames for a real tree: every indexed definition, spelled as a frame would spell it.
+      for (const f of warmIndex!.files.values()) {
+        for (const d of f.defs) {
+          if (gen.frames.length < 20000)
+            gen.frames.push({ raw: '', symbol: `${d.qname}(${d.params})`, offset: 1, mangled: false });
+        }
+      }
+    }
+    let resolver: Resolver | undefined = new Resolver(warmIndex!);
     let resolved = 0;
     for (const f of gen.frames.slice(0, 200)) await resolver.resolve(f); // JIT warm-up
     const t = performance.now();
     for (const f of gen.frames) if ((await resolver.resolve(f)).location) resolved++;
     const perFrame = (performance.now() - t) / gen.frames.length;
+    resolver = undefined;
 
     const rss = process.memoryUsage().rss;
+    // Heap of one index, measured in a fresh process: here, garbage of the runs above blurs it.
+    const probe = `const { SourceIndex } = require(${JSON.stringify(path.resolve(__dirname, '../core/stacks/sourceIndex'))});
+      (async () => { gc(); const h0 = process.memoryUsage().heapUsed;
+        const idx = await SourceIndex.build([${JSON.stringify(gen.root)}]); gc();
+        console.log(process.memoryUsage().heapUsed - h0, idx.definitionCount); })();`;
+    heapIndex = Number(
+      execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', '-e', probe], {
+        encoding: 'utf8',
+      }).split(' ')[0],
+    );
+    const defs = index!.definitionCount;
+    const bytes = index!.stats.bytesScanned;
+    const files = index!.stats.files;
     const cacheSize = readFileSync(cache).length;
-    console.log(
-      `ctags -R (universal-ctags):     ${median(ctags).toFixed(0)} ms  (median of ${RUNS}; ${tagLines} function tags)`,
-    );
-    console.log(
-      `index cold (scan every file):   ${median(cold).toFixed(0)} ms  (median of ${RUNS}; ${index!.definitionCount} definitions; ${(median(ctags) / median(cold)).toFixed(2)}x ctags speed)`,
-    );
-    console.log(
-      `index warm (saved, unchanged):  ${median(warm).toFixed(0)} ms  (${s.reused} files reused, ${s.scanned} scanned; saved index ${mb(cacheSize)})`,
-    );
-    console.log(
-      `lookup per frame (warm):        ${(perFrame * 1000).toFixed(1)} µs  (${gen.frames.length} frames, ${resolved} resolved)`,
-    );
-    console.log(
-      `memory: index heap ≈ ${mb(heapIndex)}, process rss ${mb(rss)}; load average at start ${load.toFixed(1)} on ${os.cpus().length} cores`,
-    );
+    const ratio = (ms: number) => `${(median(ctags) / ms).toFixed(2)}x ctags speed`;
+    const lines = [
+      `indexed: ${files} files, ${mb(bytes)}, ${defs} function definitions; ${os.cpus().length} cores, load average ${load.toFixed(1)}`,
+      `ctags -R (universal-ctags):        ${median(ctags).toFixed(0)} ms  (median of ${RUNS}; ${tagLines} function tags)`,
+      `index cold (no saved index):       ${median(cold).toFixed(0)} ms  (median of ${RUNS}; first run in this process ${cold[0].toFixed(0)} ms; ${ratio(median(cold))})`,
+      `index warm (saved index, no edit): ${median(warm).toFixed(0)} ms  (${s.reused} files reused, ${s.scanned} scanned; saved index ${mb(cacheSize)})`,
+      `lookup per frame (warm):           ${(perFrame * 1000).toFixed(1)} µs  (${gen.frames.length} frames, ${resolved} resolved)`,
+      `memory: one index ≈ ${mb(heapIndex)} of heap; process rss ${mb(rss)}`,
+    ];
+    console.log(lines.join('\n'));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

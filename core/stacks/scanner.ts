@@ -85,14 +85,20 @@ export function scanDefinitions(text: string): Definition[] {
         const d = text.charCodeAt(i + 1);
         if (d === 47) {
           const e = text.indexOf('\n', i + 2);
-          i = e < 0 ? n : e;
-          dirty = true;
+          const end = e < 0 ? n : e;
+          // A comment before any code of the header (a doc comment) just moves the header's start:
+          // only comments inside a signature need the header cleaned.
+          if (onlySpace(text, headerStart, i)) headerStart = end;
+          else dirty = true;
+          i = end;
           continue;
         }
         if (d === 42) {
           const e = text.indexOf('*/', i + 2);
-          i = e < 0 ? n : e + 2;
-          dirty = true;
+          const end = e < 0 ? n : e + 2;
+          if (onlySpace(text, headerStart, i)) headerStart = end;
+          else dirty = true;
+          i = end;
           continue;
         }
         break;
@@ -108,8 +114,10 @@ export function scanDefinitions(text: string): Definition[] {
         let j = i - 1;
         while (j >= 0 && (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 9)) j--;
         if (j < 0 || text.charCodeAt(j) === 10) {
-          i = skipDirective(text, i);
-          dirty = true;
+          const end = skipDirective(text, i);
+          if (onlySpace(text, headerStart, i)) headerStart = end;
+          else dirty = true;
+          i = end;
           continue;
         }
         break;
@@ -157,6 +165,14 @@ export function scanDefinitions(text: string): Definition[] {
   }
   assignLines(text, defs);
   return defs;
+}
+
+function onlySpace(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) {
+    const c = text.charCodeAt(k);
+    if (c !== 32 && c !== 10 && c !== 9 && c !== 13) return false;
+  }
+  return true;
 }
 
 function skipString(text: string, i: number): number {
@@ -458,10 +474,14 @@ function nameAt(h: string, open: number, close: number): FnHeader | undefined {
   const prefix = h.slice(from, open);
   const m = NAME_BEFORE_PARAMS.exec(prefix);
   if (!m) return undefined;
-  const name = m[2]
-    .replace(/\s+/g, m[2].startsWith('operator') ? ' ' : '')
-    .replace(/^operator ([^\w])/, 'operator$1')
-    .trim();
+  const raw = m[2];
+  const name =
+    raw.charCodeAt(0) === 111 /* o */ || raw.charCodeAt(0) === 126 /* ~ */
+      ? raw
+          .replace(/\s+/g, raw.startsWith('operator') ? ' ' : '')
+          .replace(/^operator ([^\w])/, 'operator$1')
+          .trim()
+      : raw;
   if (KEYWORDS_NOT_NAMES.has(name)) return undefined;
   // A macro call like `TEST_F(A, B)` is indexed too: it is what a frame of a test shows.
   const before = prefix.slice(0, m.index).trimEnd();
@@ -482,26 +502,34 @@ function nameAt(h: string, open: number, close: number): FnHeader | undefined {
 function argCounts(params: string): [number, number] {
   const p = params.trim();
   if (p === '' || p === 'void') return [0, 0];
-  const parts: string[] = [];
   let depth = 0;
-  let startAt = 0;
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i];
-    if (c === '<' || c === '(' || c === '[' || c === '{') depth++;
-    else if (c === '>' || c === ')' || c === ']' || c === '}') depth--;
-    else if (c === ',' && depth === 0) {
-      parts.push(p.slice(startAt, i));
-      startAt = i + 1;
-    }
-  }
-  parts.push(p.slice(startAt));
   let min = 0;
   let max = 0;
-  for (const part of parts) {
-    if (/\.\.\.\s*\w*$/.test(part.trim())) return [min, Infinity];
+  let hasDefault = false;
+  const finish = (end: number, startAt: number): boolean => {
+    // `...` (C varargs or a parameter pack) takes any number of arguments.
+    if (p.lastIndexOf('...', end) >= startAt) return false;
     max++;
-    if (!/[^=!<>]=[^=]/.test(part)) min++;
+    if (!hasDefault) min++;
+    return true;
+  };
+  let startAt = 0;
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    if (c === 60 || c === 40 || c === 91 || c === 123) depth++;
+    else if (c === 62 || c === 41 || c === 93 || c === 125) depth--;
+    else if (depth === 0 && c === 61) {
+      // `=` of a default argument, not `==`, `<=`, `>=`, `!=`.
+      const prev = p.charCodeAt(i - 1);
+      const next = p.charCodeAt(i + 1);
+      if (next !== 61 && prev !== 61 && prev !== 33 && prev !== 60 && prev !== 62) hasDefault = true;
+    } else if (c === 44 && depth === 0) {
+      if (!finish(i, startAt)) return [min, Infinity];
+      startAt = i + 1;
+      hasDefault = false;
+    }
   }
+  if (!finish(p.length, startAt)) return [min, Infinity];
   return [min, max];
 }
 
