@@ -161,31 +161,17 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
   // In comm mode a process is adopted the first time its main thread is seen.
   const adopt = followComm ? '@ft_pid[pid] = 1; ' : '';
 
-  const hex16 = 'buf(comm, 16)';
-  const stackArg = withStacks ? ', ustack' : '';
-  const stackFmt = withStacks ? '%s' : '';
-  const emit = (
-    kind: ListenerEventKind,
-    nums: string[],
-    addrFmt: string,
-    addrArg: string | undefined,
-    tidExpr = 'tid',
-  ) => {
-    const n = [...nums, '0', '0', '0', '0', '0'].slice(0, 5);
-    const args = ['nsecs', 'pid', tidExpr, ...n, ...(addrArg ? [addrArg] : []), hex16].join(', ');
-    return `printf("${LISTENER_LINE_TAG} ${kind} %lu %d %d %d %d %d %d %d ${addrFmt} %rx${stackFmt}\\n", ${args}${stackArg});`;
-  };
-  const emitNoStack = (
-    kind: ListenerEventKind,
-    nums: string[],
-    addrFmt: string,
-    addrArg: string | undefined,
-    tidExpr = 'tid',
-  ) => {
-    const n = [...nums, '0', '0', '0', '0', '0'].slice(0, 5);
-    const args = ['nsecs', 'pid', tidExpr, ...n, ...(addrArg ? [addrArg] : []), hex16].join(', ');
-    return `printf("${LISTENER_LINE_TAG} ${kind} %lu %d %d %d %d %d %d %d ${addrFmt} %rx\\n", ${args});`;
-  };
+  // One printf per event; `stack` is off for process-life events, which need none.
+  const line =
+    (stack: boolean) => (kind: ListenerEventKind, nums: string[], addrFmt: string, addrArg?: string) => {
+      const n = [...nums, '0', '0', '0', '0', '0'].slice(0, 5);
+      const args = ['nsecs', 'pid', 'tid', ...n, ...(addrArg ? [addrArg] : []), 'buf(comm, 16)'];
+      if (stack) args.push('ustack');
+      const format = `${LISTENER_LINE_TAG} ${kind} %lu %d %d %d %d %d %d %d ${addrFmt} %rx${stack ? '%s' : ''}\\n`;
+      return `printf("${format}", ${args.join(', ')});`;
+    };
+  const emit = line(withStacks);
+  const emitNoStack = line(false);
   // Pairs a syscall's entry with its exit through per-thread scratch maps (a thread is in one
   // syscall at a time); @ft_in[tid] holds which syscall, so an exit never reads another's args.
   const ports = (expr: string) => `((${expr} & 0xff) << 8) | ((${expr} >> 8) & 0xff)`;
