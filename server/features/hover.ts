@@ -99,6 +99,22 @@ export function hoverAt(analysis: Analysis, offset: number): { markdown: string;
     if (b) return { markdown: code(`${b.name}: ${b.type}`) + `\n${b.doc}`, span: e.callee };
     return undefined;
   }
+  if (e.kind === 'ident' && e.name === 'args') {
+    const info = analysis.probes.find((p) => offset >= p.probe.start && offset <= p.probe.end);
+    const fields = info && analysis.argsFields(info);
+    if (info && fields) {
+      const tp = info.tracepoints[0];
+      const struct = `struct _tracepoint_${tp.category}_${tp.event}`;
+      const access = dialect.has('argsDot') ? 'a struct: `args.field`' : 'a pointer: `args->field`';
+      return {
+        markdown:
+          '```c\n' +
+          `${struct} {\n${fields.map((f) => `  ${f.type} ${f.name};`).join('\n')}\n}` +
+          `\n\`\`\`\nIn bpftrace ${dialect.name} \`args\` is ${access}.`,
+        span: e,
+      };
+    }
+  }
   if (e.kind === 'ident') {
     const b = dialect.builtin(e.name);
     if (b)

@@ -46,6 +46,9 @@ test('hover shows tracepoint formats, arg types, builtin docs, inferred types an
     assert.match(member ?? '', /__be16 sin_port/);
     const constant = await hoverText(h, uri, 'AF_INET');
     assert.match(constant ?? '', /AF_INET = 2/);
+    const args = await hoverText(h, uri, 'args->umyaddr');
+    assert.match(args ?? '', /struct _tracepoint_syscalls_sys_enter_bind \{/);
+    assert.match(args ?? '', /args` is a pointer: `args->field`/);
     assert.equal(await hoverText(h, uri, '{', 0), undefined);
   } finally {
     await h.close();
