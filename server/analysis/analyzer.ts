@@ -810,12 +810,19 @@ class Analyzer {
           return;
         }
         const ty = s.value ? this.expr(s.value) : s.type ? typeRefTy(s.type) : UNKNOWN;
-        if (this.scope?.vars.has(s.variable.name)) {
+        const earlier = this.lookup(s.variable.name);
+        if (earlier) {
+          // bpftrace has no shadowing: an inner `let` of a visible name is an error too.
           this.report(
             s.variable,
             'error',
             'redeclared-variable',
-            `Variable ${s.variable.name} was already declared in this scope`,
+            `Variable ${s.variable.name} is already declared; bpftrace does not allow shadowing`,
+            {
+              related: earlier.defs[0]
+                ? [{ ...earlier.defs[0], message: `${s.variable.name} first declared here` }]
+                : undefined,
+            },
           );
         }
         this.define(s.variable.name, s.variable, ty);
