@@ -112,7 +112,7 @@ function generate(root: string, files: number): Generated {
     h += `/**\n * A generated class shaped like Envoy's: { braces in comments } must not confuse the scanner.\n */\n`;
     h += `template <class T> class ${cls} : public ${cls}Base, Logger::Loggable<Logger::Id::${area}> {\npublic:\n`;
     for (let m = 0; m < 4; m++) {
-      h += `  bool inline${m}(const T& value, uint32_t flags) const {\n${comment(r, 6)}    if (flags & ${m}) {\n      return value.size() > ${m * 7};\n    }\n    return std::string("{}").empty();\n  }\n\n`;
+      h += `  bool inline${m}(const T& value, uint32_t flags) const {\n${comment(r, 8)}    if (flags & ${m}) {\n      return value.size() > ${m * 7};\n    }\n    return std::string("{}").empty();\n  }\n\n`;
       defs++;
     }
     for (const m of methods)
@@ -126,7 +126,7 @@ function generate(root: string, files: number): Generated {
     defs++;
     for (const m of methods) {
       c += `${m.name === 'onData' ? 'Network::FilterStatus' : 'void'} ${cls}::${m.name}(${m.params.map((p, i) => `${p} a${i}`).join(',\n    ')}) {\n`;
-      c += comment(r, 3);
+      c += comment(r, 4);
       c += `  ENVOY_LOG(debug, "${m.name} on {} with {} bytes", kName, ${m.params.length});\n`;
       c += `  auto cb = [this, &a0](int x) -> bool {\n    if (x > 0) { return flags_ & x; }\n    return false;\n  };\n`;
       c += `  for (int i = 0; i < ${m.params.length}; i++) {\n    if (cb(i)) {\n      stats_.${m.name}_.inc();\n    }\n  }\n`;
