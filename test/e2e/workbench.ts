@@ -56,12 +56,32 @@ export async function openFile(page: Page, name: string): Promise<void> {
 
 /**
  * Runs a command from the palette (F1) by its title; `pick`, when given, is chosen in the quick
- * pick the command opens.
+ * pick the command opens; `then` says whether another input follows that pick.
  */
-export async function runCommand(page: Page, title: string, pick?: string): Promise<void> {
+export async function runCommand(
+  page: Page,
+  title: string,
+  pick?: string,
+  then: 'closes' | 'opens another' = 'closes',
+): Promise<void> {
   await page.keyboard.press('F1');
-  await pickInQuickInput(page, `>${title}`, title, pick === undefined ? 'closes' : 'opens another');
-  if (pick !== undefined) await pickInQuickInput(page, pick, pick);
+  await pickInQuickInput(page, `>${title}`, title, pick === undefined ? then : 'opens another');
+  if (pick !== undefined) await pickInQuickInput(page, pick, pick, then);
+}
+
+/** In a multi-select quick pick: ticks the rows labelled `labels`, then accepts with Enter. */
+export async function pickMany(page: Page, labels: string[]): Promise<void> {
+  const widget = page.locator(quickInput);
+  await widget.waitFor({ state: 'visible', timeout: 10_000 });
+  for (const label of labels) {
+    const row = widget.locator('.monaco-list-row').filter({ hasText: label }).first();
+    await row.waitFor({ timeout: 15_000 });
+    // The row is a <label> around its checkbox: a click ticks it.
+    await row.click();
+    await waitFor(`${label} ticked`, async () => (await row.getAttribute('aria-checked')) === 'true', 5_000);
+  }
+  await page.keyboard.press('Enter');
+  await widget.waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
 /** 1-based line and column of the first occurrence of `needle` in `text`. */

@@ -1,0 +1,337 @@
+// Scenarios 2-4 in the workbench, on the installed .vsix: "Run Listener Trace" on a node reached
+// over SSH (a real sshd on 127.0.0.1; the workbench's HOME holds its ~/.ssh/config and
+// known_hosts), the mini-Envoy started after the trace attached, the trace terminal's events,
+// the sidebar's fds per thread and accepts per worker, a step's stack in the Stacks view and a
+// frame opened from it and from the terminal; Stop leaves no bpftrace; a node's compile error
+// lands in Problems; a changed host key is refused with OpenSSH's warning.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+import { sshdAvailable, type SshdHarness, startSshd } from '../helpers/sshd';
+import {
+  buildMiniEnvoy,
+  type MiniEnvoy,
+  type MiniEnvoyBinaries,
+  startMiniEnvoy,
+} from '../targets/mini-envoy';
+import { freePort, skipReason, waitFor } from './rig';
+import { openFile, openWorkbench, pickMany, positionOf, runCommand, type Workbench } from './workbench';
+
+const skip = skipReason() ?? (sshdAvailable() ? undefined : 'sshd is missing or not root');
+const node = 'loopback-node';
+const listenerSession = 'listeners of envoy';
+let wb: Workbench | undefined;
+let page: Page;
+let sshd: SshdHarness | undefined;
+let envoy: MiniEnvoy | undefined;
+let binaries: MiniEnvoyBinaries;
+
+before(async () => {
+  if (skip) return;
+  binaries = await buildMiniEnvoy();
+  sshd = await startSshd({ alias: node });
+  wb = await openWorkbench(
+    'demo',
+    { 'fieldtrace.bpftrace.version': '0.17', 'fieldtrace.trace.stopTimeoutSeconds': 5 },
+    // The extension reads ~/.ssh from HOME; no agent: the harness's key file is the identity.
+    { HOME: sshd.home, SSH_AUTH_SOCK: undefined },
+  );
+  page = wb.page;
+});
+
+after(async () => {
+  await wb?.close('trace');
+  await envoy?.stop();
+  await sshd?.stop();
+});
+
+/**
+ * Brings a session's trace terminal to the front and opens its find widget: the Sessions tree
+ * lists the session first (its terminal exists from then on), "Show Trace Output" shows it
+ * (asking which session when there are several), "Terminal: Focus Terminal" focuses it.
+ */
+async function focusTraceTerminal(session: string): Promise<Locator> {
+  await runCommand(page, 'View: Show Fieldtrace');
+  await page
+    .getByRole('treeitem', { name: new RegExp(`^${node} · ${session}`) })
+    .first()
+    .waitFor({ timeout: 60_000 });
+  await page.keyboard.press('F1');
+  await page.locator('.quick-input-widget input.input').fill('>Fieldtrace: Show Trace Output');
+  await page
+    .locator('.quick-input-widget .monaco-list-row')
+    .filter({ hasText: 'Show Trace Output' })
+    .first()
+    .click();
+  // With several sessions a quick pick asks which one; with one, the terminal just shows.
+  const picker = page
+    .locator('.quick-input-widget .monaco-list-row')
+    .filter({ hasText: `${node} · ${session}` });
+  await waitFor(
+    'the trace terminal or the session pick',
+    async () => (await picker.count()) > 0 || !(await page.locator('.quick-input-widget').isVisible()),
+  );
+  if ((await picker.count()) > 0) await picker.first().click();
+  await runCommand(page, 'Terminal: Focus Terminal');
+  await page.keyboard.press('Control+F');
+  const find = page.locator('.simple-find-part.visible').filter({ visible: true }).first();
+  await find.waitFor({ timeout: 10_000 });
+  const regex = find.locator('.codicon-regex');
+  if ((await regex.getAttribute('aria-checked')) !== 'true') await regex.click();
+  return find;
+}
+
+/**
+ * Searches the whole trace terminal of `session` (not only the rows on screen) with its find
+ * widget, as a user would, until `pattern` (a regex) matches.
+ */
+async function terminalShows(
+  session: string,
+  what: string,
+  pattern: string,
+  timeoutMs = 30_000,
+): Promise<number> {
+  const find = await focusTraceTerminal(session);
+  const input = find.locator('input');
+  const count = find.locator('.matchesCount');
+  return waitFor(
+    what,
+    async () => {
+      // Refill on every look: the count is computed when the query changes, not when output arrives.
+      await input.fill('', { timeout: 2_000 });
+      await input.fill(pattern, { timeout: 2_000 });
+      const text = (await count.innerText({ timeout: 2_000 })).trim();
+      if (!text || /no results/i.test(text)) return undefined;
+      return Number(/of (\d+)/.exec(text)?.[1] ?? /(\d+)/.exec(text)?.[1] ?? 0) || undefined;
+    },
+    timeoutMs,
+    250,
+  );
+}
+
+async function answerInput(text: string): Promise<void> {
+  const widget = page.locator('.quick-input-widget');
+  await widget.waitFor({ state: 'visible', timeout: 10_000 });
+  await widget.locator('input.input').fill(text);
+  await page.keyboard.press('Enter');
+  await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+function sidebar(): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+}
+
+function treeItem(scope: FrameLocator | Locator, ariaPrefix: string): Locator {
+  return scope.locator(`li[role="treeitem"][aria-label^="${ariaPrefix}"]`);
+}
+
+async function connect(port: number, count: number): Promise<void> {
+  await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const socket = net.connect(port, '127.0.0.1', () => socket.end());
+          socket.once('close', () => resolve());
+          socket.once('error', reject);
+        }),
+    ),
+  );
+}
+
+/** bpftrace processes started under the harness's sshd (its pid file), i.e. ours on the node. */
+function bpftraceUnderSshd(): number[] {
+  assert.ok(sshd);
+  const root = Number(readFileSync(path.join(sshd.dir, 'sshd.pid'), 'utf8').trim());
+  const parent = new Map<number, number>();
+  const comm = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      comm.set(Number(entry), stat.slice(stat.indexOf('(') + 1, close));
+      parent.set(Number(entry), Number(stat.slice(close + 2).split(' ')[1]));
+    } catch {
+      // The process exited while we looked.
+    }
+  }
+  const underRoot = (pid: number): boolean => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === root) return true;
+    return false;
+  };
+  return [...comm].filter(([pid, name]) => name === 'bpftrace' && underRoot(pid)).map(([pid]) => pid);
+}
+
+test(
+  'Run Listener Trace over SSH streams the mini-Envoy start into the trace terminal',
+  { skip, timeout: 120_000 },
+  async () => {
+    await runCommand(page, 'Fieldtrace: Run Listener Trace', node, 'opens another');
+    await answerInput('envoy');
+    // Showing the Fieldtrace container also keeps the sidebar (rendered only while visible) live.
+    await terminalShows(listenerSession, 'the trace to attach', 'Attaching \\d+ probes?', 60_000);
+    // Fixed ports (free a moment ago): a bind to port 0 would show in the trace as port 0.
+    envoy = await startMiniEnvoy({
+      binary: binaries.clang,
+      concurrency: 2,
+      adminPort: await freePort(),
+      listeners: [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`],
+    });
+    const pid = envoy.pid;
+    // The main thread binds; each worker listens on its dup of the listen fd (Envoy <= 1.19 layout).
+    await terminalShows(listenerSession, 'the main thread binding', `^envoy\\[${pid}/${pid}\\] .*bind`);
+    for (const worker of ['wrk:worker_0', 'wrk:worker_1'])
+      await terminalShows(listenerSession, `${worker} listening`, `^${worker}\\[${pid}/\\d+\\] .*listen`);
+    await terminalShows(
+      listenerSession,
+      'Envoy-named frames',
+      'Envoy::Network::TcpListenerImpl::setupServerSocket',
+    );
+    await wb!.screenshot('trace-terminal');
+  },
+);
+
+test(
+  'the sidebar shows each listener with the main thread fd, one fd per worker and the accepts',
+  { skip, timeout: 90_000 },
+  async () => {
+    assert.ok(envoy);
+    const port = envoy.ports[0];
+    await connect(port, 40);
+    const view = sidebar();
+    const listener = treeItem(view, `127.0.0.1:${port},`);
+    await listener.waitFor({ timeout: 30_000 }).catch(async (error: Error) => {
+      const labels = await view
+        .locator('li[role="treeitem"]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
+      throw new Error(`${error.message}\nsidebar items:\n${labels.join('\n')}`);
+    });
+    assert.match((await listener.getAttribute('aria-label')) ?? '', /layout shared-dup/);
+    const socket = treeItem(listener, 'socket ').first();
+    await waitFor(
+      '3 open fds on the socket',
+      async () => /3 open fd/.test((await socket.getAttribute('aria-label')) ?? ''),
+      20_000,
+    );
+    const fds = await treeItem(socket, 'fd ').evaluateAll((els) =>
+      els.map((e) => e.getAttribute('aria-label') ?? ''),
+    );
+    for (const thread of ['envoy', 'wrk:worker_0', 'wrk:worker_1'])
+      assert.ok(
+        fds.some((f) => f.includes(thread)),
+        `an fd of ${thread} in ${fds.join(' | ')}`,
+      );
+    const accepts = treeItem(listener, 'Accepts per worker');
+    await waitFor(
+      '40 accepts',
+      async () => /40 total/.test((await accepts.getAttribute('aria-label')) ?? ''),
+      30_000,
+    );
+    const workers = await treeItem(accepts, 'wrk:worker_').evaluateAll((els) =>
+      els.map((e) => e.getAttribute('aria-label') ?? ''),
+    );
+    const total = workers.reduce((sum, w) => sum + Number(/: (\d+) accepts/.exec(w)?.[1] ?? 0), 0);
+    assert.equal(total, 40, `accepts per worker add up: ${workers.join(' | ')}`);
+    await wb!.screenshot('trace-sidebar');
+  },
+);
+
+test(
+  'a step of the timeline shows its stack, and a frame opens its definition',
+  { skip, timeout: 60_000 },
+  async () => {
+    assert.ok(envoy && wb);
+    const listener = treeItem(sidebar(), `127.0.0.1:${envoy.ports[0]},`);
+    // The timeline is folded until opened, as a user would open it.
+    await treeItem(listener, 'Timeline').locator('.row').first().click();
+    const step = listener
+      .locator('li.step[role="treeitem"]')
+      .filter({ hasText: /listen/ })
+      .filter({ hasText: 'wrk:worker_' })
+      .first();
+    await step.locator('.row').first().click();
+    const frame = page.getByRole('treeitem', { name: /TcpListenerImpl::setupServerSocket/ }).first();
+    await frame.waitFor({ timeout: 20_000 });
+    await wb.screenshot('trace-stacks-view');
+    await frame.click();
+    await page
+      .locator('.tabs-container .tab.active[aria-label^="tcp_listener_impl.cc"]')
+      .waitFor({ timeout: 20_000 });
+    const source = readFileSync(
+      path.join(wb.sandbox.workspace, 'envoy', 'source', 'common', 'network', 'tcp_listener_impl.cc'),
+      'utf8',
+    );
+    const { line } = positionOf(source, 'TcpListenerImpl::setupServerSocket(');
+    await page
+      .locator('[id="status.editor.selection"]')
+      .filter({ hasText: `Ln ${line},` })
+      .waitFor({ timeout: 10_000 });
+  },
+);
+
+test(
+  'Stop Trace ends the session and leaves no bpftrace on the node',
+  { skip, timeout: 60_000 },
+  async () => {
+    assert.ok(bpftraceUnderSshd().length > 0, 'bpftrace runs under sshd before the stop');
+    await runCommand(page, 'Fieldtrace: Stop Trace');
+    await terminalShows(listenerSession, 'the session to end', '^bpftrace ended');
+    await waitFor('no bpftrace under sshd', () => bpftraceUnderSshd().length === 0, 10_000);
+  },
+);
+
+test(
+  "a script error reported by the node's bpftrace lands in Problems",
+  { skip, timeout: 90_000 },
+  async () => {
+    assert.ok(wb);
+    // Written for a newer bpftrace (args is a struct since 0.19): the node's 0.17 rejects
+    // `args.fd`, and its error must land on the script with the node as its source.
+    const script = 'tracepoint:syscalls:sys_enter_bind { @binds[args.fd] = count(); }\n';
+    writeFileSync(path.join(wb.sandbox.workspace, 'newer.bt'), script);
+    await openFile(page, 'newer.bt');
+    await runCommand(page, 'Fieldtrace: Run Trace on Node…', undefined, 'opens another');
+    await pickMany(page, [node]);
+    await terminalShows('newer.bt', 'the node rejecting the script', 'newer\\.bt:1:\\d+-\\d+: ERROR');
+    await runCommand(page, 'View: Focus Problems');
+    const row = page.locator('.markers-panel .monaco-list-row').filter({ hasText: `bpftrace@${node}` });
+    await row.first().waitFor({ timeout: 60_000 });
+    // bpftrace reports 1:38-50, the map access: the diagnostic starts there.
+    const text = (await row.first().innerText()).replace(/\s+/g, ' ');
+    assert.match(text, /Can not access field 'fd'/);
+    const { column } = positionOf(script, '@binds[args.fd]');
+    assert.match(text, new RegExp(`\\[Ln 1, Col ${column}\\]`), text);
+    await wb.screenshot('trace-node-error');
+    await waitFor(
+      'no bpftrace under sshd after the failed run',
+      () => bpftraceUnderSshd().length === 0,
+      10_000,
+    );
+  },
+);
+
+test('a changed host key is refused with the warning', { skip, timeout: 60_000 }, async () => {
+  assert.ok(sshd);
+  // A second alias for the same sshd: no cached connection, and known_hosts now holds another key.
+  const alias = 'changed-key-node';
+  sshd.addHost(alias, {
+    HostName: '127.0.0.1',
+    Port: String(sshd.port),
+    User: 'root',
+    IdentityFile: sshd.clientKey,
+  });
+  sshd.clearKnownHosts();
+  sshd.trustWrongHostKey();
+  await runCommand(page, 'Fieldtrace: Run Listener Trace', alias, 'opens another');
+  await answerInput('envoy');
+  const toast = page
+    .locator('.notifications-toasts')
+    .filter({ hasText: 'REMOTE HOST IDENTIFICATION HAS CHANGED' });
+  await toast.first().waitFor({ timeout: 30_000 });
+  await wb!.screenshot('trace-changed-host-key');
+  assert.deepEqual(bpftraceUnderSshd(), []);
+});
