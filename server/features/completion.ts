@@ -48,8 +48,12 @@ function inBody(analysis: Analysis, offset: number): boolean {
         (item.body.closed ? offset < item.body.end : true)
       )
         return true;
-      if (item.predicateSpan && offset > item.predicateSpan.start && offset < item.predicateSpan.end)
-        return true;
+      if (item.predicateSpan && offset > item.predicateSpan.start) {
+        // An unfinished predicate (no closing `/` yet) extends to the cursor.
+        const span = item.predicateSpan;
+        const closed = span.end - span.start > 1 && analysis.text[span.end - 1] === '/';
+        if (offset < span.end || (!closed && offset <= span.end)) return true;
+      }
       if (item.predicate && !item.predicateSpan && offset > item.predicate.start) return true;
     } else if (item.kind === 'macro' && offset > item.body.start && offset < item.body.end) return true;
   }

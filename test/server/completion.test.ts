@@ -180,3 +180,17 @@ test('trigger characters open the list only where they start something', async (
     await h.close();
   }
 });
+
+test('args-> fields inside an unfinished predicate', async () => {
+  const h = await startServer({ bpftraceVersion: '0.17' });
+  try {
+    const text = 'tracepoint:syscalls:sys_enter_bind /args->\n';
+    const items = await completeAt(h, 'pred.bt', text, 'args->');
+    assert.ok(
+      items.some((i) => i.label === 'addrlen'),
+      JSON.stringify(items.map((i) => i.label).slice(0, 5)),
+    );
+  } finally {
+    await h.close();
+  }
+});
