@@ -12,7 +12,7 @@ import { demangle } from './demangle';
 import { type Frame, parseFrameLine } from './frames';
 import type { Definition } from './scanner';
 import type { IndexEntry, SourceIndex } from './sourceIndex';
-import { type ParsedSymbol, parseSymbol, qualifiedName } from './symbol';
+import { type ParsedSymbol, parseSymbol, qualifiedName, splitTopLevel } from './symbol';
 
 export interface Location {
   file: string;
@@ -357,19 +357,5 @@ function scoreOf(e: IndexEntry, params: string[] | undefined): number {
 }
 
 function splitParams(p: string): string[] {
-  if (!p.trim() || p.trim() === 'void') return [];
-  const out: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i];
-    if (c === '<' || c === '(' || c === '[' || c === '{') depth++;
-    else if (c === '>' || c === ')' || c === ']' || c === '}') depth--;
-    else if (c === ',' && depth === 0) {
-      out.push(p.slice(start, i));
-      start = i + 1;
-    }
-  }
-  out.push(p.slice(start));
-  return out;
+  return p.trim() === 'void' ? [] : splitTopLevel(p);
 }
