@@ -55,6 +55,13 @@ export class StackService implements vscode.Disposable {
         reason: 'no C++ source indexed: set fieldtrace.sourceRoots or open an Envoy checkout',
       };
     }
+    if (index.definitionCount === 0) {
+      return {
+        frame,
+        symbol: frame,
+        reason: `no C++ definitions under ${index.roots.join(', ')}: point fieldtrace.sourceRoots at your Envoy checkout`,
+      };
+    }
     const byIndex = await this.resolver.resolveText(frame, callee);
     const exact = await this.dwarf(frame).catch((e: unknown) => {
       this.ctx.log.warn(`Stacks: DWARF lookup failed: ${e instanceof Error ? e.message : String(e)}`);
