@@ -56,5 +56,10 @@ export function globToRegExp(glob: string): RegExp {
       } else re += '\\[';
     } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
   }
-  return new RegExp(re + '$');
+  try {
+    return new RegExp(re + '$');
+  } catch {
+    // A malformed class such as `[z-a]`: no tracepoint can match it, but it must not throw.
+    return new RegExp('^' + glob.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '$');
+  }
 }
