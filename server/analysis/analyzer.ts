@@ -231,7 +231,13 @@ class Analyzer {
     for (const p of this.parsed.problems) {
       const related =
         p.openedAt !== undefined
-          ? [{ start: p.openedAt, end: p.openedAt + 2, message: 'opened here' }]
+          ? [
+              {
+                start: p.openedAt,
+                end: p.openedAt + (this.text.startsWith('/*', p.openedAt) ? 2 : 1),
+                message: this.text.startsWith('/*', p.openedAt) ? 'comment opened here' : 'block opened here',
+              },
+            ]
           : undefined;
       this.report(p, 'error', p.code, p.message, related ? { related } : {});
     }

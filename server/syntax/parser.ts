@@ -159,10 +159,12 @@ class Parser {
     return out;
   }
 
-  private error(start: number, end: number, message: string, code = 'syntax'): void {
+  private error(start: number, end: number, message: string, code = 'syntax', openedAt?: number): void {
     if (this.reportedAt.has(start)) return;
     this.reportedAt.add(start);
-    this.problems.push({ start, end: Math.max(end, start), message, code });
+    const problem: SyntaxProblem = { start, end: Math.max(end, start), message, code };
+    if (openedAt !== undefined) problem.openedAt = openedAt;
+    this.problems.push(problem);
   }
 
   private unexpected(expecting: string): void {
@@ -566,8 +568,9 @@ class Parser {
         this.error(
           this.tok.start,
           this.tok.end,
-          `syntax error: unexpected ${describe(this.tok)}, expecting '}' (the block of line ${this.lineOf(open.start)} is not closed)`,
+          `syntax error: unexpected ${describe(this.tok)}, expecting '}' (a block above is not closed)`,
           'unterminated-block',
+          open.start,
         );
         this.depth--;
         node.end = this.prevEnd;
@@ -598,6 +601,7 @@ class Parser {
         this.tok.start,
         "syntax error: unexpected end of file, expecting '}'",
         'unterminated-block',
+        open.start,
       );
       node.end = this.text.length;
     }
@@ -611,12 +615,6 @@ class Parser {
     const after = this.text[t.end];
     if (after === ':' && /[\w/*"$]/.test(this.text[t.end + 1] ?? '')) return true;
     return (t.text === 'BEGIN' || t.text === 'END') && /^\s*[{,/]/.test(this.text.slice(t.end, t.end + 40));
-  }
-
-  private lineOf(offset: number): number {
-    let line = 1;
-    for (let i = this.text.indexOf('\n'); i >= 0 && i < offset; i = this.text.indexOf('\n', i + 1)) line++;
-    return line;
   }
 
   private skipBalancedFrom(depth: number): void {
