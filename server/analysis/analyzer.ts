@@ -538,7 +538,7 @@ class Analyzer {
     const evRe = globToRegExp(ev.name);
     const cats = this.catalog.categories().filter((c) => catRe.test(c));
     if (cats.length === 0) {
-      const s = closest(cat.name, this.catalog.categories());
+      const s = this.memoClosest(`c:${cat.name}`, () => closest(cat.name, this.catalog.categories()));
       this.report(
         ap,
         severity,
@@ -555,7 +555,10 @@ class Analyzer {
       info.tracepoints.length === 0 ||
       !info.tracepoints.some((t) => catRe.test(t.category) && evRe.test(t.event))
     ) {
-      const s = cats.length === 1 ? closest(ev.name, this.catalog.events(cats[0])) : undefined;
+      const s =
+        cats.length === 1
+          ? this.memoClosest(`e:${cats[0]}:${ev.name}`, () => closest(ev.name, this.catalog.events(cats[0])))
+          : undefined;
       this.report(
         ap,
         severity,
@@ -564,6 +567,14 @@ class Analyzer {
         s ? this.didYouMean(ev, s) : {},
       );
     }
+  }
+
+  private readonly suggestions = new Map<string, string | undefined>();
+
+  /** Suggestions over the catalog's long lists, once per name and analysis. */
+  private memoClosest(key: string, compute: () => string | undefined): string | undefined {
+    if (!this.suggestions.has(key)) this.suggestions.set(key, compute());
+    return this.suggestions.get(key);
   }
 
   private argsFields(info: ProbeInfo): TracepointField[] | undefined {
