@@ -119,9 +119,15 @@ function authSteps(host: SshHost, options: ConnectOptions): { steps: AuthStep[];
         parsed instanceof Error && /passphrase|encrypt|decrypt/i.test(parsed.message);
         attempt++
       ) {
-        if (attempt >= 3 || !options.callbacks.askPassphrase) return undefined;
+        if (attempt >= 3 || !options.callbacks.askPassphrase) {
+          tried.push(`${file} (encrypted: ${attempt >= 3 ? 'wrong passphrase' : 'add it to ssh-agent'})`);
+          return undefined;
+        }
         const passphrase = await options.callbacks.askPassphrase(file, failed);
-        if (passphrase === undefined) return undefined;
+        if (passphrase === undefined) {
+          tried.push(`${file} (encrypted: no passphrase given)`);
+          return undefined;
+        }
         parsed = utils.parseKey(data, passphrase);
         failed = parsed instanceof Error;
         if (failed) options.callbacks.passphraseRejected?.(file);

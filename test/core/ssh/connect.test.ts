@@ -157,6 +157,10 @@ describe('SSH connections against a real sshd', { skip: !sshdAvailable() }, () =
     conn.close();
     assert.deepEqual(asked, [false, true]);
     assert.deepEqual(accepted, [`${key}:correct horse`]);
+    // Without a way to ask (the CLI), the key is skipped and the refusal says why.
+    await assert.rejects(connectSsh('encrypted', { env: sshd.env, callbacks: never }), (e: Error) =>
+      e.message.includes(`${key} (encrypted: add it to ssh-agent)`),
+    );
   });
 
   it('uses ssh-agent first when one is given (our own agent, never the user’s)', async () => {
