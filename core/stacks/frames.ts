@@ -20,6 +20,8 @@ export interface Frame {
   module?: string;
   /** True when the symbol is an Itanium-mangled name that still needs demangling. */
   mangled: boolean;
+  /** File and line printed with the frame (gdb's `at file.cc:12`), as the debugger wrote them. */
+  source?: { file: string; line: number };
 }
 
 export interface FrameMatch {
@@ -113,11 +115,49 @@ export function findFrameInLine(line: string): FrameMatch | undefined {
   const lead = line.length - line.trimStart().length;
   const direct = parseFrameLine(line);
   if (direct) return { frame: direct, start: lead, length: line.trim().length };
+  const other = otherToolFrame(line);
+  if (other) return other;
   // `stack: bind+11` or `#3 foo+1` — a short label before the frame.
   const label = /^(\s*(?:[\w:@[\]#-]{1,32}:?\s+))(?=\S)/.exec(line);
   if (label) {
     const frame = parseFrameLine(line.slice(label[1].length));
     if (frame) return { frame, start: label[1].length, length: line.slice(label[1].length).trim().length };
+  }
+  return undefined;
+}
+
+// Envoy's own crash backtrace: `#3: Envoy::Server::InstanceImpl::run() [0x55d5b57c1a35]`,
+// possibly after its log prefix.
+const ENVOY_BACKTRACE = /#\d+: (\S.*?) \[(0x[0-9a-fA-F]+)\]\s*$/;
+// gdb: `#1  0x000055555555 in Demo::Listener::setup (this=0x7ffe, fd=3) at net/listener.cc:8`.
+const GDB_FRAME =
+  /^(\s*#\d+\s+(?:0x[0-9a-fA-F]+ in )?)(\S.*?) \((?:[^()]|\([^()]*\))*\)(?: at (\S+):(\d+)| from (\S+))?\s*$/;
+
+/** Frames printed by Envoy's backtrace handler and by gdb, found in pasted logs. */
+function otherToolFrame(line: string): FrameMatch | undefined {
+  const env = ENVOY_BACKTRACE.exec(line);
+  if (env && looksLikeSymbol(env[1])) {
+    const start = env.index + env[0].indexOf(env[1]);
+    return {
+      frame: { raw: env[0].trim(), symbol: env[1], address: BigInt(env[2]), mangled: MANGLED.test(env[1]) },
+      start,
+      length: line.trimEnd().length - start,
+    };
+  }
+  const gdb = GDB_FRAME.exec(line);
+  if (gdb && /^[A-Za-z_~(][\w:~<>,() *&]*$/.test(gdb[2]) && gdb[2] !== '??') {
+    const start = gdb[1].length;
+    return {
+      frame: {
+        raw: line.trim(),
+        symbol: gdb[2],
+        module: gdb[5],
+        mangled: false,
+        source: gdb[3] ? { file: gdb[3], line: Number(gdb[4]) } : undefined,
+      },
+      start,
+      length: line.trimEnd().length - start,
+    };
   }
   return undefined;
 }

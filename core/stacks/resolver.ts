@@ -9,7 +9,8 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { lambdasIn, normalizeType, parameterTypes } from './cppParse';
 import { demangle } from './demangle';
-import { type Frame, parseFrameLine } from './frames';
+import { mapBuildPath } from './dwarf';
+import { findFrameInLine, type Frame } from './frames';
 import type { Definition } from './scanner';
 import type { IndexEntry, SourceIndex } from './sourceIndex';
 import { type ParsedSymbol, parseSymbol, qualifiedName, splitTopLevel } from './symbol';
@@ -67,8 +68,8 @@ export class Resolver {
 
   /** Resolves one frame given as text (a terminal line, a link's text). */
   async resolveText(text: string, calleeText?: string): Promise<Resolution> {
-    const frame = parseFrameLine(text) ?? { raw: text.trim(), symbol: text.trim(), mangled: false };
-    const callee = calleeText ? parseFrameLine(calleeText) : undefined;
+    const frame = findFrameInLine(text)?.frame ?? { raw: text.trim(), symbol: text.trim(), mangled: false };
+    const callee = calleeText ? findFrameInLine(calleeText)?.frame : undefined;
     const [sym, calleeSym] = await demangle([frame.symbol, callee?.symbol ?? '']);
     return this.resolve(
       { ...frame, symbol: sym, mangled: false },
@@ -92,6 +93,18 @@ export class Resolver {
     }
     const sym = parseSymbol(base.symbol);
     base.parsed = sym;
+    if (frame.source) {
+      // A debugger already read the line from DWARF (gdb's `at file.cc:12`): map it onto the tree.
+      const file = mapBuildPath(frame.source.file, this.index.roots);
+      if (file) {
+        return {
+          ...base,
+          location: { file, line: frame.source.line, column: 0 },
+          resolvedBy: 'dwarf',
+          definition: sym.text,
+        };
+      }
+    }
     if (sym.kind === 'lambda' && sym.lambda) return this.resolveLambda(base, sym, options);
     const found = this.findDefinition(sym, frame.module);
     if (!found.best) return { ...base, reason: found.reason, candidates: found.candidates };

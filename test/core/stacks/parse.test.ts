@@ -243,3 +243,38 @@ test(
     );
   },
 );
+
+test('frames of Envoy crash backtraces and gdb in pasted logs', async () => {
+  const log = [
+    '[2021-09-01 10:00:00.000][1][critical][backtrace] [./source/server/backtrace.h:104] Caught Segmentation fault, suspect faulting address 0x0',
+    '[2021-09-01 10:00:00.000][1][critical][backtrace] [./source/server/backtrace.h:104] #0: Envoy::Network::ConnectionImpl::onReadReady() [0x55d5b57c1a35]',
+    '[2021-09-01 10:00:00.000][1][critical][backtrace] [./source/server/backtrace.h:104] #1: Envoy::Network::ConnectionImpl::onFileEvent() [0x55d5b57c1b00]',
+    '',
+    '#0  0x00007ffff7e9a0d7 in __GI___listen () at ../sysdeps/unix/syscall-template.S:120',
+    '#1  0x0000555555556b2e in Envoy::Network::IoSocketHandleImpl::listen (this=0x5555555a, backlog=128) at /proc/self/cwd/source/common/network/io_socket_handle_impl.cc:21',
+    '#2  0x0000555555557000 in Envoy::Http::Http1::ConnectionImpl::dispatch (this=0x55555, data=...)',
+    '#3  0x00007ffff7dd0d90 in __libc_start_call_main (main=main@entry=0x5555, argc=1) from /lib/x86_64-linux-gnu/libc.so.6',
+  ].join('\n');
+  const frames = extractFrames(log).map((f) => f.frame);
+  assert.deepEqual(
+    frames.map((f) => f.symbol),
+    [
+      'Envoy::Network::ConnectionImpl::onReadReady()',
+      'Envoy::Network::ConnectionImpl::onFileEvent()',
+      '__GI___listen',
+      'Envoy::Network::IoSocketHandleImpl::listen',
+      'Envoy::Http::Http1::ConnectionImpl::dispatch',
+      '__libc_start_call_main',
+    ],
+  );
+  const r = new Resolver(await SourceIndex.build([TREE]));
+  const [readReady, fileEvent, libc, listen, dispatch, start] = await r.resolveStack(frames);
+  assert.match(readReady.location!.file, /network\/connection_impl\.cc$/);
+  assert.equal(fileEvent.resolvedBy, 'index');
+  assert.equal(libc.location, undefined);
+  // gdb's own line, mapped from bazel's /proc/self/cwd onto the tree.
+  assert.deepEqual([listen.resolvedBy, listen.location?.line], ['dwarf', 21]);
+  assert.equal(listen.location?.file, path.join(TREE, 'source/common/network/io_socket_handle_impl.cc'));
+  assert.match(dispatch.location!.file, /http1\/codec_impl\.cc$/);
+  assert.match(start.reason!, /libc\.so\.6/);
+});
