@@ -473,6 +473,19 @@ class Analyzer {
       );
       return row;
     }
+    const empty = ap.parts.find((p) => p.name === '');
+    if (empty) {
+      const what = ['kprobe', 'kretprobe', 'fentry', 'fexit', 'uprobe', 'uretprobe'].includes(row.name)
+        ? 'a function'
+        : 'a value here';
+      this.report(
+        ap,
+        'error',
+        'attach-point',
+        `${this.dialect.probeName(row)} probes should be attached to ${what}: the part after ':' is empty`,
+      );
+      return row;
+    }
     if (row.name === 'tracepoint') this.tracepoint(ap, info);
     const fn = ap.parts[ap.parts.length - 1];
     if (
@@ -926,7 +939,14 @@ class Analyzer {
         v.ty = kindOf(v.ty) === kindOf(ty) || v.ty.k === 'unknown' ? ty : v.ty;
     } else if (target.kind === 'map') {
       this.mapRef(target, true);
-      this.mapValue(target, ty);
+      if (ty.k === 'args' && !this.dialect.has('argsDot')) {
+        this.report(
+          value,
+          'error',
+          'args-unavailable',
+          `args (the probe context) cannot be assigned to a map in bpftrace ${this.dialect.name}; store a field, e.g. args->fd`,
+        );
+      } else this.mapValue(target, ty);
     }
     // Other targets were reported by the parser; `_` discards (0.25).
   }
@@ -946,6 +966,14 @@ class Analyzer {
       this.mapAssigned.add(m.name);
     }
     const keyTys = (m.keys ?? []).map((k) => {
+      if (k.kind === 'var' && !this.dialect.has('tupleKeys') && this.lookup(k.name)?.ty.k === 'tuple') {
+        this.report(
+          k,
+          'error',
+          'map-key',
+          `A tuple cannot be used as a map key in bpftrace ${this.dialect.name}: use several keys, @map[$a, $b]`,
+        );
+      }
       if (k.kind === 'call') {
         const row = this.dialect.func(k.callee.name);
         if (row?.aggregate)
@@ -1133,6 +1161,15 @@ class Analyzer {
         const t = this.expr(e.operand);
         if (e.op === '*') {
           if (t.k === 'ptr') return fromCType(t.to);
+          if (t.k === 'struct') {
+            this.report(
+              e,
+              'error',
+              'invalid-operand',
+              `Can not dereference struct/union of type '${t.name}'. It is not a pointer.`,
+            );
+            return UNKNOWN;
+          }
           return INT;
         }
         if (e.op === '&') {
@@ -1165,8 +1202,19 @@ class Analyzer {
         if (t.k === 'ptr') return fromCType(t.to);
         if (t.k === 'tuple') return e.index.kind === 'int' ? (t.elements[e.index.value] ?? UNKNOWN) : UNKNOWN;
         if (t.k === 'other') {
-          const m = /^(.*?)\s*\[\d*\]$/.exec(t.name);
-          if (m) return fromCType(m[1]);
+          const m = /^(.*?)\s*\[(\d*)\]$/.exec(t.name);
+          if (m) {
+            const size = m[2] ? Number(m[2]) : undefined;
+            if (size !== undefined && e.index.kind === 'int' && e.index.value >= size) {
+              this.report(
+                e.index,
+                'error',
+                'index',
+                `the index ${e.index.value} is out of bounds for array of size ${size}`,
+              );
+            }
+            return fromCType(m[1]);
+          }
         }
         return UNKNOWN;
       }
