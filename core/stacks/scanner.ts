@@ -304,9 +304,9 @@ function classify(
     const params = fn.params.replace(/\s+/g, ' ').trim();
     const [minArgs, maxArgs] = argCounts(params);
     const def: Definition = {
-      name: fn.name,
+      name: detach(fn.name),
       qname,
-      params,
+      params: detach(params),
       minArgs,
       maxArgs,
       line: 0,
@@ -364,6 +364,14 @@ function className(head: string): string[] {
   h = h.replace(new RegExp(TPL, 'g'), '').trim();
   const last = /([A-Za-z_][\w:]*)$/.exec(h);
   return last ? last[1].split('::').filter(Boolean) : [];
+}
+
+/**
+ * A copy of a substring that does not keep the whole file's text alive (V8 represents long
+ * substrings as slices of their parent): the index would otherwise hold every file it read.
+ */
+function detach(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
 }
 
 function parenBalance(h: string): number {
