@@ -246,6 +246,9 @@ test(
   async () => {
     assert.ok(envoy && wb);
     const listener = treeItem(sidebar(), `127.0.0.1:${envoy.ports[0]},`);
+    // Fold the welcome pane so the Stacks and Listeners views get the room (README screenshot).
+    const welcome = page.locator('.pane-header[aria-label^="Fieldtrace Section"][aria-expanded="true"]');
+    if ((await welcome.count()) > 0) await welcome.first().click();
     // The timeline is folded until opened, as a user would open it.
     await treeItem(listener, 'Timeline').locator('.row').first().click();
     const step = listener
@@ -270,8 +273,62 @@ test(
       .locator('[id="status.editor.selection"]')
       .filter({ hasText: `Ln ${line},` })
       .waitFor({ timeout: 10_000 });
+    await wb.screenshot('trace-workbench');
   },
 );
+
+test('a frame in the trace terminal is a link to its definition', { skip, timeout: 60_000 }, async () => {
+  assert.ok(wb);
+  // Nothing open, no toasts over the terminal: the editor that opens comes from the link.
+  await runCommand(page, 'View: Close All Editors');
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  // A frame that only listen() stacks have (the constructor's name is also in its lambdas' frames).
+  const frameText = 'Envoy::Network::TcpListenerImpl::setupServerSocket(';
+  // The find widget scrolls the terminal to the match, so the frame is on screen.
+  await terminalShows(listenerSession, 'a setupServerSocket frame', frameText.replace(/[()]/g, '\\$&'));
+  await page.keyboard.press('Escape');
+  // Where the frame's text is drawn (the DOM renderer: one span per run of text).
+  const box = await waitFor('the frame on screen', () =>
+    page.evaluate((needle) => {
+      const rows = document.querySelector('.terminal-wrapper.active .xterm-rows');
+      const walker = rows && document.createTreeWalker(rows, NodeFilter.SHOW_TEXT);
+      for (let n = walker?.nextNode(); n; n = walker?.nextNode()) {
+        const at = (n.textContent ?? '').replace(/\u00a0/g, ' ').indexOf(needle);
+        if (at < 0) continue;
+        const range = document.createRange();
+        range.setStart(n, at + 10);
+        range.setEnd(n, at + 11);
+        const r = range.getBoundingClientRect();
+        if (r.width > 0) return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+      }
+      return undefined;
+    }, frameText),
+  );
+  // Enter the text from outside, as a pointer does: xterm asks for links on mouse moves.
+  await page.mouse.move(box.x, box.y - 60);
+  await page.mouse.move(box.x, box.y, { steps: 5 });
+  // The link provider answered once xterm shows the link's hover.
+  await page.getByText('Open the frame’s C++ source').first().waitFor({ timeout: 15_000 });
+  await page.keyboard.down('Control');
+  try {
+    await page.mouse.click(box.x, box.y);
+  } finally {
+    await page.keyboard.up('Control');
+  }
+  await page
+    .locator('.tabs-container .tab.active[aria-label^="tcp_listener_impl.cc"]')
+    .waitFor({ timeout: 20_000 });
+  const source = readFileSync(
+    path.join(wb.sandbox.workspace, 'envoy', 'source', 'common', 'network', 'tcp_listener_impl.cc'),
+    'utf8',
+  );
+  const { line } = positionOf(source, 'TcpListenerImpl::setupServerSocket(');
+  await page
+    .locator('[id="status.editor.selection"]')
+    .filter({ hasText: `Ln ${line},` })
+    .waitFor({ timeout: 10_000 });
+  await wb.screenshot('trace-terminal-link');
+});
 
 test(
   'Stop Trace ends the session and leaves no bpftrace on the node',
