@@ -47,8 +47,9 @@ export const FEATURES = {
   multipleBeginEnd: { since: 25, description: 'more than one BEGIN/END probe' },
   namedProbes: { since: 25, description: 'named probes `name = kprobe:f { }`' },
   import: { since: 25, description: '`import "file";`' },
-  // 0.17 rejects a tuple variable as a key (verified); the version that lifted it is a guess.
-  tupleKeys: { since: 21, description: 'tuples as map keys' },
+  // 0.17 rejects a tuple variable as a key (verified); map keys became tuples with
+  // bpftrace PR #3390 (merged 2024-09, first released in 0.22).
+  tupleKeys: { since: 22, description: 'tuples as map keys' },
   stringIndex: { since: 25, description: 'indexing strings `comm[0]`' },
   records: { since: 25, description: 'records `(name = value, ...)`' },
   emptyTuples: { since: 25, description: 'empty and one-element tuples' },
