@@ -60,7 +60,8 @@ export const FEATURES = {
   delete2: { since: 22, description: '`delete(@map, key)`' },
   exitCode: { since: 21, description: '`exit(code)`' },
   mapValueRead: { since: 21, description: 'reading `count()`/`sum()` map values in kernel code' },
-  // When kernel typedefs became cast targets is not pinned down; 0.17 rejects them (verified).
+  // 0.17 rejects them (verified: "Unknown struct/union: 'pid_t'"); BTF integer types in casts
+  // came with bpftrace PR #4853 (merged 2025-11, so 0.25).
   typedefCasts: { since: 25, description: 'casts to kernel typedefs such as `(pid_t)x`' },
   printfPercentQuirk: {
     since: 17,
