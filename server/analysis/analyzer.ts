@@ -671,7 +671,7 @@ class Analyzer {
           e,
           'error',
           'syntax',
-          `syntax error: unexpected ';' (empty statements need bpftrace 0.22)`,
+          `syntax error: unexpected ';' (empty statements need bpftrace 0.${FEATURES_TABLE.blockStatements.since})`,
         );
     }
     const run = () => {

@@ -41,7 +41,9 @@ export const FEATURES = {
   },
   ifWithoutParens: { since: 24, description: '`if` conditions without parentheses' },
   blockExpressions: { since: 24, description: 'block expressions `{ ...; value }`' },
-  blockStatements: { since: 22, description: 'nested `{ }` blocks as statements' },
+  // Bare `{ }` blocks: bpftrace PR #4223 (merged 2025-05, so 0.24); 0.17 rejects them and `;;`
+  // (verified). Empty statements are tied to the same version (a guess).
+  blockStatements: { since: 24, description: 'nested `{ }` blocks as statements' },
   macro: { since: 24, description: '`macro name(...) { }` definitions' },
   mapDeclarations: { since: 24, description: 'map declarations `let @m = hash(N);`' },
   multipleBeginEnd: { since: 25, description: 'more than one BEGIN/END probe' },
