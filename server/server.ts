@@ -118,6 +118,7 @@ export class BpftraceLanguageServer {
         documentSymbolProvider: true,
         definitionProvider: true,
         referencesProvider: true,
+        documentHighlightProvider: true,
         renameProvider: { prepareProvider: true },
         foldingRangeProvider: true,
         codeActionProvider: { codeActionKinds: ['quickfix'] },

@@ -1,5 +1,11 @@
-// Go to definition, find references and rename for maps and scratch variables.
-import { type Location, ResponseError, ErrorCodes, type WorkspaceEdit } from 'vscode-languageserver';
+// Go to definition, find references, highlights and rename for maps and scratch variables.
+import {
+  DocumentHighlightKind,
+  ErrorCodes,
+  type Location,
+  ResponseError,
+  type WorkspaceEdit,
+} from 'vscode-languageserver';
 import type { BpftraceLanguageServer } from '../server';
 import type { Span } from '../syntax/ast';
 import { exprAt, symbolAt, uniqueSpans } from './locate';
@@ -68,6 +74,16 @@ export function registerNavigation(server: BpftraceLanguageServer): void {
       spans = spans.filter((s) => s.start !== first?.start);
     }
     return spans.map((s): Location => ({ uri: doc.uri, range: toRange(doc, s) }));
+  });
+
+  server.connection.onDocumentHighlight((params) => {
+    const found = hitAt(params.textDocument.uri, params.position);
+    if (!found) return [];
+    const defs = new Set(found.hit.symbol.defs.map((d) => d.start));
+    return uniqueSpans(found.hit.symbol.refs).map((s) => ({
+      range: toRange(found.doc, s),
+      kind: defs.has(s.start) ? DocumentHighlightKind.Write : DocumentHighlightKind.Read,
+    }));
   });
 
   server.connection.onPrepareRename((params) => {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   DefinitionRequest,
+  DocumentHighlightKind,
+  DocumentHighlightRequest,
   type Location,
   PrepareRenameRequest,
   ReferencesRequest,
@@ -120,6 +122,29 @@ BEGIN { $p = (struct pair *)0; @seen[1] = twice(3); print($p->a); }
     assert.deepEqual((await at('twice(3)'))?.[0].range.start, positionOf(text, 'twice'));
     assert.deepEqual((await at('pair *'))?.[0].range.start, positionOf(text, 'pair'));
     assert.deepEqual((await at('@seen[1]'))?.[0].range.start, positionOf(text, '@seen'));
+  } finally {
+    await h.close();
+  }
+});
+
+test('document highlights mark writes and reads of a map', async () => {
+  const h = await startServer({ bpftraceVersion: '0.17' });
+  try {
+    const uri = h.open('hl.bt', TEXT);
+    const highlights = await h.client.sendRequest(DocumentHighlightRequest.type, {
+      textDocument: { uri },
+      position: positionOf(TEXT, '@lat'),
+    });
+    assert.deepEqual(
+      highlights?.map((x) => [x.range.start.line, x.kind]),
+      [[3, DocumentHighlightKind.Write]],
+    );
+    const start = await h.client.sendRequest(DocumentHighlightRequest.type, {
+      textDocument: { uri },
+      position: positionOf(TEXT, '@start'),
+    });
+    assert.equal(start?.length, 5);
+    assert.equal(start?.filter((x) => x.kind === DocumentHighlightKind.Write).length, 1);
   } finally {
     await h.close();
   }
