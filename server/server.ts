@@ -26,6 +26,7 @@ import { registerSymbols } from './features/symbols';
 import { registerNavigation } from './features/navigation';
 import { registerFolding } from './features/folding';
 import { registerCodeActions } from './features/codeActions';
+import { LEGEND as SEMANTIC_TOKENS_LEGEND, registerSemanticTokens } from './features/semanticTokens';
 
 export const SERVER_VERSION = '0.1.0';
 export const LATEST_BPFTRACE_VERSION = '0.26';
@@ -101,6 +102,7 @@ export class BpftraceLanguageServer {
     registerNavigation(this);
     registerFolding(this);
     registerCodeActions(this);
+    registerSemanticTokens(this);
     this.documents.onDidClose((e) => this.cache.delete(e.document.uri));
     this.documents.listen(this.connection);
     this.connection.listen();
@@ -121,6 +123,7 @@ export class BpftraceLanguageServer {
         documentHighlightProvider: true,
         renameProvider: { prepareProvider: true },
         foldingRangeProvider: true,
+        semanticTokensProvider: { legend: SEMANTIC_TOKENS_LEGEND, full: true },
         codeActionProvider: { codeActionKinds: ['quickfix'] },
       },
       serverInfo: { name: 'fieldtrace-bpftrace', version: SERVER_VERSION },

@@ -13,6 +13,7 @@ import { complete } from '../../server/features/completion';
 import { toDiagnostics } from '../../server/features/diagnostics';
 import { hoverAt } from '../../server/features/hover';
 import { callAt, exprAt, probeAt, symbolAt } from '../../server/features/locate';
+import { semanticTokens } from '../../server/features/semanticTokens';
 
 const CORPUS = join(__dirname, '../corpus');
 const ODD = [
@@ -58,7 +59,7 @@ test('malformed globs in attach points do not throw', () => {
   assert.equal(globToRegExp('sys_enter_*').test('sys_enter_bind'), true);
 });
 
-test('completion, hover, signature and symbol lookups never throw on mutated scripts', () => {
+test('completion, hover, semantic tokens, signature and symbol lookups never throw on mutated scripts', () => {
   const scripts = corpus();
   assert.ok(scripts.length > 50, 'the corpus is there');
   let seed = 20261125;
@@ -85,6 +86,7 @@ test('completion, hover, signature and symbol lookups never throw on mutated scr
       try {
         const analysis = analyze(text, dialect, catalog);
         toDiagnostics(doc, analysis);
+        assert.equal(semanticTokens(doc, analysis).data.length % 5, 0);
         for (const o of offsets) {
           complete(doc, analysis, o);
           hoverAt(analysis, o);
