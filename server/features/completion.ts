@@ -10,6 +10,7 @@ import {
 } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Analysis } from '../analysis/analyzer';
+import type { Catalog } from '../catalog/catalog';
 import { CONFIG_KEYS, HARDWARE_EVENTS, SOFTWARE_EVENTS } from '../analysis/dialects';
 import { display, structName } from '../analysis/types';
 import type { FieldExpr } from '../syntax/ast';
@@ -81,6 +82,17 @@ export function complete(doc: TextDocument, analysis: Analysis, offset: number):
   }
   if (!inBody(analysis, offset)) return attachPointItems(analysis, before, replace);
 
+  const structPrefix = /\b(struct|union)\s+(\w*)$/.exec(before);
+  if (structPrefix) {
+    const names = new Set(knownStructs(analysis.catalog));
+    for (const d of analysis.program.cDefinitions) if (d.keyword !== 'enum' && d.name) names.add(d.name.name);
+    return [...names].map((name) => ({
+      label: name,
+      kind: CompletionItemKind.Struct,
+      detail: `${structPrefix[1]} ${name}`,
+      textEdit: { range: replace(structPrefix[2].length), newText: name },
+    }));
+  }
   // Field access: the parser leaves a field node (possibly with an empty name) after `->`/`.`.
   const access = /(->|\.)\s*(\w*)$/.exec(before);
   if (access) {
@@ -180,6 +192,46 @@ export function complete(doc: TextDocument, analysis: Analysis, offset: number):
       }),
     );
   return items;
+}
+
+const structNames = new WeakMap<Catalog, string[]>();
+
+/**
+ * Structs whose layout the catalog has, found from tracepoint field types and, transitively,
+ * member types (the catalog has no list of its own). Computed once per catalog.
+ */
+function knownStructs(catalog: Catalog): string[] {
+  let names = structNames.get(catalog);
+  if (names) return names;
+  const found = new Set<string>();
+  const queue: string[] = [
+    'task_struct',
+    'sock',
+    'sk_buff',
+    'file',
+    'path',
+    'dentry',
+    'inode',
+    'sockaddr',
+    'sockaddr_in',
+    'sockaddr_in6',
+  ];
+  const visit = (type: string) => {
+    for (const m of type.matchAll(/\b(?:struct|union)\s+(\w+)/g)) queue.push(m[1]);
+  };
+  for (const c of catalog.categories())
+    for (const e of catalog.events(c)) for (const f of catalog.fields(c, e) ?? []) visit(f.type);
+  while (queue.length) {
+    const name = queue.pop()!;
+    if (found.has(name)) continue;
+    const members = catalog.struct(name);
+    if (!members) continue;
+    found.add(name);
+    for (const m of members) visit(m.type);
+  }
+  names = [...found].sort();
+  structNames.set(catalog, names);
+  return names;
 }
 
 function memberItems(analysis: Analysis, field: FieldExpr, offset: number, range: Range): CompletionItem[] {

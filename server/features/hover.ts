@@ -133,7 +133,16 @@ export function hoverAt(analysis: Analysis, offset: number): { markdown: string;
   }
   if (e.kind === 'cast') {
     const ty = analysis.types.get(e);
-    if (ty && offset < e.operand.start) return { markdown: code(display(ty)), span: e.type };
+    if (ty && offset < e.operand.start) {
+      const members =
+        (e.type.tag === 'struct' || e.type.tag === 'union') && analysis.structMembers(e.type.name);
+      const layout = members
+        ? '\n```c\n' +
+          `${e.type.tag} ${e.type.name} {\n${members.map((m) => `  ${m.type} ${m.name};`).join('\n')}\n}` +
+          '\n```'
+        : '';
+      return { markdown: code(display(ty)) + layout, span: e.type };
+    }
   }
   return undefined;
 }

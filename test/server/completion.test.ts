@@ -194,3 +194,17 @@ test('args-> fields inside an unfinished predicate', async () => {
     await h.close();
   }
 });
+
+test('struct names after `struct ` in a cast: the catalog layouts and the script own', async () => {
+  const h = await startServer({ bpftraceVersion: '0.17' });
+  try {
+    const text = 'struct mine { int a; };\nkprobe:tcp_connect { $s = (struct so\n}\n';
+    const items = await completeAt(h, 'structs.bt', text, '(struct so');
+    const labels = items.map((i) => i.label);
+    for (const name of ['sock', 'sockaddr_in', 'mine'])
+      assert.ok(labels.includes(name), `${name} in ${labels.length} names`);
+    assert.equal(items.find((i) => i.label === 'sock')?.kind, CompletionItemKind.Struct);
+  } finally {
+    await h.close();
+  }
+});

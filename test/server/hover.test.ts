@@ -49,6 +49,8 @@ test('hover shows tracepoint formats, arg types, builtin docs, inferred types an
     const args = await hoverText(h, uri, 'args->umyaddr');
     assert.match(args ?? '', /struct _tracepoint_syscalls_sys_enter_bind \{/);
     assert.match(args ?? '', /args` is a pointer: `args->field`/);
+    const cast = await hoverText(h, uri, 'struct sockaddr_in');
+    assert.match(cast ?? '', /struct sockaddr_in \{\n[^}]*__be16 sin_port;/);
     assert.equal(await hoverText(h, uri, '{', 0), undefined);
   } finally {
     await h.close();
