@@ -49,7 +49,6 @@ export class BpftraceLanguageServer {
   private diagnostics?: DiagnosticsFeature;
   /** Resolves when the local bpftrace version detection (if any) has finished. */
   localDetection: Promise<string> = Promise.resolve('');
-  lastValidationMs = 0;
 
   constructor(
     readonly connection: Connection,
@@ -71,10 +70,10 @@ export class BpftraceLanguageServer {
     }
     this.connection.onRequest(ServerStatusRequest.type, () => this.status());
     this.connection.onNotification(DidChangeConfigurationNotification.type, (params) => {
-      const settings = params.settings as { fieldtrace?: { bpftrace?: { version?: string } } } | undefined;
+      const settings = params.settings as { fieldtrace?: { bpftrace?: { version?: unknown } } } | undefined;
       const version = settings?.fieldtrace?.bpftrace?.version;
       if (version !== undefined) {
-        this.options.bpftraceVersion = version;
+        this.options.bpftraceVersion = String(version);
         this.targets.setSetting(version);
         this.revalidateAll();
       }
@@ -109,8 +108,13 @@ export class BpftraceLanguageServer {
   }
 
   private initialize(params: InitializeParams): InitializeResult {
-    this.options = (params.initializationOptions ?? {}) as FieldtraceInitializationOptions;
-    this.targets.setSetting(this.options.bpftraceVersion);
+    const options = (params.initializationOptions ?? {}) as { bpftraceVersion?: unknown };
+    const version = options.bpftraceVersion;
+    this.options = {
+      bpftraceVersion:
+        typeof version === 'number' ? String(version) : typeof version === 'string' ? version : '',
+    };
+    this.targets.setSetting(version);
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -155,7 +159,6 @@ export class BpftraceLanguageServer {
       });
     }
     const ms = performance.now() - started;
-    this.lastValidationMs = ms;
     if (ms > SLOW_MS) {
       this.connection.console.warn(`analysis of ${uri} (${doc.lineCount} lines) took ${ms.toFixed(0)} ms`);
     }

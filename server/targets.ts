@@ -26,8 +26,10 @@ export class Targets {
   private generation = 0;
   private cache = new Map<string, Target>();
 
-  setSetting(version: string | undefined): void {
-    this.settingVersion = (version ?? '').trim();
+  setSetting(version: unknown): void {
+    // Other editors' configs may give a number (`bpftraceVersion = 0.17` in Lua).
+    this.settingVersion =
+      typeof version === 'string' || typeof version === 'number' ? String(version).trim() : '';
     this.bump();
   }
 

@@ -70,3 +70,14 @@ test('scoping follows the dialect: probe scope before 0.22, block scope after', 
     await latest.close();
   }
 });
+
+test('a numeric version from another editor config is accepted', async () => {
+  const h = await startServer({ bpftraceVersion: 0.17 as unknown as string });
+  try {
+    const status = await h.client.sendRequest(ServerStatusRequest.type);
+    assert.equal(status.defaultBpftraceVersion, '0.17');
+    assert.equal(status.versionSource, 'setting');
+  } finally {
+    await h.close();
+  }
+});
