@@ -35,7 +35,12 @@ before(async () => {
   sshd = await startSshd({ alias: node });
   wb = await openWorkbench(
     'demo',
-    { 'fieldtrace.bpftrace.version': '0.17', 'fieldtrace.trace.stopTimeoutSeconds': 5 },
+    {
+      'fieldtrace.bpftrace.version': '0.17',
+      'fieldtrace.trace.stopTimeoutSeconds': 5,
+      // Stacks make long output: keep all of it searchable (the default keeps 1,000 lines).
+      'terminal.integrated.scrollback': 20_000,
+    },
     // The extension reads ~/.ssh from HOME; no agent: the harness's key file is the identity.
     { HOME: sshd.home, SSH_AUTH_SOCK: undefined },
   );
@@ -75,10 +80,20 @@ async function focusTraceTerminal(session: string): Promise<Locator> {
     async () => (await picker.count()) > 0 || !(await page.locator('.quick-input-widget').isVisible()),
   );
   if ((await picker.count()) > 0) await picker.first().click();
-  await runCommand(page, 'Terminal: Focus Terminal');
-  await page.keyboard.press('Control+F');
   const find = page.locator('.simple-find-part.visible').filter({ visible: true }).first();
-  await find.waitFor({ timeout: 10_000 });
+  // A terminal that has just been made may not take the focus at once: try again until it does.
+  await waitFor(
+    'the terminal find widget',
+    async () => {
+      await runCommand(page, 'Terminal: Focus Terminal');
+      await page.keyboard.press('Control+F');
+      return find.waitFor({ timeout: 2_000 }).then(
+        () => true,
+        () => false,
+      );
+    },
+    20_000,
+  );
   const regex = find.locator('.codicon-regex');
   if ((await regex.getAttribute('aria-checked')) !== 'true') await regex.click();
   return find;
@@ -92,20 +107,24 @@ async function terminalShows(
   session: string,
   what: string,
   pattern: string,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
 ): Promise<number> {
   const find = await focusTraceTerminal(session);
   const input = find.locator('input');
   const count = find.locator('.matchesCount');
+  const matches = async (): Promise<number | undefined> => {
+    const text = (await count.innerText({ timeout: 2_000 })).trim();
+    if (!text || /no results/i.test(text)) return undefined;
+    return Number(/of (\d+)/.exec(text)?.[1] ?? /(\d+)/.exec(text)?.[1] ?? 0) || undefined;
+  };
   return waitFor(
     what,
     async () => {
-      // Refill on every look: the count is computed when the query changes, not when output arrives.
+      // A new query on each look (the count is computed when the query changes, not when output
+      // arrives), then time for the search: a long buffer takes a while.
       await input.fill('', { timeout: 2_000 });
       await input.fill(pattern, { timeout: 2_000 });
-      const text = (await count.innerText({ timeout: 2_000 })).trim();
-      if (!text || /no results/i.test(text)) return undefined;
-      return Number(/of (\d+)/.exec(text)?.[1] ?? /(\d+)/.exec(text)?.[1] ?? 0) || undefined;
+      return waitFor(`matches of ${pattern}`, matches, 3_000, 200).catch(() => undefined);
     },
     timeoutMs,
     250,
@@ -118,6 +137,17 @@ async function answerInput(text: string): Promise<void> {
   await widget.locator('input.input').fill(text);
   await page.keyboard.press('Enter');
   await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+/** Folds or unfolds a view of the Fieldtrace container by its header, as a click does. */
+async function setPaneExpanded(title: string, expanded: boolean): Promise<void> {
+  const header = page.locator(`.pane-header[aria-label^="${title} Section"]`).first();
+  await header.waitFor({ timeout: 10_000 });
+  if ((await header.getAttribute('aria-expanded')) !== String(expanded)) await header.click();
+  await waitFor(
+    `${title} ${expanded ? 'unfolded' : 'folded'}`,
+    async () => (await header.getAttribute('aria-expanded')) === String(expanded),
+  );
 }
 
 function sidebar(): FrameLocator {
@@ -210,7 +240,10 @@ test(
         .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
       throw new Error(`${error.message}\nsidebar items:\n${labels.join('\n')}`);
     });
-    assert.match((await listener.getAttribute('aria-label')) ?? '', /layout shared-dup/);
+    // The view renders at most 10 times a second: the dups may land a render later.
+    await waitFor('the shared-dup layout', async () =>
+      /layout shared-dup/.test((await listener.getAttribute('aria-label')) ?? ''),
+    );
     const socket = treeItem(listener, 'socket ').first();
     await waitFor(
       '3 open fds on the socket',
@@ -236,7 +269,12 @@ test(
     );
     const total = workers.reduce((sum, w) => sum + Number(/: (\d+) accepts/.exec(w)?.[1] ?? 0), 0);
     assert.equal(total, 40, `accepts per worker add up: ${workers.join(' | ')}`);
+    // The README's picture: the example script beside the Listeners view given most of the side bar.
+    await openFile(page, 'listeners.bt');
+    for (const pane of ['Fieldtrace', 'Stacks', 'Trace Sessions']) await setPaneExpanded(pane, false);
+    await listener.scrollIntoViewIfNeeded();
     await wb!.screenshot('trace-sidebar');
+    for (const pane of ['Stacks', 'Trace Sessions']) await setPaneExpanded(pane, true);
   },
 );
 
@@ -247,9 +285,9 @@ test(
     assert.ok(envoy && wb);
     const listener = treeItem(sidebar(), `127.0.0.1:${envoy.ports[0]},`);
     // Fold the welcome pane so the Stacks and Listeners views get the room (README screenshot).
-    const welcome = page.locator('.pane-header[aria-label^="Fieldtrace Section"][aria-expanded="true"]');
-    if ((await welcome.count()) > 0) await welcome.first().click();
+    await setPaneExpanded('Fieldtrace', false);
     // The timeline is folded until opened, as a user would open it.
+    assert.ok(bpftraceUnderSshd().length > 0, 'the listener trace still runs');
     await treeItem(listener, 'Timeline').locator('.row').first().click();
     const step = listener
       .locator('li.step[role="treeitem"]')
@@ -279,16 +317,19 @@ test(
 
 test('a frame in the trace terminal is a link to its definition', { skip, timeout: 60_000 }, async () => {
   assert.ok(wb);
+  assert.ok(bpftraceUnderSshd().length > 0, 'the listener trace still runs');
   // Nothing open, no toasts over the terminal: the editor that opens comes from the link.
   await runCommand(page, 'View: Close All Editors');
   await runCommand(page, 'Notifications: Clear All Notifications');
-  // A frame that only listen() stacks have (the constructor's name is also in its lambdas' frames).
-  const frameText = 'Envoy::Network::TcpListenerImpl::setupServerSocket(';
+  // A frame of the accept stacks, the last output (the constructor's name would also match its
+  // lambdas' frames).
+  const frameText = 'Envoy::Network::TcpListenerImpl::onSocketEvent';
   // The find widget scrolls the terminal to the match, so the frame is on screen.
-  await terminalShows(listenerSession, 'a setupServerSocket frame', frameText.replace(/[()]/g, '\\$&'));
+  await terminalShows(listenerSession, 'an onSocketEvent frame', frameText);
   await page.keyboard.press('Escape');
-  // Where the frame's text is drawn (the DOM renderer: one span per run of text).
-  const box = await waitFor('the frame on screen', () =>
+  // Where the frame's text is drawn (the DOM renderer: one span per run of text). Looked up again
+  // on each try: new output can scroll the terminal between two looks.
+  const frameBox = () =>
     page.evaluate((needle) => {
       const rows = document.querySelector('.terminal-wrapper.active .xterm-rows');
       const walker = rows && document.createTreeWalker(rows, NodeFilter.SHOW_TEXT);
@@ -302,13 +343,26 @@ test('a frame in the trace terminal is a link to its definition', { skip, timeou
         if (r.width > 0) return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
       }
       return undefined;
-    }, frameText),
+    }, frameText);
+  const hover = page.getByText('Open the frame’s C++ source').first();
+  // Enter the text from outside, as a pointer does: xterm asks the link provider on mouse moves,
+  // and shows the link's hover once it answered.
+  const box = await waitFor(
+    'the link hover on the frame',
+    async () => {
+      const at = await frameBox();
+      if (!at) return undefined;
+      await page.mouse.move(at.x, at.y - 80);
+      await page.mouse.move(at.x, at.y, { steps: 5 });
+      return (await hover.waitFor({ timeout: 2_000 }).then(
+        () => true,
+        () => false,
+      ))
+        ? at
+        : undefined;
+    },
+    30_000,
   );
-  // Enter the text from outside, as a pointer does: xterm asks for links on mouse moves.
-  await page.mouse.move(box.x, box.y - 60);
-  await page.mouse.move(box.x, box.y, { steps: 5 });
-  // The link provider answered once xterm shows the link's hover.
-  await page.getByText('Open the frame’s C++ source').first().waitFor({ timeout: 15_000 });
   await page.keyboard.down('Control');
   try {
     await page.mouse.click(box.x, box.y);
@@ -322,7 +376,7 @@ test('a frame in the trace terminal is a link to its definition', { skip, timeou
     path.join(wb.sandbox.workspace, 'envoy', 'source', 'common', 'network', 'tcp_listener_impl.cc'),
     'utf8',
   );
-  const { line } = positionOf(source, 'TcpListenerImpl::setupServerSocket(');
+  const { line } = positionOf(source, 'TcpListenerImpl::onSocketEvent(');
   await page
     .locator('[id="status.editor.selection"]')
     .filter({ hasText: `Ln ${line},` })

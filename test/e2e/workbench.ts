@@ -41,7 +41,9 @@ async function pickInQuickInput(
   await input.fill(text);
   const row = widget.locator('.monaco-list-row').filter({ hasText: rowText }).first();
   await row.waitFor({ timeout: 15_000 });
-  await row.click();
+  // Enter picks the focused row; a click could land on a hover left over the list.
+  if ((await row.getAttribute('class'))?.split(' ').includes('focused')) await page.keyboard.press('Enter');
+  else await row.click();
   if (then === 'closes') await widget.waitFor({ state: 'hidden', timeout: 10_000 });
   // A command that opens its own quick pick reuses the widget with a fresh, empty input.
   else await waitFor('the next quick pick', async () => (await input.inputValue()) !== text, 10_000);
@@ -49,7 +51,28 @@ async function pickInQuickInput(
 
 /** Quick Open (Ctrl+P) on a file name, then waits for its editor tab to be active. */
 export async function openFile(page: Page, name: string): Promise<void> {
-  await page.keyboard.press('Control+P');
+  const widget = page.locator(quickInput);
+  // A file written a moment ago reaches Quick Open's results once the file watcher saw it.
+  await waitFor(
+    `${name} in Quick Open`,
+    async () => {
+      await page.keyboard.press('Control+P');
+      await widget.waitFor({ state: 'visible', timeout: 10_000 });
+      await widget.locator('input.input').fill(name);
+      const listed = await widget
+        .locator('.monaco-list-row')
+        .filter({ hasText: name })
+        .first()
+        .waitFor({ timeout: 3_000 })
+        .then(
+          () => true,
+          () => false,
+        );
+      if (!listed) await page.keyboard.press('Escape');
+      return listed;
+    },
+    30_000,
+  );
   await pickInQuickInput(page, name, name);
   await page.locator(`.tabs-container .tab.active[aria-label^="${name}"]`).waitFor({ timeout: 15_000 });
 }
