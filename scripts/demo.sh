@@ -26,24 +26,50 @@ pids=()
 envoy_pid=
 sleeper=
 cleanup() {
-  trap - EXIT INT TERM
-  local all=("${pids[@]}" ${envoy_pid:+"$envoy_pid"})
+  trap - EXIT INT TERM HUP
+  # Newest first: the workbench goes before sshd, so its SSH channels close and every trace's
+  # wrapper stops bpftrace on the node before sshd itself ends.
+  local all=(${envoy_pid:+"$envoy_pid"})
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do all+=("${pids[i]}"); done
   ((${#all[@]})) || return 0
   echo
   echo "demo: stopping ${#all[@]} process group(s)"
-  for pid in "${all[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  # What runs on the "node" under sshd (sessions, traces): reparented once sshd is gone.
+  local on_node=()
+  [[ -z ${pids[0]:-} ]] || mapfile -t on_node < <(descendants_of "${pids[0]}")
   for pid in "${all[@]}"; do
+    kill -TERM -- "-$pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "-$pid" 2>/dev/null || true
+  done
+  # Each trace's wrapper stops its bpftrace when the SSH channel closes; bpftrace takes a moment
+  # to detach its probes. Wait for that, then make sure.
+  for pid in "${on_node[@]}"; do
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
   done
   [[ -z $sleeper ]] || kill "$sleeper" 2>/dev/null || true
   wait "${all[@]}" 2>/dev/null || true
 }
+
+# descendants_of PID: every process below PID.
+descendants_of() {
+  ps -e -o pid= -o ppid= | awk -v root="$1" '
+    { parent[$1] = $2 }
+    END {
+      for (p in parent) {
+        q = p
+        while ((q in parent) && q != root && q > 1) q = parent[q]
+        if (q == root && p != root) print p
+      }
+    }'
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+trap 'exit 129' HUP
 
 # start NAME LOGFILE CMD...: runs CMD in a new session (its own process group) in the background;
-# sets $started to its pid. Traces started from the workbench run under sshd, whose group this is.
+# sets $started to its pid.
 started=
 start() {
   local name=$1 logfile=$2
