@@ -142,7 +142,11 @@ export async function goToPosition(page: Page, text: string, needle: string): Pr
 export async function inspectTokenScopes(page: Page): Promise<{ token: string; scopes: string[] }> {
   await runCommand(page, 'Developer: Inspect Editor Tokens and Scopes');
   const widget = page.locator('.token-inspect-widget');
-  const cell = widget.locator('.tiw-metadata-scopes');
+  // The row keyed "textmate scopes" (semantic token rows, when a server sends them, come before it).
+  const cell = widget
+    .locator('tr')
+    .filter({ has: page.locator('td.tiw-metadata-key', { hasText: 'textmate scopes' }) })
+    .locator('td.tiw-metadata-scopes');
   await cell.waitFor({ timeout: 15_000 });
   const scopes = (await cell.innerText())
     .split('\n')
