@@ -279,7 +279,7 @@ test(
 );
 
 test(
-  'a step of the timeline shows its stack, and a frame opens its definition',
+  'a step shows its stack; a frame in the Stacks view and one in the sidebar open their definitions',
   { skip, timeout: 60_000 },
   async () => {
     assert.ok(envoy && wb);
@@ -312,6 +312,23 @@ test(
       .filter({ hasText: `Ln ${line},` })
       .waitFor({ timeout: 10_000 });
     await wb.screenshot('trace-workbench');
+    // The same stack's frames are listed under the step in the sidebar: one opens its source too.
+    const sidebarFrame = step
+      .locator('li.frame[role="treeitem"]')
+      .filter({ hasText: 'IoSocketHandleImpl::listen' });
+    await sidebarFrame.locator('.row').first().click();
+    await page
+      .locator('.tabs-container .tab.active[aria-label^="io_socket_handle_impl.cc"]')
+      .waitFor({ timeout: 20_000 });
+    const handle = readFileSync(
+      path.join(wb.sandbox.workspace, 'envoy', 'source', 'common', 'network', 'io_socket_handle_impl.cc'),
+      'utf8',
+    );
+    const listenLine = positionOf(handle, 'IoSocketHandleImpl::listen(').line;
+    await page
+      .locator('[id="status.editor.selection"]')
+      .filter({ hasText: `Ln ${listenLine},` })
+      .waitFor({ timeout: 10_000 });
   },
 );
 
