@@ -246,6 +246,10 @@ class Parser {
         return;
       }
       if (t.text === 'config' && n1?.text === '=') {
+        // bpftrace's grammar takes the config block only in the preamble, before any probe.
+        if (program.items.some((item) => item.kind === 'probe')) {
+          this.error(t.start, t.end, 'the config block must come before the first probe', 'syntax');
+        }
         program.config = this.configBlock();
         return;
       }
