@@ -1734,7 +1734,9 @@ class Analyzer {
         (row.argKinds?.[0] === 'map' || name === 'print' || name === 'len') &&
         i === 0
       ) {
-        this.mapRef(a, false, true);
+        // bpftrace 0.17's delete(@m[key]) is an ordinary access: a keyed map without its key is an
+        // argument mismatch (verified); only delete(@m, key) names the whole map.
+        this.mapRef(a, false, !(name === 'delete' && e.args.length === 1));
         if (!this.mapAssigned.has(a.name)) this.pendingMapReads.push({ name: a.name, span: a });
         const sym = this.maps.get(a.name);
         tys.push(sym?.value ?? UNKNOWN);
