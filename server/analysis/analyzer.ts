@@ -1851,6 +1851,18 @@ class Analyzer {
       );
       return;
     }
+    if (name === 'uaddr' && this.ctx) {
+      // Verified on 0.17: uaddr in a kprobe/kretprobe/tracepoint/BEGIN probe is an error.
+      const rows = this.ctx.info.rows;
+      const bad = rows.find((r) => r && !['uprobe', 'uretprobe', 'usdt'].includes(r.name));
+      if (bad && rows.every((r) => r))
+        this.report(
+          e,
+          'error',
+          'builtin-unavailable',
+          `uaddr can not be used with "${this.dialect.probeName(bad)}" probes (only uprobe, uretprobe and usdt)`,
+        );
+    }
     if (
       ['kaddr', 'uaddr', 'cgroupid', 'reg', 'pton', 'percpu_kaddr'].includes(name) &&
       first &&
