@@ -1863,6 +1863,16 @@ class Analyzer {
           `uaddr can not be used with "${this.dialect.probeName(bad)}" probes (only uprobe, uretprobe and usdt)`,
         );
     }
+    if (name === 'strncmp' && e.args[2] && e.args[2].kind !== 'int' && e.args[2].kind !== 'param') {
+      // Verified on 0.17: `strncmp(comm, "bash", $n)` -> "strncmp() expects a integer literal".
+      this.report(
+        e.args[2],
+        'error',
+        'argument-kind',
+        `strncmp() expects an integer literal length (${describeKind(tys[2])} provided)`,
+      );
+      return;
+    }
     if (
       ['kaddr', 'uaddr', 'cgroupid', 'reg', 'pton', 'percpu_kaddr'].includes(name) &&
       first &&
