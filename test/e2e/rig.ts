@@ -4,11 +4,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, type Page, chromium } from 'playwright-core';
+import { freePort } from '../helpers/net';
 
 const execFileAsync = promisify(execFile);
 
@@ -68,18 +68,8 @@ export async function ensureVsCode(): Promise<string> {
   return vscodeDir;
 }
 
-/** A port on 127.0.0.1 that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no port'))));
-    });
-  });
-}
+/** Re-exported for the suites: one definition of a free loopback port for every test. */
+export { freePort };
 
 /** Folders of one isolated VS Code instance: nothing is read from or written to the real HOME. */
 export interface Sandbox {

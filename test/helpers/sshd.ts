@@ -18,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { SshEnvironment } from '../../core/ssh/config';
 import { addKnownHost, fingerprintSha256, keyTypeOf } from '../../core/ssh/known-hosts';
+import { freePort } from './net';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -54,17 +55,6 @@ export interface SshdHarness {
   /** Working folder of the harness (removed by stop()). */
   dir: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves once the port answers with an SSH banner. */

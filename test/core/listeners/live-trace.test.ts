@@ -17,6 +17,7 @@ import { listenerTraceEnvironment, listenerTraceScript } from '../../../core/tra
 import { SessionLogWriter } from '../../../core/trace/session';
 import { TraceStreamParser } from '../../../core/trace/stream-parser';
 import { startMiniEnvoy } from '../../targets/mini-envoy';
+import { freePort } from '../../helpers/net';
 
 const version = (() => {
   const r = spawnSync('bpftrace', ['--version'], { encoding: 'utf8' });
@@ -103,18 +104,6 @@ async function startTrace(comm: string, dir: string): Promise<Trace> {
     throw error;
   }
   return { reducer, raw: () => raw, stderr: () => stderr, stop };
-}
-
-/** A free port on 127.0.0.1 (the kernel's choice, released right away): binds in the trace then carry it. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function connectAndClose(port: number): Promise<void> {

@@ -26,6 +26,7 @@ import {
   type MiniEnvoy,
   type MiniEnvoyBinaries,
 } from '../../targets/mini-envoy';
+import { freePort } from '../../helpers/net';
 
 const CONNECTIONS = 200;
 const SOL_SOCKET = 1;
@@ -60,18 +61,6 @@ async function waitFor<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `: ${detail()}` : ''}`);
     await new Promise((r) => setTimeout(r, 25));
   }
-}
-
-/** Free TCP ports on a loopback address (the kernel's choice, released right away). */
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function connectAndClose(host: string, port: number): Promise<void> {

@@ -23,6 +23,7 @@ import { TraceSession } from '../../../core/trace/session';
 import { TraceStreamParser } from '../../../core/trace/stream-parser';
 import { buildMiniEnvoy, type MiniEnvoy, startMiniEnvoy } from '../../targets/mini-envoy';
 import { type SshdHarness, sshdAvailable, startSshd } from '../../helpers/sshd';
+import { freePorts } from '../../helpers/net';
 
 const usable = (() => {
   const have = (cmd: string) => {
@@ -57,23 +58,6 @@ async function connectAndClose(port: number): Promise<void> {
     });
     s.once('error', reject);
   });
-}
-
-/** Free loopback ports, so that binds carry the real port (a bind to port 0 shows 0). */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Server>((resolve) => {
-          const server = net.createServer();
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
 }
 
 async function stats(envoy: MiniEnvoy): Promise<Map<string, number>> {
