@@ -2,7 +2,7 @@
 // output, stdin, dialects, catalogs, usage errors, the whole corpus (the same diagnostics the
 // language server publishes), and --node over a real sshd.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,39 +12,19 @@ import { SetCatalogRequest } from '../../common/protocol';
 import { CORPUS_DIR, corpusScripts } from '../corpus/verdict';
 import { startServer } from '../server/harness';
 import { type SshdHarness, sshdAvailable, startSshd } from '../helpers/sshd';
+import { type CliRun, runFieldtrace } from '../helpers/cli';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist/cli.js');
 const CI = process.env.CI === 'true';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 function check(
   args: string[],
   options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, 'check', ...args], {
-      cwd: options.cwd ?? ROOT,
-      env: options.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      done({ code, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
+  return runFieldtrace(['check', ...args], options);
 }
 
 /** Newest modification time under the folders the CLI bundle is built from. */

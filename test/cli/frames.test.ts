@@ -1,44 +1,22 @@
 // `fieldtrace frames` as a child process: the seed's bpftrace output against the Envoy-shaped
 // fixture tree (text and JSON), -f json input on stdin, usage errors, DWARF with --binary.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { type CliRun, runFieldtrace } from '../helpers/cli';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const TREE = path.join(ROOT, 'test/fixtures/envoy-tree');
 const SEED_DIR = path.resolve(ROOT, '..', 'shared', 'seed');
 const SEED = path.join(SEED_DIR, readdirSync(SEED_DIR).find((f) => /^000_.*\.txt$/.test(f)) ?? 'missing');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 function frames(args: string[], input?: string, bundled = false): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const argv = bundled
-      ? [path.join(ROOT, 'dist/cli.js')]
-      : ['--import', 'tsx', path.join(ROOT, 'cli/main.ts')];
-    const child = spawn(process.execPath, [...argv, 'frames', ...args], {
-      cwd: ROOT,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input ?? '');
-  });
+  return runFieldtrace(['frames', ...args], { input, bundled });
 }
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ft-frames-'));

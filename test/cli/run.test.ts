@@ -1,7 +1,7 @@
 // `fieldtrace run` as a child process: usage errors, a local run with arguments, Ctrl+C
 // (SIGINT) printing the maps, a script error in compiler format, and a run over real SSH.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as net from 'node:net';
@@ -10,45 +10,19 @@ import { after, before, describe, it } from 'node:test';
 import { bpftraceAvailable } from '../helpers/users';
 import { type SshdHarness, sshdAvailable, startSshd } from '../helpers/sshd';
 import { startMiniEnvoy } from '../targets/mini-envoy';
+import { type CliRun, runFieldtrace } from '../helpers/cli';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const haveBpftrace = bpftraceAvailable();
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 function fieldtrace(
   args: string[],
   opts: { cwd: string; env?: NodeJS.ProcessEnv; interruptWhen?: (stdout: string) => boolean },
 ): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'run', ...args], {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let interrupted = false;
-    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (!interrupted && opts.interruptWhen?.(stdout)) {
-        interrupted = true;
-        child.kill('SIGINT');
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runFieldtrace(['run', ...args], opts);
 }
 
 describe('fieldtrace run', { skip: !haveBpftrace }, () => {
