@@ -9,7 +9,14 @@ import { after, before, test } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
 import { buildMiniEnvoy, type MiniEnvoy, startMiniEnvoy } from '../targets/mini-envoy';
 import { skipReason, waitFor } from './rig';
-import { goToPosition, openFile, openWorkbench, positionOf, runCommand, type Workbench } from './workbench';
+import {
+  expectEditorAt,
+  goToPosition,
+  openFile,
+  openWorkbench,
+  runCommand,
+  type Workbench,
+} from './workbench';
 
 const skip = skipReason();
 let wb: Workbench | undefined;
@@ -88,17 +95,11 @@ test('a frame in a pasted stack trace is a link to its definition', { skip, time
     .filter({ hasText: 'TcpListenerImpl::TcpListenerImpl' });
   await link.first().waitFor({ timeout: 20_000 });
   await runCommand(page, 'Open Link');
-  await page
-    .locator('.tabs-container .tab.active[aria-label^="tcp_listener_impl.cc"]')
-    .waitFor({ timeout: 20_000 });
-  const source = readFileSync(
-    path.join(wb.sandbox.workspace, 'envoy', 'source', 'common', 'network', 'tcp_listener_impl.cc'),
-    'utf8',
+  await expectEditorAt(
+    page,
+    wb.sandbox.workspace,
+    'envoy/source/common/network/tcp_listener_impl.cc',
+    'TcpListenerImpl::TcpListenerImpl(',
   );
-  const { line } = positionOf(source, 'TcpListenerImpl::TcpListenerImpl(');
-  await page
-    .locator('[id="status.editor.selection"]')
-    .filter({ hasText: `Ln ${line},` })
-    .waitFor({ timeout: 10_000 });
   await wb.screenshot('frames-document-link');
 });

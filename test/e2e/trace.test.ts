@@ -19,7 +19,15 @@ import {
   TARGETS_DIR,
 } from '../targets/mini-envoy';
 import { freePort, skipReason, waitFor } from './rig';
-import { openFile, openWorkbench, pickMany, positionOf, runCommand, type Workbench } from './workbench';
+import {
+  expectEditorAt,
+  openFile,
+  openWorkbench,
+  pickMany,
+  positionOf,
+  runCommand,
+  type Workbench,
+} from './workbench';
 
 const skip = skipReason() ?? (sshdAvailable() ? undefined : 'sshd is missing or not root');
 const node = 'loopback-node';
@@ -301,36 +309,24 @@ test(
     await frame.waitFor({ timeout: 20_000 });
     await wb.screenshot('trace-stacks-view');
     await frame.click();
-    await page
-      .locator('.tabs-container .tab.active[aria-label^="tcp_listener_impl.cc"]')
-      .waitFor({ timeout: 20_000 });
-    const source = readFileSync(
-      path.join(wb.sandbox.workspace, 'envoy', 'source', 'common', 'network', 'tcp_listener_impl.cc'),
-      'utf8',
+    await expectEditorAt(
+      page,
+      wb.sandbox.workspace,
+      'envoy/source/common/network/tcp_listener_impl.cc',
+      'TcpListenerImpl::setupServerSocket(',
     );
-    const { line } = positionOf(source, 'TcpListenerImpl::setupServerSocket(');
-    await page
-      .locator('[id="status.editor.selection"]')
-      .filter({ hasText: `Ln ${line},` })
-      .waitFor({ timeout: 10_000 });
     await wb.screenshot('trace-workbench');
     // The same stack's frames are listed under the step in the sidebar: one opens its source too.
     const sidebarFrame = step
       .locator('li.frame[role="treeitem"]')
       .filter({ hasText: 'IoSocketHandleImpl::listen' });
     await sidebarFrame.locator('.row').first().click();
-    await page
-      .locator('.tabs-container .tab.active[aria-label^="io_socket_handle_impl.cc"]')
-      .waitFor({ timeout: 20_000 });
-    const handle = readFileSync(
-      path.join(wb.sandbox.workspace, 'envoy', 'source', 'common', 'network', 'io_socket_handle_impl.cc'),
-      'utf8',
+    await expectEditorAt(
+      page,
+      wb.sandbox.workspace,
+      'envoy/source/common/network/io_socket_handle_impl.cc',
+      'IoSocketHandleImpl::listen(',
     );
-    const listenLine = positionOf(handle, 'IoSocketHandleImpl::listen(').line;
-    await page
-      .locator('[id="status.editor.selection"]')
-      .filter({ hasText: `Ln ${listenLine},` })
-      .waitFor({ timeout: 10_000 });
   },
 );
 
@@ -388,18 +384,12 @@ test('a frame in the trace terminal is a link to its definition', { skip, timeou
   } finally {
     await page.keyboard.up('Control');
   }
-  await page
-    .locator('.tabs-container .tab.active[aria-label^="tcp_listener_impl.cc"]')
-    .waitFor({ timeout: 20_000 });
-  const source = readFileSync(
-    path.join(wb.sandbox.workspace, 'envoy', 'source', 'common', 'network', 'tcp_listener_impl.cc'),
-    'utf8',
+  await expectEditorAt(
+    page,
+    wb.sandbox.workspace,
+    'envoy/source/common/network/tcp_listener_impl.cc',
+    'TcpListenerImpl::onSocketEvent(',
   );
-  const { line } = positionOf(source, 'TcpListenerImpl::onSocketEvent(');
-  await page
-    .locator('[id="status.editor.selection"]')
-    .filter({ hasText: `Ln ${line},` })
-    .waitFor({ timeout: 10_000 });
   await wb.screenshot('trace-terminal-link');
 });
 

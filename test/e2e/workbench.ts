@@ -1,7 +1,7 @@
 // Workbench actions as a user performs them (keys and clicks), shared by the UI suites.
 // Every step awaits what the user would see next; none sleeps.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -108,6 +108,27 @@ export async function pickMany(page: Page, labels: string[]): Promise<void> {
 }
 
 /** 1-based line and column of the first occurrence of `needle` in `text`. */
+/**
+ * Waits until the active editor is `relativePath` of the sandbox workspace (e.g.
+ * `envoy/source/common/network/tcp_listener_impl.cc`) with the cursor on the line of `needle`:
+ * what a frame link must open.
+ */
+export async function expectEditorAt(
+  page: Page,
+  workspace: string,
+  relativePath: string,
+  needle: string,
+): Promise<void> {
+  await page
+    .locator(`.tabs-container .tab.active[aria-label^="${path.basename(relativePath)}"]`)
+    .waitFor({ timeout: 20_000 });
+  const { line } = positionOf(readFileSync(path.join(workspace, relativePath), 'utf8'), needle);
+  await page
+    .locator('[id="status.editor.selection"]')
+    .filter({ hasText: `Ln ${line},` })
+    .waitFor({ timeout: 10_000 });
+}
+
 export function positionOf(text: string, needle: string): { line: number; column: number } {
   const offset = text.indexOf(needle);
   if (offset < 0) throw new Error(`${JSON.stringify(needle)} not found in the document`);
