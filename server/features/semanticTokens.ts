@@ -5,6 +5,7 @@ import type { SemanticTokens, SemanticTokensLegend } from 'vscode-languageserver
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Analysis } from '../analysis/analyzer';
 import { Lexer, type Token } from '../syntax/lexer';
+import { STATEMENT_KEYWORDS } from '../syntax/parser';
 import type { BpftraceLanguageServer } from '../server';
 
 export const TOKEN_TYPES = [
@@ -34,15 +35,7 @@ type TokenType = (typeof TOKEN_TYPES)[number];
 type Modifier = (typeof TOKEN_MODIFIERS)[number];
 
 const KEYWORDS = new Set([
-  'if',
-  'else',
-  'unroll',
-  'while',
-  'for',
-  'return',
-  'break',
-  'continue',
-  'let',
+  ...STATEMENT_KEYWORDS,
   'config',
   'import',
   'macro',

@@ -78,7 +78,8 @@ export const CAST_TYPE_NAMES = new Set([
   's64',
 ]);
 const UNARY_OPS = new Set(['-', '!', '~', '*', '&', '++', '--', '+']);
-const STATEMENT_KEYWORDS = new Set([
+/** Words that start a statement; never an identifier in statement position. */
+export const STATEMENT_KEYWORDS: ReadonlySet<string> = new Set([
   'if',
   'else',
   'unroll',
