@@ -305,13 +305,21 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
     ].join('\n'),
   );
 
-  // dup family: the new fd comes from the exit; a dup of a socket is a socket.
-  const dupExit = (code: number, via: number) =>
-    [
-      `${emit('dup', ['@ft_a0[tid]', a('ret'), String(via)], '-', undefined)}`,
-      `if (${a('ret')} >= 0 && @ft_sk[pid, @ft_a0[tid]] == 1) { @ft_sk[pid, ${a('ret')}] = 1; }`,
+  // dup family: the new fd comes from the exit; a dup of a socket is a socket. Only a socket's
+  // dup carries a stack: shells and launchers dup their stdio by the dozen, and each stack is a
+  // symbol lookup in bpftrace (one that aborts bpftrace < 0.20 if the process exited meanwhile).
+  const dupExit = (code: number, via: number) => {
+    const nums = ['@ft_a0[tid]', a('ret'), String(via)];
+    return [
+      `if (@ft_sk[pid, @ft_a0[tid]] == 1) {`,
+      `  ${emit('dup', nums, '-', undefined)}`,
+      `  if (${a('ret')} >= 0) { @ft_sk[pid, ${a('ret')}] = 1; }`,
+      '} else {',
+      `  ${emitNoStack('dup', nums, '-', undefined)}`,
+      '}',
       done,
     ].join('\n');
+  };
   probe('tracepoint:syscalls:sys_enter_dup', selected, enter(C.dup, [a('fildes')]));
   probe('tracepoint:syscalls:sys_exit_dup', `@ft_in[tid] == ${C.dup}`, dupExit(C.dup, 0));
   probe('tracepoint:syscalls:sys_enter_dup2', selected, enter(C.dup2, [a('oldfd')]));

@@ -51,6 +51,7 @@ export class TraceStreamParser {
     const events: TraceEvent[] = [];
     for (const line of this.stdout.end()) this.stdoutLine(line, events);
     for (const line of this.stderr.end()) this.diagnostics.line(line, events);
+    this.diagnostics.end(events);
     return events;
   }
 
@@ -368,12 +369,44 @@ const STARTS_MESSAGE = /^(ERROR|WARNING|HINT): /;
 // Known harmless noise that bpftrace prints as ERROR on machines like ours.
 const NOISE = [/couldn't set RLIMIT_MEMLOCK/, /available_filter_functions/, /traceable functions/];
 
+// A C++ exception that escaped bpftrace: libstdc++ prints these two lines, then bpftrace aborts.
+const TERMINATE = /^terminate called after throwing an instance of '(.*)'\s*$/;
+const WHAT = /^\s*what\(\):\s*(.*)$/;
+// bpftrace before 0.20, with its user-symbol cache on, reads /proc/PID/exe without catching the
+// error it gets for a process that has exited since the event: the whole trace aborts.
+const EXITED_PROCESS_EXE = /read_symlink: .*\[\/proc\/(\d+)\/exe\]/;
+
+/** The one error that says why bpftrace aborted; `what` is the exception's message. */
+export function crashDiagnostic(exception: string, what: string | undefined): TraceEvent {
+  const exited = what === undefined ? null : EXITED_PROCESS_EXE.exec(what);
+  const message = exited
+    ? `bpftrace crashed resolving a user stack of process ${exited[1]}, which had already exited ` +
+      '(a bpftrace bug before 0.20 when its user-symbol cache is on). The events before it are ' +
+      'kept. Run the trace again, or run it without user stacks.'
+    : `bpftrace crashed on an uncaught ${exception}${what ? `: ${what}` : ''}`;
+  return { type: 'diagnostic', severity: 'error', message };
+}
+
 class DiagnosticReader {
   /** Lines still expected after a positioned message: the source line and its `~~~` underline. */
   private context = 0;
+  /** The exception type of a `terminate called…` line, until its `what():` line arrives. */
+  private crash: string | undefined;
 
   line(line: SplitLine, out: TraceEvent[]): void {
     const text = line.text;
+    if (this.crash !== undefined) {
+      const what = WHAT.exec(text);
+      const exception = this.crash;
+      this.crash = undefined;
+      out.push(crashDiagnostic(exception, what?.[1]));
+      if (what) return;
+    }
+    const terminate = TERMINATE.exec(text);
+    if (terminate) {
+      this.crash = terminate[1];
+      return;
+    }
     if (text.trim() === '') return;
     const positioned = POSITIONED.exec(text);
     if (positioned) {
@@ -398,6 +431,12 @@ class DiagnosticReader {
       else if (this.context === 1 || /^\s*~+\s*$/.test(text)) return;
     }
     this.unpositioned(text, out);
+  }
+
+  /** At the end of stderr: a crash whose `what():` line never came is still reported. */
+  end(out: TraceEvent[]): void {
+    if (this.crash !== undefined) out.push(crashDiagnostic(this.crash, undefined));
+    this.crash = undefined;
   }
 
   private unpositioned(text: string, out: TraceEvent[]): void {

@@ -243,6 +243,43 @@ describe('TraceStreamParser', () => {
     );
   });
 
+  it('an abort of bpftrace is one error that says why, however the lines arrive', () => {
+    // What bpftrace 0.17 printed in CI when a traced shell exited before its stack was resolved.
+    const stderr =
+      "terminate called after throwing an instance of 'std::filesystem::__cxx11::filesystem_error'\n" +
+      '  what():  filesystem error: read_symlink: No such file or directory [/proc/14707/exe]\n';
+    for (const cut of [0, 30, 90, stderr.length - 5]) {
+      const parser = new TraceStreamParser();
+      const events = [
+        ...parser.pushStderr(stderr.slice(0, cut)),
+        ...parser.pushStderr(stderr.slice(cut)),
+        ...parser.end(),
+      ];
+      assert.equal(events.length, 1, JSON.stringify(events));
+      const [crash] = events;
+      assert.ok(crash.type === 'diagnostic' && crash.severity === 'error');
+      assert.match(crash.message, /user stack of process 14707, which had already exited/);
+      assert.match(crash.message, /before 0\.20/);
+    }
+    // Any other exception keeps its type and message; one cut short still says what it was.
+    const other = new TraceStreamParser();
+    const otherEvents = [
+      ...other.pushStderr(
+        "terminate called after throwing an instance of 'std::bad_alloc'\n  what():  std::bad_alloc\nERROR: next\n",
+      ),
+      ...other.pushStderr("terminate called after throwing an instance of 'std::runtime_error'"),
+      ...other.end(),
+    ];
+    assert.deepEqual(
+      otherEvents.map((e) => (e.type === 'diagnostic' ? `${e.severity} ${e.message}` : e.type)),
+      [
+        'error bpftrace crashed on an uncaught std::bad_alloc: std::bad_alloc',
+        'error next',
+        'error bpftrace crashed on an uncaught std::runtime_error',
+      ],
+    );
+  });
+
   it('renders maps and histograms like bpftrace text mode', () => {
     assert.equal(
       renderText({ type: 'map', name: '@a', value: { '1': 2, '7': 3 } }),
