@@ -12,7 +12,7 @@ import { listenerTraceScript } from '../../core/trace/listener-script';
 import { diagnosticRange, TraceSession } from '../../core/trace/session';
 import { renderText, TraceStreamParser } from '../../core/trace/stream-parser';
 
-const USAGE = `Usage: fieldtrace run [--node HOST] [--log-dir DIR] [--listener-trace [--target COMM|PID]] [SCRIPT] [-- ARGS...]
+const USAGE = `Usage: fieldtrace run [--node HOST] [--log-dir DIR] [--listener-trace [--target COMM|PID] [--no-stacks]] [SCRIPT] [-- ARGS...]
 
 Runs a bpftrace script on a node and prints bpftrace's text output live.
 
@@ -20,6 +20,8 @@ Runs a bpftrace script on a node and prints bpftrace's text output live.
                      default: this machine
   --listener-trace   run the built-in listener trace instead of SCRIPT
   --target COMM|PID  process the listener trace follows (default: envoy)
+  --no-stacks        listener trace without user stacks (bpftrace < 0.20 can abort resolving
+                     the stack of a process that has just exited)
   --log-dir DIR      folder for the session log <session>.jsonl (default: current folder)
   --yes-new-host-key accept an unknown host key (still recorded in known_hosts); without it an
                      unknown key is asked about on a terminal and refused otherwise
@@ -33,6 +35,7 @@ interface RunArgs {
   node: string;
   listener: boolean;
   target?: string;
+  stacks: boolean;
   logDir?: string;
   script?: string;
   positional: string[];
@@ -40,7 +43,13 @@ interface RunArgs {
 }
 
 function parseArgs(args: string[]): RunArgs {
-  const out: RunArgs = { node: 'local', listener: false, positional: [], acceptNewHostKey: false };
+  const out: RunArgs = {
+    node: 'local',
+    listener: false,
+    stacks: true,
+    positional: [],
+    acceptNewHostKey: false,
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     const value = () => {
@@ -54,6 +63,7 @@ function parseArgs(args: string[]): RunArgs {
     } else if (a === '--node') out.node = value();
     else if (a === '--listener-trace') out.listener = true;
     else if (a === '--target') out.target = value();
+    else if (a === '--no-stacks') out.stacks = false;
     else if (a === '--log-dir') out.logDir = value();
     else if (a === '--yes-new-host-key') out.acceptNewHostKey = true;
     else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
@@ -66,6 +76,7 @@ function parseArgs(args: string[]): RunArgs {
   if (out.listener && out.script) throw new UsageError('give either --listener-trace or a SCRIPT, not both');
   if (!out.listener && !out.script) throw new UsageError('a SCRIPT (or --listener-trace) is required');
   if (out.target && !out.listener) throw new UsageError('--target only applies to --listener-trace');
+  if (!out.stacks && !out.listener) throw new UsageError('--no-stacks only applies to --listener-trace');
   return out;
 }
 
@@ -130,7 +141,7 @@ export const runCommand: CliCommand = {
         scriptText = listenerTraceScript({
           target: /^\d+$/.test(t) ? { pid: Number(t) } : { comm: t },
           bpftraceVersion: probe.bpftraceVersion ?? '0.17',
-          withStacks: true,
+          withStacks: args.stacks,
         });
         scriptName = 'listeners.bt';
       }

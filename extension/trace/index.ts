@@ -179,6 +179,8 @@ export function registerTrace(ctx: FieldtraceContext): void {
     nodeId: string,
     script: { text: string; label: string; uri?: vscode.Uri },
     listenerTarget?: { comm?: string; pid?: number },
+    listenerStacks = vscode.workspace.getConfiguration('fieldtrace.listeners').get<boolean>('userStacks') ??
+      true,
   ): Promise<SessionRecord | undefined> {
     const nodeLabel = nodes.label(nodeId);
     const { transport, probe } = await nodes.probe(nodeId);
@@ -192,7 +194,7 @@ export function registerTrace(ctx: FieldtraceContext): void {
       ? listenerTraceScript({
           target: listenerTarget,
           bpftraceVersion: probe.bpftraceVersion ?? '0.17',
-          withStacks: true,
+          withStacks: listenerStacks,
         })
       : script.text;
     if (script.uri) {
@@ -207,6 +209,7 @@ export function registerTrace(ctx: FieldtraceContext): void {
     });
     const onEvent = (e: SessionTraceEvent) => {
       ctx.traceEvents.fire(e);
+      crashed(e);
       const rendered = renderText(e.event);
       if (rendered) terminal.write(rendered.endsWith('\n') ? rendered : `${rendered}\n`);
       if (!current.record) {
@@ -214,6 +217,29 @@ export function registerTrace(ctx: FieldtraceContext): void {
         return;
       }
       handleEvent(current.record, e);
+    };
+    // A bpftrace that aborts mid-trace has no script position to show: the user hears of it here.
+    const crashed = (e: SessionTraceEvent) => {
+      if (e.event.type !== 'diagnostic' || !/^bpftrace crashed/.test(e.event.message)) return;
+      const again = 'Run Again';
+      const withoutStacks = 'Run Without Stacks';
+      const actions = listenerTarget ? (listenerStacks ? [again, withoutStacks] : [again]) : [];
+      void vscode.window
+        .showErrorMessage(`Fieldtrace: ${nodeLabel}: ${e.event.message}`, ...actions)
+        .then((picked) => {
+          if (!picked) return;
+          void startOn(
+            nodeId,
+            script,
+            listenerTarget,
+            picked === withoutStacks ? false : listenerStacks,
+          ).catch(
+            (error: unknown) =>
+              void vscode.window.showErrorMessage(
+                `Fieldtrace: ${script.label} on ${nodeLabel}: ${error instanceof Error ? error.message : String(error)}`,
+              ),
+          );
+        });
     };
     const session = await TraceSession.start({
       transport,

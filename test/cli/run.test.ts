@@ -41,6 +41,7 @@ describe('fieldtrace run', { skip: !haveBpftrace }, () => {
       ['--bogus', 'x.bt'],
       ['a.bt', 'b.bt'],
       ['--listener-trace', 'x.bt'],
+      ['--no-stacks', 'x.bt'],
       ['--node'],
     ]) {
       const r = await fieldtrace(args, { cwd: dir });
@@ -91,32 +92,44 @@ describe('fieldtrace run', { skip: !haveBpftrace }, () => {
     assert.match(r.stderr, /^broken\.bt:3:\d+: error: .*nosuchfunction/m);
   });
 
-  it('--listener-trace --target PID prints the accepts of a running mini-Envoy live', async (t) => {
-    const envoy = await startMiniEnvoy({ concurrency: 2 });
-    t.after(() => envoy.stop());
-    // Connections made before the probes attach are not seen: keep connecting until one is.
-    let connecting = true;
-    const load = (async () => {
-      while (connecting) {
-        await new Promise<void>((resolve) => {
-          const s = net.connect(envoy.ports[0] as number, '127.0.0.1', () => s.end());
-          s.once('close', () => resolve());
-          s.once('error', () => resolve());
-        });
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    })();
-    const r = await fieldtrace(['--listener-trace', '--target', String(envoy.pid), '--log-dir', dir], {
-      cwd: dir,
-      interruptWhen: (out) =>
-        /wrk:worker_\d\[\d+\/\d+\] accept\(fd \d+\) = \d+ from 127\.0\.0\.1:\d+/.test(out),
+  for (const stacks of [true, false])
+    it(`--listener-trace --target PID${stacks ? '' : ' --no-stacks'} prints the accepts of a running mini-Envoy live`, async (t) => {
+      const envoy = await startMiniEnvoy({ concurrency: 2 });
+      t.after(() => envoy.stop());
+      // Connections made before the probes attach are not seen: keep connecting until one is.
+      let connecting = true;
+      const load = (async () => {
+        while (connecting) {
+          await new Promise<void>((resolve) => {
+            const s = net.connect(envoy.ports[0] as number, '127.0.0.1', () => s.end());
+            s.once('close', () => resolve());
+            s.once('error', () => resolve());
+          });
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      const r = await fieldtrace(
+        [
+          '--listener-trace',
+          '--target',
+          String(envoy.pid),
+          ...(stacks ? [] : ['--no-stacks']),
+          '--log-dir',
+          dir,
+        ],
+        {
+          cwd: dir,
+          interruptWhen: (out) =>
+            /wrk:worker_\d\[\d+\/\d+\] accept\(fd \d+\) = \d+ from 127\.0\.0\.1:\d+/.test(out),
+        },
+      );
+      connecting = false;
+      await load;
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^wrk:worker_\\d\\[${envoy.pid}/\\d+\\] accept\\(fd`, 'm'));
+      if (stacks) assert.match(r.stdout, /Envoy::/, 'stacks with Envoy frames');
+      else assert.doesNotMatch(r.stdout, /Envoy::|\+\d+$/m, 'no stacks');
     });
-    connecting = false;
-    await load;
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`^wrk:worker_\\d\\[${envoy.pid}/\\d+\\] accept\\(fd`, 'm'));
-    assert.match(r.stdout, /Envoy::/, 'stacks with Envoy frames');
-  });
 
   describe('over SSH', { skip: !sshdAvailable() }, () => {
     let sshd: SshdHarness;
