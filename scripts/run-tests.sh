@@ -13,4 +13,5 @@ case "$which" in
 esac
 mkdir -p test-results
 # One file at a time: suites start real processes (sshd, bpftrace, code-server) on fixed resources.
-exec node --import tsx --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout "${files[@]}"
+# A test that hangs (a child that ignores its signal) fails after 20 minutes instead of the run.
+exec node --import tsx --test --test-concurrency=1 --test-timeout=1200000 --test-reporter=spec --test-reporter-destination=stdout "${files[@]}"

@@ -21,6 +21,7 @@ import {
 import { freePort, skipReason, waitFor } from './rig';
 import {
   expectEditorAt,
+  openCommandPalette,
   openFile,
   openWorkbench,
   pickMany,
@@ -73,7 +74,7 @@ async function focusTraceTerminal(session: string): Promise<Locator> {
     .getByRole('treeitem', { name: new RegExp(`^${node} · ${session}`) })
     .first()
     .waitFor({ timeout: 60_000 });
-  await page.keyboard.press('F1');
+  await openCommandPalette(page);
   await page.locator('.quick-input-widget input.input').fill('>Fieldtrace: Show Trace Output');
   await page
     .locator('.quick-input-widget .monaco-list-row')

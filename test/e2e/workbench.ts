@@ -78,6 +78,32 @@ export async function openFile(page: Page, name: string): Promise<void> {
 }
 
 /**
+ * Opens the command palette (F1) and waits until it shows. F1 pressed while the focus is in a
+ * webview that is still loading, or in a view being made, can go nowhere: then the focus goes
+ * back to the editor area and F1 is pressed again.
+ */
+export async function openCommandPalette(page: Page): Promise<void> {
+  const widget = page.locator(quickInput);
+  const shows = (timeout: number) =>
+    widget.waitFor({ state: 'visible', timeout }).then(
+      () => true,
+      () => false,
+    );
+  await waitFor(
+    'the command palette',
+    async () => {
+      await page.keyboard.press('F1');
+      if (await shows(3_000)) return true;
+      const activeTab = page.locator('.tabs-container .tab.active').first();
+      if (await activeTab.isVisible()) await activeTab.click();
+      else await page.locator('.part.editor').click({ position: { x: 10, y: 10 } });
+      return false;
+    },
+    30_000,
+  );
+}
+
+/**
  * Runs a command from the palette (F1) by its title; `pick`, when given, is chosen in the quick
  * pick the command opens; `then` says whether another input follows that pick.
  */
@@ -87,7 +113,7 @@ export async function runCommand(
   pick?: string,
   then: 'closes' | 'opens another' = 'closes',
 ): Promise<void> {
-  await page.keyboard.press('F1');
+  await openCommandPalette(page);
   await pickInQuickInput(page, `>${title}`, title, pick === undefined ? then : 'opens another');
   if (pick !== undefined) await pickInQuickInput(page, pick, pick, then);
 }
