@@ -10,6 +10,7 @@ import { type AdminGet, commandAdminGet, netnsAdminGet, readAdmin } from '../../
 import { bpftraceParserFactory } from '../../core/listeners/bpftrace-json';
 import { stateToJson, stateToMarkdown } from '../../core/listeners/format';
 import { readTraceLog } from '../../core/listeners/readers';
+import { listProcesses } from '../../core/listeners/processes';
 import { ListenerReducer } from '../../core/listeners/reducer';
 import {
   type CommandRunner,
@@ -157,13 +158,77 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
     this.render();
   }
 
-  private async askPid(prompt: string): Promise<number | undefined> {
-    const text = await vscode.window.showInputBox({
-      prompt,
-      placeHolder: 'process id, e.g. 2062496',
-      validateInput: (v) => (/^\d{1,7}$/.test(v.trim()) ? undefined : 'A process id (digits only).'),
+  /**
+   * Which process on the node: a pick of its processes (the ones this view traces first, then
+   * proxies), or a pid typed in the filter when ps cannot run or the process is not listed.
+   */
+  private async pickProcess(
+    node: { nodeId: string; run?: CommandRunner },
+    title: string,
+  ): Promise<number | undefined> {
+    const traced = new Set(
+      this.reducer
+        .state()
+        .processes.filter((p) => p.node === node.nodeId)
+        .map((p) => p.pid),
+    );
+    type Item = vscode.QuickPickItem & { pid?: number };
+    const picker = vscode.window.createQuickPick<Item>();
+    picker.title = title;
+    picker.placeholder = 'Filter by name, or type a process id';
+    picker.matchOnDescription = true;
+    picker.matchOnDetail = true;
+    picker.busy = true;
+    let listed: Item[] = [];
+    // A typed pid is offered as its own first row (its label holds the digits, so it sorts first),
+    // also for a process ps did not list or could not.
+    const showItems = () => {
+      const typed = picker.value.trim();
+      const known = listed.find((i) => i.pid === Number(typed));
+      const typedRow: Item[] = /^\d{1,7}$/.test(typed)
+        ? [
+            {
+              label: `pid ${typed}`,
+              description: known ? known.label : 'typed process id',
+              alwaysShow: true,
+              pid: Number(typed),
+            },
+          ]
+        : [];
+      picker.items = [...typedRow, ...listed];
+    };
+    picker.onDidChangeValue(showItems);
+    picker.show();
+    void listProcesses(node.run, traced).then(
+      (processes) => {
+        listed = processes.map((p) => ({
+          label: p.name,
+          description: `pid ${p.pid}${traced.has(p.pid) ? ' · traced' : ''}`,
+          detail: p.commandLine,
+          pid: p.pid,
+        }));
+        picker.busy = false;
+        showItems();
+      },
+      (error: unknown) => {
+        picker.busy = false;
+        picker.placeholder = `Cannot list processes (${error instanceof Error ? error.message : String(error)}): type a process id`;
+      },
+    );
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (pid: number | undefined) => {
+        if (done) return;
+        done = true;
+        resolve(pid);
+        picker.dispose();
+      };
+      picker.onDidAccept(() => {
+        const chosen = picker.selectedItems[0]?.pid;
+        if (chosen !== undefined) finish(chosen);
+      });
+      picker.onDidHide(() => finish(undefined));
     });
-    return text === undefined ? undefined : Number(text.trim());
   }
 
   /**
@@ -192,7 +257,8 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
   async snapshot(): Promise<void> {
     const node = await this.pickNode();
     if (!node) return;
-    const pid = await this.askPid(
+    const pid = await this.pickProcess(
+      node,
       'Snapshot of which process? (ss in its network namespace, its fds and threads from /proc)',
     );
     if (pid === undefined) return;
@@ -216,7 +282,10 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
   async adminCheck(): Promise<void> {
     const node = await this.pickNode();
     if (!node) return;
-    const pid = await this.askPid('Envoy process id (its admin API is reached inside its network namespace)');
+    const pid = await this.pickProcess(
+      node,
+      'Which Envoy? (its admin API is reached inside its network namespace)',
+    );
     if (pid === undefined) return;
     const address = await vscode.window.showInputBox({
       prompt: 'Envoy admin address inside the pod',

@@ -44,11 +44,17 @@ function sidebar(): FrameLocator {
   return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
 }
 
-async function answerInput(text: string): Promise<void> {
+/** In the process picker: filters by name and picks the row of `pid`, as a user would. */
+async function pickProcess(name: string, pid: number): Promise<void> {
   const widget = page.locator('.quick-input-widget');
   await widget.waitFor({ state: 'visible', timeout: 10_000 });
-  await widget.locator('input.input').fill(text);
-  await page.keyboard.press('Enter');
+  await widget.locator('input.input').fill(name);
+  const row = widget
+    .locator('.monaco-list-row')
+    .filter({ has: page.locator('.label-description', { hasText: new RegExp(`^pid ${pid}( |$)`) }) })
+    .first();
+  await row.waitFor({ timeout: 15_000 });
+  await row.click();
   await widget.waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
@@ -58,7 +64,7 @@ test(
   async () => {
     assert.ok(envoy);
     await runCommand(page, 'Fieldtrace: Take Node Snapshot');
-    await answerInput(String(envoy.pid));
+    await pickProcess('envoy', envoy.pid);
     const view = sidebar();
     for (const port of envoy.ports) {
       const listener = view.locator(`li[role="treeitem"][aria-label^="127.0.0.1:${port},"]`);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { commandAdminGet, readAdmin } from '../../../core/listeners/admin';
+import { listProcesses } from '../../../core/listeners/processes';
 import { ListenerReducer } from '../../../core/listeners/reducer';
 import { takeLocalSnapshot, takeRemoteSnapshot, transportRunner } from '../../../core/listeners/snapshot';
 import { probeNode } from '../../../core/nodes/probe';
@@ -60,6 +61,10 @@ describe('listener snapshot over SSH', { skip: !(sshdAvailable() && canCreateUse
         assert.equal(probe.privilege, who);
         const run = transportRunner(conn, probe.privilege);
         const remote = await takeRemoteSnapshot(envoy.pid, alias, run);
+        // The process picker lists the node's processes through the same runner.
+        const processes = await listProcesses(run, new Set([envoy.pid]));
+        assert.equal(processes[0]?.pid, envoy.pid);
+        assert.ok(processes.length > 3, JSON.stringify(processes.slice(0, 5)));
         const local = await takeLocalSnapshot(envoy.pid, alias);
         assert.deepEqual(remote.listeners, local.listeners);
         assert.deepEqual([...remote.fdInodes].sort(), [...local.fdInodes].sort());
