@@ -63,18 +63,15 @@ export class StackService implements vscode.Disposable {
       };
     }
     const byIndex = await this.resolver.resolveText(frame, callee);
-    const exact = await this.dwarf(frame).catch((e: unknown) => {
-      this.ctx.log.warn(`Stacks: DWARF lookup failed: ${e instanceof Error ? e.message : String(e)}`);
-      return undefined;
-    });
+    const [exact] = await this.dwarf([frame]);
     return exact?.location ? { ...byIndex, ...exact, parsed: byIndex.parsed } : byIndex;
   }
 
   private dwarfResolver: DwarfResolver | undefined;
   private dwarfKey = '';
 
-  /** Exact line from the debug binary of `fieldtrace.stacks.debugBinary`, when one is set. */
-  private async dwarf(text: string): Promise<Resolution | undefined> {
+  /** The resolver of `fieldtrace.stacks.debugBinary`, when one is set and present. */
+  private dwarfFor(): DwarfResolver | undefined {
     const config = vscode.workspace.getConfiguration('fieldtrace.stacks');
     const binary = config.get<string>('debugBinary') ?? '';
     if (!binary || !existsSync(binary)) return undefined;
@@ -87,12 +84,31 @@ export class StackService implements vscode.Disposable {
       this.dwarfResolver = new DwarfResolver(binary, this.roots(), { pathMappings: mappings });
       this.dwarfKey = key;
     }
-    const frame = parseFrameLine(text);
-    if (!frame?.symbol || frame.offset === undefined) return undefined;
-    const [symbol] = await demangle([frame.symbol]);
-    // A frame picked from a stack is a return address (every frame but a sampled pc is).
-    const [r] = await this.dwarfResolver.resolveStack([{ ...frame, symbol, mangled: false }], true);
-    return r;
+    return this.dwarfResolver;
+  }
+
+  /**
+   * Exact lines from the debug binary for frames of one stack (one addr2line run), undefined
+   * where it has none. Every frame is a return address (a syscall's user frame too): pc − 1.
+   */
+  private async dwarf(texts: string[]): Promise<Array<Resolution | undefined>> {
+    const resolver = this.dwarfFor();
+    if (!resolver) return texts.map(() => undefined);
+    const frames = texts.map((t) => parseFrameLine(t));
+    const symbols = await demangle(frames.map((f) => f?.symbol ?? ''));
+    const located = frames.map((f, i) =>
+      f?.symbol && f.offset !== undefined
+        ? { ...f, symbol: symbols[i] ?? f.symbol, mangled: false }
+        : undefined,
+    );
+    const wanted = located.filter((f) => f !== undefined);
+    if (!wanted.length) return texts.map(() => undefined);
+    const resolved = await resolver.resolveStack(wanted, true).catch((e: unknown) => {
+      this.ctx.log.warn(`Stacks: DWARF lookup failed: ${e instanceof Error ? e.message : String(e)}`);
+      return wanted.map(() => undefined);
+    });
+    let next = 0;
+    return located.map((f) => (f ? resolved[next++] : undefined));
   }
 
   async resolveStack(frames: string[]): Promise<Resolution[]> {
@@ -104,9 +120,13 @@ export class StackService implements vscode.Disposable {
         reason: 'no C++ source indexed: set fieldtrace.sourceRoots',
       }));
     }
+    const exact = await this.dwarf(frames);
     const out: Resolution[] = [];
-    for (let i = 0; i < frames.length; i++)
-      out.push(await this.resolver.resolveText(frames[i], i > 0 ? frames[i - 1] : undefined));
+    for (let i = 0; i < frames.length; i++) {
+      const byIndex = await this.resolver.resolveText(frames[i], i > 0 ? frames[i - 1] : undefined);
+      const line = exact[i];
+      out.push(line?.location ? { ...byIndex, ...line, parsed: byIndex.parsed } : byIndex);
+    }
     return out;
   }
 

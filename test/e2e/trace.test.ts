@@ -475,7 +475,7 @@ test(
     await runCommand(page, 'View: Show Fieldtrace');
     // With the traced binary's debug info at hand, a sidebar frame opens the exact line of the
     // call (DWARF), not the definition. The build ran in test/targets/mini-envoy; the workspace
-    // holds that tree as envoy/. (The Stacks view keeps what it resolved when it was filled.)
+    // holds that tree as envoy/.
     const settings = path.join(wb.sandbox.workspace, '.vscode', 'settings.json');
     mkdirSync(path.dirname(settings), { recursive: true });
     writeFileSync(
@@ -502,5 +502,13 @@ test(
     };
     // The settings file reaches the extension through the file watcher: click until it applies.
     await waitFor(`the frame opening line ${callLine} (DWARF)`, () => opensLine(callLine), 30_000, 500);
+    // The step's stack shown again: the Stacks view resolves it with the debug binary too.
+    await step.locator('.row').first().click();
+    const exactRow = page
+      .locator('.monaco-list-row')
+      .filter({ hasText: 'TcpListenerImpl::setupServerSocket' })
+      .filter({ hasText: `tcp_listener_impl.cc:${callLine}` });
+    await exactRow.first().waitFor({ timeout: 20_000 });
+    await wb.screenshot('trace-stacks-view-dwarf');
   },
 );
