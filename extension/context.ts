@@ -10,6 +10,7 @@ import type { SessionTraceEvent } from '../common/events';
 import { type FieldtraceInitializationOptions, ServerStatusRequest } from '../common/protocol';
 import type { FieldtraceApi } from './extension';
 import { registerListeners } from './listeners/index';
+import { NodeManager } from './ssh/index';
 import { registerStacks } from './stacks/index';
 import { registerTrace } from './trace/index';
 
@@ -28,7 +29,17 @@ export class FieldtraceContext implements vscode.Disposable {
    */
   readonly traceEvents = this.track(new vscode.EventEmitter<SessionTraceEvent>());
 
+  private nodeManager: NodeManager | undefined;
+
   constructor(readonly extension: vscode.ExtensionContext) {}
+
+  /**
+   * The one node manager: traces, snapshots and debug-binary lookups share one SSH connection
+   * (and one host-key decision) per node.
+   */
+  get nodes(): NodeManager {
+    return (this.nodeManager ??= this.track(new NodeManager(this)));
+  }
 
   async start(): Promise<void> {
     this.registerCommand('fieldtrace.showServerStatus', () => this.showServerStatus());

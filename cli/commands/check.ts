@@ -17,10 +17,9 @@ import {
   catalogFromData,
   catalogFromListing,
 } from '../../server/catalog/catalog';
-import { connectSsh } from '../../core/ssh/client';
-import { defaultSshEnvironment } from '../../core/ssh/config';
 import { fetchTracepointListing, probeNode } from '../../core/nodes/probe';
-import { LocalTransport, type NodeTransport } from '../../core/nodes/transport';
+import type { NodeTransport } from '../../core/nodes/transport';
+import { connectNode } from '../node';
 
 const USAGE = `Usage: fieldtrace check [options] FILE...
 
@@ -148,25 +147,10 @@ export function catalogFromFile(text: string, file: string): Catalog {
 /** Version and catalog of a node, through the same SSH client and probe as the extension. */
 async function nodeTarget(node: string, io: CliIo): Promise<{ version?: string; catalog: Catalog }> {
   let transport: NodeTransport;
-  if (node === 'local') transport = new LocalTransport();
-  else {
-    try {
-      transport = await connectSsh(node, {
-        env: defaultSshEnvironment(io.env),
-        callbacks: {
-          // A terminal run has nobody to ask: an unknown key is refused, never accepted silently.
-          confirmUnknownHostKey: async (key) => {
-            write(
-              io.stderr,
-              `fieldtrace check: the host key of ${key.alias} (${key.keyType} ${key.fingerprint}) is not in known_hosts; connect once with ssh to check and accept it`,
-            );
-            return false;
-          },
-        },
-      });
-    } catch (error) {
-      throw new Error(`--node ${node}: ${(error as Error).message}`);
-    }
+  try {
+    transport = await connectNode(node, io, { command: 'check' });
+  } catch (error) {
+    throw new Error(`--node ${node}: ${(error as Error).message}`);
   }
   try {
     const probe = await probeNode(transport);

@@ -5,9 +5,8 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { type CliCommand, type CliIo, UsageError, write } from '../command';
 import { probeNode } from '../../core/nodes/probe';
-import { LocalTransport, type NodeTransport } from '../../core/nodes/transport';
-import { connectSsh } from '../../core/ssh/client';
-import { defaultSshEnvironment } from '../../core/ssh/config';
+import type { NodeTransport } from '../../core/nodes/transport';
+import { connectNode } from '../node';
 import { listenerTraceScript } from '../../core/trace/listener-script';
 import { diagnosticRange, TraceSession } from '../../core/trace/session';
 import { renderText, TraceStreamParser } from '../../core/trace/stream-parser';
@@ -86,27 +85,9 @@ async function readStdin(io: CliIo): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function connect(args: RunArgs, io: CliIo): Promise<NodeTransport> {
-  if (args.node === 'local' || args.node === 'localhost-local') return new LocalTransport();
-  return connectSsh(args.node, {
-    env: defaultSshEnvironment(io.env),
-    callbacks: {
-      confirmUnknownHostKey: async (p) => {
-        const where = p.port === 22 ? p.host : `[${p.host}]:${p.port}`;
-        write(io.stderr, `The authenticity of host '${where}' (${p.alias}) can't be established.`);
-        write(io.stderr, `${p.keyType} key fingerprint is ${p.fingerprint}.`);
-        if (args.acceptNewHostKey) {
-          write(io.stderr, 'Accepted (--yes-new-host-key); recording it in known_hosts.');
-          return true;
-        }
-        write(
-          io.stderr,
-          'Refused: connect once with ssh to check and record it, or pass --yes-new-host-key.',
-        );
-        return false;
-      },
-    },
-  });
+function connect(args: RunArgs, io: CliIo): Promise<NodeTransport> {
+  const node = args.node === 'localhost-local' ? 'local' : args.node;
+  return connectNode(node, io, { command: 'run', acceptNewHostKey: args.acceptNewHostKey });
 }
 
 export const runCommand: CliCommand = {

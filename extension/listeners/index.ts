@@ -20,7 +20,7 @@ import {
 } from '../../core/listeners/snapshot';
 import { createThrottle } from '../../core/listeners/throttle';
 import type { FieldtraceContext } from '../context';
-import { LOCAL_NODE, NodeManager } from '../ssh/index';
+import { LOCAL_NODE } from '../ssh/index';
 
 export const LISTENERS_VIEW_ID = 'fieldtrace.listeners';
 const RENDER_INTERVAL_MS = 100;
@@ -31,7 +31,6 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
   private readonly viewDisposables: vscode.Disposable[] = [];
   private readonly throttle = createThrottle(() => this.render(), RENDER_INTERVAL_MS);
   private readonly sessions = new Set<string>();
-  private nodes: NodeManager | undefined;
   private readonly nodeIds = new Set<string>();
 
   constructor(private readonly ctx: FieldtraceContext) {}
@@ -247,8 +246,7 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
       nodeId = picked.id;
     }
     if (nodeId === LOCAL_NODE) return { nodeId };
-    this.nodes ??= this.ctx.track(new NodeManager(this.ctx));
-    const { transport, probe } = await this.nodes.probe(nodeId);
+    const { transport, probe } = await this.ctx.nodes.probe(nodeId);
     if (!probe.privilege)
       throw new Error(`${nodeId}: neither root nor password-less sudo, which nsenter and /proc need`);
     return { nodeId, run: transportRunner(transport, probe.privilege) };

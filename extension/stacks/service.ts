@@ -6,7 +6,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { demangle } from '../../core/stacks/demangle';
-import { DwarfResolver, type PathMapping } from '../../core/stacks/dwarf';
+import {
+  type CommandRunner,
+  DwarfResolver,
+  type PathMapping,
+  transportRunner,
+} from '../../core/stacks/dwarf';
 import { parseFrameLine } from '../../core/stacks/frames';
 import { type Resolution, Resolver } from '../../core/stacks/resolver';
 import { CancelledError, SOURCE_EXTENSIONS, SourceIndex } from '../../core/stacks/sourceIndex';
@@ -70,19 +75,27 @@ export class StackService implements vscode.Disposable {
   private dwarfResolver: DwarfResolver | undefined;
   private dwarfKey = '';
 
-  /** The resolver of `fieldtrace.stacks.debugBinary`, when one is set and present. */
-  private dwarfFor(): DwarfResolver | undefined {
+  /**
+   * The resolver of `fieldtrace.stacks.debugBinary`, when one is set: on this machine when the
+   * file is there, or on `fieldtrace.stacks.debugBinaryNode` over SSH (only addresses and lines
+   * travel; the binary stays on the node).
+   */
+  private async dwarfFor(): Promise<DwarfResolver | undefined> {
     const config = vscode.workspace.getConfiguration('fieldtrace.stacks');
-    const binary = config.get<string>('debugBinary') ?? '';
-    if (!binary || !existsSync(binary)) return undefined;
+    const binary = (config.get<string>('debugBinary') ?? '').trim();
+    const node = (config.get<string>('debugBinaryNode') ?? '').trim();
+    if (!binary || (!node && !existsSync(binary))) return undefined;
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
     const mappings = (config.get<PathMapping[]>('pathMappings') ?? [])
       .filter((m) => typeof m?.from === 'string' && typeof m?.to === 'string')
       .map((m) => ({ from: m.from, to: m.to.replace('${workspaceFolder}', folder) }));
-    const key = JSON.stringify([binary, this.roots(), mappings]);
+    const key = JSON.stringify([binary, node, this.roots(), mappings]);
     if (!this.dwarfResolver || this.dwarfKey !== key) {
-      this.dwarfResolver = new DwarfResolver(binary, this.roots(), { pathMappings: mappings });
+      this.dwarfResolver = undefined;
       this.dwarfKey = key;
+      let runner: CommandRunner | undefined;
+      if (node) runner = transportRunner(await this.ctx.nodes.connect(node));
+      this.dwarfResolver = new DwarfResolver(binary, this.roots(), { pathMappings: mappings, runner });
     }
     return this.dwarfResolver;
   }
@@ -92,8 +105,15 @@ export class StackService implements vscode.Disposable {
    * where it has none. Every frame is a return address (a syscall's user frame too): pc − 1.
    */
   private async dwarf(texts: string[]): Promise<Array<Resolution | undefined>> {
-    const resolver = this.dwarfFor();
-    if (!resolver) return texts.map(() => undefined);
+    const none = texts.map(() => undefined);
+    let resolver: DwarfResolver | undefined;
+    try {
+      resolver = await this.dwarfFor();
+    } catch (e) {
+      this.dwarfFailed(e);
+      return none;
+    }
+    if (!resolver) return none;
     const frames = texts.map((t) => parseFrameLine(t));
     const symbols = await demangle(frames.map((f) => f?.symbol ?? ''));
     const located = frames.map((f, i) =>
@@ -102,13 +122,34 @@ export class StackService implements vscode.Disposable {
         : undefined,
     );
     const wanted = located.filter((f) => f !== undefined);
-    if (!wanted.length) return texts.map(() => undefined);
-    const resolved = await resolver.resolveStack(wanted, true).catch((e: unknown) => {
-      this.ctx.log.warn(`Stacks: DWARF lookup failed: ${e instanceof Error ? e.message : String(e)}`);
-      return wanted.map(() => undefined);
-    });
+    if (!wanted.length) return none;
+    let resolved: Array<Resolution | undefined>;
+    try {
+      resolved = await resolver.resolveStack(wanted, true);
+    } catch (e) {
+      this.dwarfFailed(e);
+      return none;
+    }
     let next = 0;
     return located.map((f) => (f ? resolved[next++] : undefined));
+  }
+
+  private dwarfWarned = '';
+
+  /**
+   * Frames fall back to their definitions; the user hears once per setting why, and the next
+   * lookup starts afresh (a dropped connection is made again).
+   */
+  private dwarfFailed(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.ctx.log.warn(`Stacks: DWARF lookup failed: ${message}`);
+    if (this.dwarfWarned !== this.dwarfKey) {
+      this.dwarfWarned = this.dwarfKey;
+      void vscode.window.showWarningMessage(
+        `Fieldtrace: no exact lines from the debug binary (${message}); frames open their definitions.`,
+      );
+    }
+    this.dwarfResolver = undefined;
   }
 
   async resolveStack(frames: string[]): Promise<Resolution[]> {

@@ -10,7 +10,6 @@ import { listenerTraceScript } from '../../core/trace/listener-script';
 import { diagnosticRange, type SessionStopResult, TraceSession } from '../../core/trace/session';
 import { renderText, TraceStreamParser } from '../../core/trace/stream-parser';
 import type { FieldtraceContext } from '../context';
-import { NodeManager } from '../ssh/index';
 
 interface SessionRecord {
   session: TraceSession;
@@ -114,7 +113,7 @@ class SessionsTree implements vscode.TreeDataProvider<SessionRecord> {
 }
 
 export function registerTrace(ctx: FieldtraceContext): void {
-  const nodes = ctx.track(new NodeManager(ctx));
+  const nodes = ctx.nodes;
   const records = new Map<string, SessionRecord>();
   const diagnostics = ctx.track(vscode.languages.createDiagnosticCollection('bpftrace-node'));
   const tree = new SessionsTree(() => [...records.values()].reverse());

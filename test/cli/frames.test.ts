@@ -1,12 +1,14 @@
 // `fieldtrace frames` as a child process: the seed's bpftrace output against the Envoy-shaped
-// fixture tree (text and JSON), -f json input on stdin, usage errors, DWARF with --binary.
+// fixture tree (text and JSON), -f json input on stdin, usage errors, DWARF with --binary, here
+// and on an SSH node (real sshd on 127.0.0.1).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { type CliRun, runFieldtrace } from '../helpers/cli';
+import { type SshdHarness, sshdAvailable, startSshd } from '../helpers/sshd';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const TREE = path.join(ROOT, 'test/fixtures/envoy-tree');
@@ -110,6 +112,7 @@ describe('fieldtrace frames', () => {
       [['--source', path.join(tmp, 'nope'), SEED], /not a directory/],
       [['--source', TREE, '--format', 'xml', SEED], /--format must be text or json/],
       [['--source', TREE, '--binary', path.join(tmp, 'nope')], /no such file/],
+      [['--source', TREE, '--node', 'somewhere'], /--node names where --binary is/],
       [['--source', TREE, '--bogus'], /unknown option --bogus/],
     ] as Array<[string[], RegExp]>) {
       const r = await frames(args);
@@ -120,43 +123,52 @@ describe('fieldtrace frames', () => {
   });
 
   it('gives exact lines from DWARF with --binary', async () => {
-    const src = path.join(tmp, 'src');
-    execFileSync('mkdir', ['-p', path.join(src, 'net')]);
-    const file = path.join(src, 'net', 'listener.cc');
-    writeFileSync(
-      file,
-      [
-        '#include <sys/socket.h>',
-        'namespace Demo {',
-        'struct Listener {',
-        '  int setup(int fd);',
-        '};',
-        '__attribute__((noinline)) int Listener::setup(int fd) {',
-        '  int backlog = fd > 100 ? 16 : 128;',
-        '  int rc = ::listen(fd, backlog);',
-        '  return rc;',
-        '}',
-        '} // namespace Demo',
-        'int main() { Demo::Listener l; return l.setup(-1) == -1 ? 0 : 1; }',
-        '',
-      ].join('\n'),
-    );
-    const bin = path.join(tmp, 'demo');
-    execFileSync('g++', ['-g', '-O0', '-fno-omit-frame-pointer', '-o', bin, file]);
-    const offset = returnOffset(bin, 'Demo::Listener::setup(int)', 'listen');
-    const r = await frames(
-      ['--source', src, '--binary', bin, '--format', 'json'],
-      `    listen+11\n    Demo::Listener::setup(int)+${offset}\n    main+20\n`,
-    );
+    const demo = buildDemo();
+    const r = await frames(['--source', demo.src, '--binary', demo.bin, '--format', 'json'], demo.stack);
     assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as Array<{
-      frame: string;
-      file: string | null;
-      line: number | null;
-      resolvedBy: string | null;
-    }>;
-    assert.deepEqual([out[1].file, out[1].line, out[1].resolvedBy], ['net/listener.cc', 8, 'dwarf']);
-    assert.deepEqual([out[2].file, out[2].line, out[2].resolvedBy], ['net/listener.cc', 12, 'dwarf']);
+    assertDemoLines(r.stdout);
+  });
+
+  describe('with the binary on an SSH node', { skip: !sshdAvailable() }, () => {
+    let sshd: SshdHarness;
+    before(async () => {
+      sshd = await startSshd();
+    });
+    after(async () => sshd?.stop());
+    const onNode = (args: string[], input: string) =>
+      runFieldtrace(['frames', ...args], {
+        input,
+        env: { ...process.env, HOME: sshd.home, SSH_AUTH_SOCK: '' },
+      });
+
+    it('nm and addr2line run on the node: the same exact lines; a missing binary is a clear error', async () => {
+      const demo = buildDemo();
+      const r = await onNode(
+        ['--source', demo.src, '--binary', demo.bin, '--node', sshd.alias, '--format', 'json'],
+        demo.stack,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assertDemoLines(r.stdout);
+      // Named as it is on the node, so not checked here: the node's nm says what is wrong.
+      const missing = await onNode(
+        ['--source', demo.src, '--binary', '/nonexistent/envoy', '--node', sshd.alias],
+        demo.stack,
+      );
+      assert.equal(missing.code, 1, missing.stderr);
+      assert.match(missing.stderr, /nm \/nonexistent\/envoy failed: .*No such file/);
+      const usage = await onNode(['--source', demo.src, '--node', sshd.alias], demo.stack);
+      assert.equal(usage.code, 2);
+      assert.match(usage.stderr, /--node names where --binary is/);
+    });
+
+    it('an unknown host key is refused with its fingerprint', async () => {
+      const demo = buildDemo();
+      sshd.clearKnownHosts();
+      const r = await onNode(['--source', demo.src, '--binary', demo.bin, '--node', sshd.alias], demo.stack);
+      assert.equal(r.code, 1);
+      assert.ok(r.stderr.includes(sshd.hostKeyFingerprint), r.stderr);
+      assert.match(r.stderr, /not in known_hosts/);
+    });
   });
 
   it('runs from the bundle (tree-sitter wasm found next to dist/cli.js)', async (t) => {
@@ -173,6 +185,50 @@ describe('fieldtrace frames', () => {
     );
   });
 });
+
+let demo: { src: string; bin: string; stack: string } | undefined;
+
+/** A small -g binary whose Demo::Listener::setup calls listen() on line 8, called on line 12. */
+function buildDemo(): { src: string; bin: string; stack: string } {
+  if (demo) return demo;
+  const src = path.join(tmp, 'src');
+  execFileSync('mkdir', ['-p', path.join(src, 'net')]);
+  const file = path.join(src, 'net', 'listener.cc');
+  writeFileSync(
+    file,
+    [
+      '#include <sys/socket.h>',
+      'namespace Demo {',
+      'struct Listener {',
+      '  int setup(int fd);',
+      '};',
+      '__attribute__((noinline)) int Listener::setup(int fd) {',
+      '  int backlog = fd > 100 ? 16 : 128;',
+      '  int rc = ::listen(fd, backlog);',
+      '  return rc;',
+      '}',
+      '} // namespace Demo',
+      'int main() { Demo::Listener l; return l.setup(-1) == -1 ? 0 : 1; }',
+      '',
+    ].join('\n'),
+  );
+  const bin = path.join(tmp, 'demo');
+  execFileSync('g++', ['-g', '-O0', '-fno-omit-frame-pointer', '-o', bin, file]);
+  const offset = returnOffset(bin, 'Demo::Listener::setup(int)', 'listen');
+  demo = { src, bin, stack: `    listen+11\n    Demo::Listener::setup(int)+${offset}\n    main+20\n` };
+  return demo;
+}
+
+function assertDemoLines(stdout: string): void {
+  const out = JSON.parse(stdout) as Array<{
+    frame: string;
+    file: string | null;
+    line: number | null;
+    resolvedBy: string | null;
+  }>;
+  assert.deepEqual([out[1].file, out[1].line, out[1].resolvedBy], ['net/listener.cc', 8, 'dwarf']);
+  assert.deepEqual([out[2].file, out[2].line, out[2].resolvedBy], ['net/listener.cc', 12, 'dwarf']);
+}
 
 /** Offset (from the function's start) of the instruction after the call to `callee`: what a stack shows. */
 export function returnOffset(binary: string, fn: string, callee: string): number {

@@ -478,15 +478,18 @@ test(
     // holds that tree as envoy/.
     const settings = path.join(wb.sandbox.workspace, '.vscode', 'settings.json');
     mkdirSync(path.dirname(settings), { recursive: true });
-    writeFileSync(
-      settings,
-      JSON.stringify({
-        'fieldtrace.stacks.debugBinary': binaries.clang,
-        'fieldtrace.stacks.pathMappings': [
-          { from: `${path.join(TARGETS_DIR, 'mini-envoy')}/`, to: '${workspaceFolder}/envoy/' },
-        ],
-      }),
-    );
+    const writeSettings = (debugBinaryNode?: string) =>
+      writeFileSync(
+        settings,
+        JSON.stringify({
+          'fieldtrace.stacks.debugBinary': binaries.clang,
+          'fieldtrace.stacks.pathMappings': [
+            { from: `${path.join(TARGETS_DIR, 'mini-envoy')}/`, to: '${workspaceFolder}/envoy/' },
+          ],
+          ...(debugBinaryNode ? { 'fieldtrace.stacks.debugBinaryNode': debugBinaryNode } : {}),
+        }),
+      );
+    writeSettings();
     const callLine = positionOf(source, 'ioHandle().listen(').line;
     const opensLine = async (wanted: number) => {
       await step
@@ -502,6 +505,35 @@ test(
     };
     // The settings file reaches the extension through the file watcher: click until it applies.
     await waitFor(`the frame opening line ${callLine} (DWARF)`, () => opensLine(callLine), 30_000, 500);
+    // The binary on a node that cannot be reached: one warning, and frames open their definitions.
+    assert.ok(sshd);
+    sshd.addHost('no-sshd-node', {
+      HostName: '127.0.0.1',
+      Port: String(await freePort()),
+      User: 'root',
+      IdentityFile: sshd.clientKey,
+    });
+    writeSettings('no-sshd-node');
+    const definitionLine = positionOf(source, 'TcpListenerImpl::setupServerSocket(').line;
+    await waitFor(
+      `the frame falling back to line ${definitionLine}`,
+      () => opensLine(definitionLine),
+      30_000,
+      500,
+    );
+    await page
+      .locator('.notifications-toasts')
+      .filter({ hasText: 'no exact lines from the debug binary' })
+      .first()
+      .waitFor({ timeout: 10_000 });
+    // On the loopback node, nm and addr2line run over SSH: the exact line again.
+    writeSettings(node);
+    await waitFor(
+      `the frame opening line ${callLine} (DWARF over SSH)`,
+      () => opensLine(callLine),
+      30_000,
+      500,
+    );
     // The step's stack shown again: the Stacks view resolves it with the debug binary too.
     await step.locator('.row').first().click();
     const exactRow = page
