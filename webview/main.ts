@@ -470,22 +470,6 @@ function processItem(p: ProcessView): HTMLElement {
 
 // ---- page -------------------------------------------------------------------------------------
 
-function toolbar(): HTMLElement {
-  const bar = el('div', 'toolbar');
-  bar.setAttribute('role', 'toolbar');
-  bar.setAttribute('aria-label', 'Listener actions');
-  bar.append(
-    button('Open Trace Log', 'openLog'),
-    button('Take Node Snapshot', 'snapshot'),
-    button('Copy as Markdown', 'copyMarkdown'),
-    button('Copy as JSON', 'copyJson'),
-  );
-  return bar;
-}
-
-// Built once: its buttons are custom elements, and it never changes.
-const toolbarElement = toolbar();
-
 function emptyState(): HTMLElement {
   const box = el('section', 'empty');
   box.setAttribute('aria-label', 'No listener state');
@@ -523,7 +507,7 @@ function render(): void {
     app.append(emptyState());
     return;
   }
-  app.append(toolbarElement);
+  // With state on screen its actions live in the view's title bar and menu, not in the page.
   const summary = el(
     'p',
     'summary',

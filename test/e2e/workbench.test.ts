@@ -78,6 +78,10 @@ test(
   async () => {
     assert.ok(page);
     await page.getByRole('tab', { name: /^Fieldtrace/ }).click();
+    // With no trace yet, the Sessions view says what to do, with the two ways to start.
+    await page.getByRole('button', { name: 'Run Listener Trace' }).first().waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: 'Run Trace on Node…' }).first().waitFor({ timeout: 5_000 });
+    await page.getByText('No traces yet.').first().waitFor({ timeout: 5_000 });
     const statusLink = page.getByRole('button', { name: 'Show Language Server Status' });
     await statusLink.waitFor({ timeout: 20_000 });
     await statusLink.click();
