@@ -80,33 +80,103 @@ export function netnsAdminGet(pid: number, host = '127.0.0.1', port = 15000): Ad
     });
 }
 
+// A GET with bash's /dev/tcp, for nodes without curl. Fixed text: host, port, path and the Host
+// header arrive as $0..$3, never pasted into the script.
+const BASH_GET = [
+  'exec 3<>"/dev/tcp/$0/$1" || exit 7',
+  'printf "GET %s HTTP/1.1\\r\\nHost: %s\\r\\nConnection: close\\r\\nAccept: */*\\r\\n\\r\\n" "$2" "$3" >&3',
+  'cat <&3',
+].join('\n');
+
+export type AdminClient = 'curl' | 'bash';
+
+/** The body of a raw HTTP/1.x response (chunked or not); an error status is an error. */
+export function httpResponseBody(raw: string, path: string): string {
+  const headerEnd = raw.indexOf('\r\n\r\n');
+  if (headerEnd < 0) throw new Error(`admin ${path}: no HTTP response (${JSON.stringify(raw.slice(0, 80))})`);
+  const [statusLine = '', ...headerLines] = raw.slice(0, headerEnd).split('\r\n');
+  const status = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
+  if (!status) throw new Error(`admin ${path}: not an HTTP status line: ${statusLine.slice(0, 80)}`);
+  if (Number(status[1]) >= 400) throw new Error(`admin ${path}: HTTP ${status[1]}`);
+  const body = raw.slice(headerEnd + 4);
+  const chunked = headerLines.some((h) => /^transfer-encoding:\s*chunked\s*$/i.test(h));
+  if (!chunked) return body;
+  // Chunk sizes count bytes, so the body is cut as bytes. (The runner hands back text: a chunk
+  // boundary inside a multi-byte character would not survive; Envoy's JSON is ASCII in practice.)
+  const bytes = Buffer.from(body, 'utf8');
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const lineEnd = bytes.indexOf('\r\n', at);
+    if (lineEnd < 0) throw new Error(`admin ${path}: chunked body cut short`);
+    const size = parseInt(bytes.subarray(at, lineEnd).toString('latin1').split(';')[0] ?? '', 16);
+    if (!Number.isFinite(size)) throw new Error(`admin ${path}: bad chunk size`);
+    if (size === 0) break;
+    parts.push(bytes.subarray(lineEnd + 2, lineEnd + 2 + size));
+    at = lineEnd + 2 + size + 2;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+const MISSING_CURL = /failed to execute curl|curl: (command )?not found|exit 127\b/i;
+
 /**
- * A GET run on a node through a command runner (SSH), inside the network namespace of `pid`, with
- * the node's curl. Every word is a separate argument; the path is checked to be a plain path.
+ * A GET run on a node through a command runner (SSH), inside the network namespace of `pid`:
+ * with the node's curl, or with bash's /dev/tcp where curl is missing (then bash for the rest of
+ * this getter's life). Every word is a separate argument; the path is checked to be a plain path.
  */
 export function commandAdminGet(
   run: (argv: string[]) => Promise<string>,
   pid: number,
   host = '127.0.0.1',
   port = 15000,
+  clients: readonly AdminClient[] = ['curl', 'bash'],
 ): AdminGet {
   checkAddress(host, port);
   if (!Number.isInteger(pid) || pid <= 0) throw new Error(`not a process id: ${pid}`);
+  const netns = ['nsenter', '-t', String(pid), '-n'];
+  const seconds = String(ADMIN_TIMEOUT_MS / 1000);
+  const hostHeader = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let remaining = [...clients];
   return async (path) => {
     if (!/^\/[\w./?=&%^*+-]*$/.test(path)) throw new Error(`admin path with unexpected characters: ${path}`);
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}${path}`;
-    return run([
-      'nsenter',
-      '-t',
-      String(pid),
-      '-n',
-      'curl',
-      '-sS',
-      '--fail',
-      '--max-time',
-      String(ADMIN_TIMEOUT_MS / 1000),
-      url,
-    ]);
+    for (;;) {
+      const client = remaining[0];
+      if (client === undefined) throw new Error('no admin client to try');
+      if (client === 'bash') {
+        const raw = await run([
+          ...netns,
+          'timeout',
+          seconds,
+          'bash',
+          '-c',
+          BASH_GET,
+          host,
+          String(port),
+          path,
+          hostHeader,
+        ]);
+        return httpResponseBody(raw, path);
+      }
+      try {
+        return await run([
+          ...netns,
+          'curl',
+          '-sS',
+          '--fail',
+          '--max-time',
+          seconds,
+          `http://${hostHeader}${path}`,
+        ]);
+      } catch (error) {
+        if (
+          remaining.length < 2 ||
+          !MISSING_CURL.test(error instanceof Error ? error.message : String(error))
+        )
+          throw error;
+        remaining = remaining.slice(1);
+      }
+    }
   };
 }
 

@@ -2,7 +2,10 @@
 // loopback and `ss` see nothing of it. The snapshot (nsenter + /proc) and the admin cross-check
 // (a GET run inside the namespace) still find its listeners, fds, worker threads and counters.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import { commandAdminGet, netnsAdminGet, readAdmin } from '../../../core/listeners/admin';
 import { ListenerReducer } from '../../../core/listeners/reducer';
@@ -135,6 +138,36 @@ for (const reusePort of [false, true]) {
       const viaNode = await readAdmin(commandAdminGet(run, envoy.pid, '127.0.0.1', 15000), 'node');
       assert.equal(viaNode.summary.error, undefined);
       assert.deepEqual(viaNode.listeners, report.listeners);
+
+      // A node without curl: the same answers through bash's /dev/tcp. The runner is this
+      // machine with a PATH that holds nsenter, timeout, bash and cat, and no curl.
+      const bin = mkdtempSync(path.join(os.tmpdir(), 'ft-no-curl-'));
+      try {
+        for (const tool of ['nsenter', 'timeout', 'bash', 'cat'])
+          symlinkSync(execFileSync('which', [tool], { encoding: 'utf8' }).trim(), path.join(bin, tool));
+        const noCurl = (argv: string[]) =>
+          new Promise<string>((resolve, reject) =>
+            execFile(argv[0]!, argv.slice(1), { env: { PATH: bin } }, (error, stdout, stderr) =>
+              error
+                ? reject(new Error(`${argv[0]} failed (exit ${String(error.code)}): ${stderr.trim()}`))
+                : resolve(stdout),
+            ),
+          );
+        await assert.rejects(
+          noCurl(['nsenter', '-t', String(envoy.pid), '-n', 'curl', '--version']),
+          /failed to execute curl/,
+          'curl is really out of reach',
+        );
+        const viaBash = await readAdmin(
+          commandAdminGet(noCurl, envoy.pid, '127.0.0.1', 15000),
+          'node without curl',
+        );
+        assert.equal(viaBash.summary.error, undefined);
+        assert.deepEqual(viaBash.listeners, report.listeners);
+        assert.equal(viaBash.summary.concurrency, 2);
+      } finally {
+        rmSync(bin, { recursive: true, force: true });
+      }
     },
   );
 }
