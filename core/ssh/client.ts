@@ -305,7 +305,9 @@ function connectOne(
       keepaliveInterval: (options.keepaliveSeconds ?? 15) * 1000,
       keepaliveCountMax: 3,
       algorithms: {
-        serverHostKey: hostKeyOrder(knownKeyTypes(host.knownHostsFiles, host.hostName, host.port)),
+        serverHostKey: hostKeyOrder(
+          knownKeyTypes(host.knownHostsFiles, keyRecordName(host).name, keyRecordName(host).port),
+        ),
       },
       hostVerifier: (blob: Buffer, verify: (ok: boolean) => void) => {
         void verifyHostKey(nodeId, host, blob, options.callbacks).then(
@@ -333,6 +335,14 @@ function connectOne(
   });
 }
 
+/**
+ * Host and port as known_hosts names this host: `HostKeyAlias` verbatim (OpenSSH adds no port to
+ * it), else the host name with its port. Port 22 makes knownHostsName() write the bare name.
+ */
+function keyRecordName(host: SshHost): { name: string; port: number } {
+  return host.hostKeyAlias ? { name: host.hostKeyAlias, port: 22 } : { name: host.hostName, port: host.port };
+}
+
 async function verifyHostKey(
   alias: string,
   host: SshHost,
@@ -340,15 +350,16 @@ async function verifyHostKey(
   callbacks: SshCallbacks,
 ): Promise<void> {
   const key = { type: keyTypeOf(blob), blob };
-  const verdict = checkHostKey(host.knownHostsFiles, host.hostName, host.port, key);
+  const record = keyRecordName(host);
+  const verdict = checkHostKey(host.knownHostsFiles, record.name, record.port, key);
   switch (verdict.status) {
     case 'known':
       return;
     case 'changed':
-      throw new HostKeyError(changedKeyWarning(host.hostName, host.port, key, verdict), 'changed');
+      throw new HostKeyError(changedKeyWarning(record.name, record.port, key, verdict), 'changed');
     case 'revoked':
       throw new HostKeyError(
-        `The ${key.type} host key of ${knownHostsName(host.hostName, host.port)} is marked as revoked in ${verdict.file}:${verdict.line}; refusing to connect.`,
+        `The ${key.type} host key of ${knownHostsName(record.name, record.port)} is marked as revoked in ${verdict.file}:${verdict.line}; refusing to connect.`,
         'revoked',
       );
     case 'unknown': {
@@ -363,11 +374,11 @@ async function verifyHostKey(
       });
       if (!accepted)
         throw new HostKeyError(
-          `Host key verification failed: the ${key.type} key ${fingerprint} of ${knownHostsName(host.hostName, host.port)} is not known and was not accepted.`,
+          `Host key verification failed: the ${key.type} key ${fingerprint} of ${knownHostsName(record.name, record.port)} is not known and was not accepted.`,
           'rejected',
         );
       const file = host.knownHostsFiles[0];
-      if (file) addKnownHost(file, host.hostName, host.port, key);
+      if (file) addKnownHost(file, record.name, record.port, key);
     }
   }
 }

@@ -1,5 +1,6 @@
 // Hosts from the user's OpenSSH client config, read with the `ssh-config` library. Only what a
-// trace needs is resolved: HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile.
+// trace needs is resolved: HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile,
+// HostKeyAlias. (CheckHostIP is off by default since OpenSSH 8.5 and is not read.)
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -38,6 +39,8 @@ export interface SshHost {
   /** ProxyJump hops, outermost first (`[user@]host[:port]` or aliases). */
   proxyJump: string[];
   knownHostsFiles: string[];
+  /** HostKeyAlias: the name known_hosts records this host's key under, instead of host[:port]. */
+  hostKeyAlias?: string;
 }
 
 export function sshConfigPath(env: SshEnvironment): string {
@@ -111,7 +114,7 @@ function all(value: string | string[] | undefined): string[] {
 
 function expandTokens(
   value: string,
-  host: Omit<SshHost, 'identityFiles' | 'proxyJump' | 'knownHostsFiles'>,
+  host: Omit<SshHost, 'identityFiles' | 'proxyJump' | 'knownHostsFiles' | 'hostKeyAlias'>,
   env: SshEnvironment,
 ): string {
   let out = value.replace(/%(.)/g, (m, c: string) => {
@@ -184,8 +187,10 @@ export function resolveSshHost(
     throw new Error(`SSH config for '${dest.host}': Port '${portText ?? ''}' is not a port number`);
   const jump = first(get('ProxyJump'));
   const knownFiles = all(get('UserKnownHostsFile')).flatMap((v) => v.split(/\s+/));
+  const hostKeyAlias = first(get('HostKeyAlias'));
   return {
     ...base,
+    ...(hostKeyAlias ? { hostKeyAlias } : {}),
     identityFiles: all(get('IdentityFile')).map((f) => expandTokens(f, base, env)),
     proxyJump:
       jump && jump.toLowerCase() !== 'none'

@@ -94,6 +94,63 @@ describe('SSH connections against a real sshd', { skip: !sshdAvailable() }, () =
     (await connectSsh(sshd.alias, { env: sshd.env, callbacks: never })).close();
   });
 
+  it('records and checks the key under HostKeyAlias, where OpenSSH looks for it', async () => {
+    sshd.clearKnownHosts();
+    sshd.addHost('aliased-node', {
+      HostName: '127.0.0.1',
+      Port: String(sshd.port),
+      User: 'root',
+      IdentityFile: sshd.clientKey,
+      HostKeyAlias: 'aliased-node-key',
+    });
+    const known = path.join(sshd.home, '.ssh', 'known_hosts');
+    const prompts: UnknownHostKey[] = [];
+    (
+      await connectSsh('aliased-node', {
+        env: sshd.env,
+        callbacks: { confirmUnknownHostKey: async (p) => (prompts.push(p), true) },
+      })
+    ).close();
+    assert.equal(prompts.length, 1);
+    const lookup = (name: string) => {
+      try {
+        return execFileSync('ssh-keygen', ['-F', name, '-f', known], { encoding: 'utf8' });
+      } catch {
+        return '';
+      }
+    };
+    assert.match(lookup('aliased-node-key'), /found/);
+    assert.equal(lookup(`[127.0.0.1]:${sshd.port}`), '', 'not under the address');
+    // Known now, for us and for OpenSSH's own client with strict checking.
+    (await connectSsh('aliased-node', { env: sshd.env, callbacks: never })).close();
+    const out = execFileSync(
+      'ssh',
+      [
+        '-F',
+        path.join(sshd.home, '.ssh', 'config'),
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        `UserKnownHostsFile=${known}`,
+        '-o',
+        'IdentitiesOnly=yes',
+        'aliased-node',
+        'echo ok',
+      ],
+      { encoding: 'utf8', env: { ...process.env, HOME: sshd.home, SSH_AUTH_SOCK: '' } },
+    );
+    assert.equal(out.trim(), 'ok');
+    // And the address's own entry does not stand in for the alias's.
+    sshd.clearKnownHosts();
+    sshd.trustWrongHostKey();
+    await assert.rejects(
+      connectSsh('aliased-node', { env: sshd.env, callbacks: { confirmUnknownHostKey: async () => false } }),
+      (e: unknown) => e instanceof HostKeyError && e.reason === 'rejected',
+    );
+  });
+
   it('refuses a changed key with an OpenSSH-style warning and never asks', async () => {
     sshd.clearKnownHosts();
     sshd.trustWrongHostKey();
