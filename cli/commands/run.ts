@@ -7,18 +7,22 @@ import { type CliCommand, type CliIo, UsageError, write } from '../command';
 import { probeNode } from '../../core/nodes/probe';
 import type { NodeTransport } from '../../core/nodes/transport';
 import { connectNode } from '../node';
+import { transportRunner } from '../../core/listeners/snapshot';
 import { listenerTraceScript } from '../../core/trace/listener-script';
+import { parseTargetSpec, resolveTarget } from '../../core/trace/target';
 import { diagnosticRange, TraceSession } from '../../core/trace/session';
 import { renderText, TraceStreamParser } from '../../core/trace/stream-parser';
 
-const USAGE = `Usage: fieldtrace run [--node HOST] [--log-dir DIR] [--listener-trace [--target COMM|PID] [--no-stacks]] [SCRIPT] [-- ARGS...]
+const USAGE = `Usage: fieldtrace run [--node HOST] [--log-dir DIR] [--listener-trace [--target TARGET] [--no-stacks]] [SCRIPT] [-- ARGS...]
 
 Runs a bpftrace script on a node and prints bpftrace's text output live.
 
   --node HOST        SSH destination (alias from ~/.ssh/config, user@host, user@host:port);
                      default: this machine
   --listener-trace   run the built-in listener trace instead of SCRIPT
-  --target COMM|PID  process the listener trace follows (default: envoy)
+  --target TARGET    what the listener trace follows (default: envoy): a process name, a pid,
+                     container:PID (every process in the container/cgroup of PID) or
+                     NAME@container:PID (e.g. the envoy of a pod)
   --no-stacks        listener trace without user stacks (bpftrace < 0.20 can abort resolving
                      the stack of a process that has just exited)
   --log-dir DIR      folder for the session log <session>.jsonl (default: current folder)
@@ -75,6 +79,10 @@ function parseArgs(args: string[]): RunArgs {
   if (out.listener && out.script) throw new UsageError('give either --listener-trace or a SCRIPT, not both');
   if (!out.listener && !out.script) throw new UsageError('a SCRIPT (or --listener-trace) is required');
   if (out.target && !out.listener) throw new UsageError('--target only applies to --listener-trace');
+  if (out.target !== undefined) {
+    const spec = parseTargetSpec(out.target);
+    if ('error' in spec) throw new UsageError(`--target: ${spec.error}`);
+  }
   if (!out.stacks && !out.listener) throw new UsageError('--no-stacks only applies to --listener-trace');
   return out;
 }
@@ -118,9 +126,17 @@ export const runCommand: CliCommand = {
         return 1;
       }
       if (args.listener) {
-        const t = (args.target ?? 'envoy').trim();
+        const spec = parseTargetSpec(args.target ?? 'envoy');
+        if ('error' in spec) throw new UsageError(spec.error);
+        const resolved = await resolveTarget(spec, transportRunner(transport, probe.privilege));
+        if (resolved.container)
+          write(
+            io.stderr,
+            `fieldtrace run: container cgroup ${resolved.container.path} (id ${resolved.container.id})`,
+          );
         scriptText = listenerTraceScript({
-          target: /^\d+$/.test(t) ? { pid: Number(t) } : { comm: t },
+          target: resolved.target,
+          runningPids: resolved.runningPids,
           bpftraceVersion: probe.bpftraceVersion ?? '0.17',
           withStacks: args.stacks,
         });

@@ -33,6 +33,11 @@ export interface ListenerTraceOptions {
   bpftraceVersion: string;
   /** Print the user stack with each socket event (default true). */
   withStacks?: boolean;
+  /**
+   * With a `comm` target: processes of that name already running (from `ps` on the node). They
+   * are adopted at BEGIN, so their worker threads count before the main thread makes a call.
+   */
+  runningPids?: number[];
 }
 
 /** The marker that starts each structured line. */
@@ -158,7 +163,8 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
   if (cgroupId !== undefined) conditions.push(`cgroup == ${cgroupId}`);
   if (followComm) conditions.push(`(@ft_pid[pid] == 1 || (tid == pid && comm == "${comm}"))`);
   const selected = conditions.join(' && ');
-  // In comm mode a process is adopted the first time its main thread is seen.
+  // In comm mode a process is adopted when it execs, at BEGIN when it already runs (runningPids),
+  // or the first time its main thread is seen.
   const adopt = followComm ? '@ft_pid[pid] = 1; ' : '';
 
   // One printf per event; `stack` is off for process-life events, which need none.
@@ -203,10 +209,15 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
 
   // bpftrace announces `attached_probes` BEFORE it attaches; BEGIN runs once every probe is in
   // place. This marker is what the parser's `attachedWhen: 'begin'` waits for.
+  const running = followComm ? (opts.runningPids ?? []) : [];
+  for (const p of running) checkId('running pid', p);
   probe(
     'BEGIN',
     undefined,
-    `printf("${LISTENER_LINE_TAG} ${ATTACHED_KIND} %lu 0 0 0 0 0 0 0 - 00\\n", nsecs);`,
+    [
+      ...running.map((p) => `@ft_pid[${p}] = 1;`),
+      `printf("${LISTENER_LINE_TAG} ${ATTACHED_KIND} %lu 0 0 0 0 0 0 0 - 00\\n", nsecs);`,
+    ].join('\n'),
   );
 
   // Process life: exec (adopts a comm target), threads and forks, names, exits.

@@ -7,6 +7,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SessionTraceEvent } from '../../common/events';
 import { listenerTraceScript } from '../../core/trace/listener-script';
+import {
+  describeTarget,
+  parseTargetSpec,
+  resolveTarget,
+  TARGET_SYNTAX,
+  type TargetSpec,
+} from '../../core/trace/target';
+import { transportRunner } from '../../core/listeners/snapshot';
 import { diagnosticRange, type SessionStopResult, TraceSession } from '../../core/trace/session';
 import { renderText, TraceStreamParser } from '../../core/trace/stream-parser';
 import type { FieldtraceContext } from '../context';
@@ -177,7 +185,7 @@ export function registerTrace(ctx: FieldtraceContext): void {
   async function startOn(
     nodeId: string,
     script: { text: string; label: string; uri?: vscode.Uri },
-    listenerTarget?: { comm?: string; pid?: number },
+    listenerTarget?: TargetSpec,
     listenerStacks = vscode.workspace.getConfiguration('fieldtrace.listeners').get<boolean>('userStacks') ??
       true,
   ): Promise<SessionRecord | undefined> {
@@ -189,13 +197,21 @@ export function registerTrace(ctx: FieldtraceContext): void {
       );
       return undefined;
     }
-    const text = listenerTarget
-      ? listenerTraceScript({
-          target: listenerTarget,
-          bpftraceVersion: probe.bpftraceVersion ?? '0.17',
-          withStacks: listenerStacks,
-        })
-      : script.text;
+    let text = script.text;
+    if (listenerTarget) {
+      // The container's cgroup and the processes already running are looked up on the node.
+      const resolved = await resolveTarget(listenerTarget, transportRunner(transport, probe.privilege));
+      text = listenerTraceScript({
+        target: resolved.target,
+        runningPids: resolved.runningPids,
+        bpftraceVersion: probe.bpftraceVersion ?? '0.17',
+        withStacks: listenerStacks,
+      });
+      if (resolved.container)
+        ctx.log.info(
+          `Listener trace on ${nodeLabel}: container cgroup ${resolved.container.path} (id ${resolved.container.id})`,
+        );
+    }
     if (script.uri) {
       diagnostics.delete(script.uri);
       void nodes.pushNodeTarget(transport, probe, script.uri.toString());
@@ -362,17 +378,17 @@ export function registerTrace(ctx: FieldtraceContext): void {
         ? targetArg
         : await vscode.window.showInputBox({
             title: 'Listener trace: which process?',
-            prompt: 'Process name (e.g. envoy) or pid',
+            prompt: `Give ${TARGET_SYNTAX}. container:PID follows every process in the container (cgroup) of PID; envoy@container:PID the envoy of a pod.`,
             value: 'envoy',
-            validateInput: (v) => (v.trim() ? undefined : 'a process name or pid'),
+            validateInput: (v) => {
+              const spec = parseTargetSpec(v);
+              return 'error' in spec ? spec.error : undefined;
+            },
           });
-    if (!target?.trim()) return;
-    const t = target.trim();
-    await startOn(
-      nodeId,
-      { text: '', label: `listeners of ${t}` },
-      /^\d+$/.test(t) ? { pid: Number(t) } : { comm: t },
-    );
+    if (target === undefined) return;
+    const spec = parseTargetSpec(target);
+    if ('error' in spec) throw new Error(spec.error);
+    await startOn(nodeId, { text: '', label: `listeners of ${describeTarget(spec)}` }, spec);
   });
 
   // From the Sessions tree the argument is the record itself; from code, a session id.

@@ -42,6 +42,7 @@ describe('fieldtrace run', { skip: !haveBpftrace }, () => {
       ['a.bt', 'b.bt'],
       ['--listener-trace', 'x.bt'],
       ['--no-stacks', 'x.bt'],
+      ['--listener-trace', '--target', 'container:x'],
       ['--node'],
     ]) {
       const r = await fieldtrace(args, { cwd: dir });

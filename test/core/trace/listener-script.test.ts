@@ -4,13 +4,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import type { BindEvent, DupEvent, TraceEvent } from '../../../common/events';
+import type { BindEvent, DupEvent } from '../../../common/events';
 import {
   listenerTraceEnvironment,
   listenerTraceScript,
   parseBpftraceVersion,
 } from '../../../core/trace/listener-script';
 import { TraceStreamParser } from '../../../core/trace/stream-parser';
+import { localBpftraceVersion, traceListeners, untilEvents } from '../../helpers/listener-trace';
 
 describe('listenerTraceScript', () => {
   it('speaks the dialect of the node bpftrace', () => {
@@ -47,6 +48,21 @@ describe('listenerTraceScript', () => {
     );
     const byCgroup = listenerTraceScript({ target: { cgroupId: 7, comm: 'envoy' }, bpftraceVersion: '0.17' });
     assert.match(byCgroup, /cgroup == 7 && \(@ft_pid\[pid\] == 1/);
+    // Processes of the name already running are adopted at BEGIN; a pid target needs none.
+    const adopted = listenerTraceScript({
+      target: { comm: 'envoy' },
+      runningPids: [41, 42],
+      bpftraceVersion: '0.17',
+    });
+    assert.match(adopted, /BEGIN \{\n {2}@ft_pid\[41\] = 1;\n {2}@ft_pid\[42\] = 1;/);
+    assert.doesNotMatch(
+      listenerTraceScript({ target: { pid: 41 }, runningPids: [41], bpftraceVersion: '0.17' }),
+      /@ft_pid\[41\]/,
+    );
+    assert.throws(
+      () => listenerTraceScript({ target: { comm: 'envoy' }, runningPids: [-1], bpftraceVersion: '0.17' }),
+      /positive integer/,
+    );
     assert.doesNotMatch(
       listenerTraceScript({ target: { pid: 1 }, bpftraceVersion: '0.17', withStacks: false }),
       /, ustack\)/,
@@ -69,53 +85,9 @@ describe('listenerTraceScript', () => {
   });
 });
 
-const version = spawnSync('bpftrace', ['--version'], { encoding: 'utf8' }).stdout?.trim();
+const version = localBpftraceVersion;
 const skipReal =
   process.env.CI !== 'true' && (process.getuid?.() !== 0 || !version) ? 'needs root and bpftrace' : false;
-
-async function until(
-  what: string,
-  ok: () => boolean,
-  events: TraceEvent[],
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(events.slice(-20))}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Runs the listener trace on a pid; stopped (SIGINT) when the test ends. */
-async function traceProcess(t: TestContext, pid: number): Promise<TraceEvent[]> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'fieldtrace-script-'));
-  const file = path.join(dir, 'l.bt');
-  writeFileSync(file, listenerTraceScript({ target: { pid }, bpftraceVersion: version ?? '0.17' }));
-  const bpftrace = spawn('bpftrace', ['-f', 'json', file], {
-    env: { ...process.env, ...listenerTraceEnvironment(version ?? '0.17') },
-  });
-  const closed = new Promise<number | null>((resolve) => bpftrace.once('close', resolve));
-  t.after(async () => {
-    bpftrace.kill('SIGINT');
-    // A bpftrace that ignores SIGINT fails the test instead of hanging the suite.
-    let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([
-      closed,
-      new Promise<'ignored'>((resolve) => (timer = setTimeout(() => resolve('ignored'), 15_000))),
-    ]);
-    clearTimeout(timer);
-    if (code === 'ignored') bpftrace.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-    assert.equal(code, 0, 'bpftrace ends on SIGINT');
-  });
-  const parser = new TraceStreamParser({ attachedWhen: 'begin' });
-  const events: TraceEvent[] = [];
-  bpftrace.stdout.on('data', (c: Buffer) => events.push(...parser.pushStdout(c)));
-  bpftrace.stderr.on('data', (c: Buffer) => events.push(...parser.pushStderr(c)));
-  await until('attached', () => events.some((e) => e.type === 'attached'), events);
-  return events;
-}
 
 function waitingChild(t: TestContext, command: string, args: string[]): ChildProcess {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -132,7 +104,12 @@ describe('listener trace script on real bpftrace', { skip: skipReal }, () => {
           const file = path.join(dir, 'l.bt');
           writeFileSync(
             file,
-            listenerTraceScript({ target, bpftraceVersion: version ?? '0.17', withStacks }),
+            listenerTraceScript({
+              target,
+              runningPids: [1, 2],
+              bpftraceVersion: version ?? '0.17',
+              withStacks,
+            }),
           );
           const r = spawnSync('bpftrace', ['-d', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
           const parser = new TraceStreamParser();
@@ -152,13 +129,13 @@ describe('listener trace script on real bpftrace', { skip: skipReal }, () => {
     // bash duplicates with dup2 for `7>&2` and with fcntl(F_DUPFD, 10) for `{fd}>&2`.
     // bash stays until the test ends: this test is about dups, not about a process that exits.
     const bash = waitingChild(t, 'bash', ['-c', 'read x; exec 7>&2; exec {y}>&2; echo "$y"; read z']);
-    const events = await traceProcess(t, bash.pid!);
+    const events = await traceListeners(t, { target: { pid: bash.pid! } });
     let printed = '';
     bash.stdout!.setEncoding('utf8').on('data', (c: string) => (printed += c));
     bash.stdin!.write('go\n');
-    await until('bash to finish', () => printed.endsWith('\n'), events);
+    await untilEvents('bash to finish', () => printed.endsWith('\n'), events);
     const allocated = Number(printed.trim());
-    await until(
+    await untilEvents(
       'both dups',
       () => events.some((e) => e.type === 'dup' && e.via === 'fcntl' && e.newFd === allocated),
       events,
@@ -194,13 +171,13 @@ describe('listener trace script on real bpftrace', { skip: skipReal }, () => {
          });
        });`,
     ]);
-    const events = await traceProcess(t, node.pid!);
+    const events = await traceListeners(t, { target: { pid: node.pid! } });
     let printed = '';
     node.stdout!.setEncoding('utf8').on('data', (c: string) => (printed += c));
     node.stdin!.write('go\n');
-    await until('the listeners', () => printed.endsWith('\n'), events);
+    await untilEvents('the listeners', () => printed.endsWith('\n'), events);
     const port = Number(printed.trim());
-    await until(
+    await untilEvents(
       'both binds and listens',
       () =>
         events.filter((e) => e.type === 'bind').length >= 3 &&
