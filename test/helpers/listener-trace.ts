@@ -52,7 +52,7 @@ export async function traceListeners(
     let timer: NodeJS.Timeout | undefined;
     const code = await Promise.race([
       closed,
-      new Promise<'ignored'>((resolve) => (timer = setTimeout(() => resolve('ignored'), 15_000))),
+      new Promise<'ignored'>((resolve) => (timer = setTimeout(() => resolve('ignored'), 30_000))),
     ]);
     clearTimeout(timer);
     if (code === 'ignored') bpftrace.kill('SIGKILL');

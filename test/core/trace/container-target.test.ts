@@ -2,7 +2,6 @@
 // real bpftrace: two mini-Envoys with the same name, one in a cgroup v2 of its own (as a pod's
 // container is); only the one inside is traced.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -17,7 +16,7 @@ import {
   resolveTarget,
 } from '../../../core/trace/target';
 import { localBpftraceVersion, traceListeners, untilEvents } from '../../helpers/listener-trace';
-import { startMiniEnvoy } from '../../targets/mini-envoy';
+import { type MiniEnvoy, startMiniEnvoy } from '../../targets/mini-envoy';
 
 describe('listener trace targets as typed', () => {
   it('reads names, pids and containers, and says what is wrong', () => {
@@ -77,14 +76,18 @@ describe('a container target on real bpftrace', { skip: skipReal }, () => {
       assert.ok(mount, 'a cgroup2 mount');
       const cgroupDir = path.join(mount, `fieldtrace-test-${process.pid}-${typed.length}`);
       mkdirSync(cgroupDir);
-      t.after(() => {
-        // Empty first (the processes are stopped by then), then remove.
-        for (let i = 0; i < 50; i++) {
+      // node:test runs after-hooks in the order they were added: the targets stop, then the
+      // emptied cgroup goes.
+      const started: MiniEnvoy[] = [];
+      t.after(async () => {
+        for (const envoy of started) await envoy.stop();
+        for (let i = 0; ; i++) {
           try {
             rmdirSync(cgroupDir);
             return;
-          } catch {
-            spawnSync('sleep', ['0.1']);
+          } catch (error) {
+            if (i === 50) throw new Error(`${cgroupDir} left behind: ${String(error)}`);
+            await new Promise((r) => setTimeout(r, 100));
           }
         }
       });
@@ -93,9 +96,9 @@ describe('a container target on real bpftrace', { skip: skipReal }, () => {
         concurrency: 2,
         prefix: ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroupDir],
       });
-      t.after(() => inside.stop());
+      started.push(inside);
       const outside = await startMiniEnvoy({ concurrency: 2 });
-      t.after(() => outside.stop());
+      started.push(outside);
 
       const container = await resolveContainer(localRunner, inside.pid);
       assert.equal(container.path, `/${path.basename(cgroupDir)}`);
