@@ -107,8 +107,10 @@ function withoutStacks(input: Buffer): Buffer {
     if (!line.trim()) continue;
     const record = JSON.parse(line) as { type: string; data: unknown };
     if (record.type === 'printf' && typeof record.data === 'string' && record.data.startsWith('FT1 ')) {
-      record.data = record.data.slice(0, record.data.indexOf('\n') + 1);
-      out.push(JSON.stringify(record));
+      // Written the way bpftrace writes a printf record (a space after each colon).
+      out.push(
+        `{"type": "printf", "data": ${JSON.stringify(record.data.slice(0, record.data.indexOf('\n') + 1))}}`,
+      );
     } else {
       out.push(line);
     }

@@ -66,6 +66,27 @@ export class TraceStreamParser {
     }
     const text = line.text;
     if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) return;
+    // Listener lines are read from the raw JSON without parsing it: the head holds numbers, an
+    // address and hex, whose only escapes are `\\x` and the `\n` that ends it; a stack's frames
+    // are plain text between `\n`s. A line with any other escape, or that the head reader does not
+    // accept, goes the JSON way below.
+    if (text.startsWith(RAW_LISTENER_START) && text.endsWith(RAW_LISTENER_END)) {
+      const end = text.length - RAW_RECORD_END.length;
+      // A stack ends in a blank line; without one the head ends the record (no search needed).
+      const stacked = text.endsWith(RAW_STACK_END);
+      const headEnd = stacked
+        ? text.indexOf(RAW_NEWLINE, RAW_LISTENER_START.length)
+        : end - RAW_NEWLINE.length;
+      const stack = stacked ? rawStack(text, headEnd + RAW_NEWLINE.length, end) : undefined;
+      if (stack !== null) {
+        const from = RAW_LISTENER_START.length - LISTENER_LINE_TAG.length - 1;
+        const event = listenerEvent(text, from, headEnd, stack, this.nodeId);
+        if (typeof event !== 'string') {
+          out.push(event);
+          return;
+        }
+      }
+    }
     let record: unknown;
     try {
       record = JSON.parse(text);
@@ -93,6 +114,35 @@ export class TraceStreamParser {
 }
 
 const ATTACHED_MARKER = `${LISTENER_LINE_TAG} ${ATTACHED_KIND} `;
+// bpftrace -f json writes printf records exactly so.
+const RAW_LISTENER_START = `{"type": "printf", "data": "${LISTENER_LINE_TAG} `;
+const RAW_RECORD_END = '"}';
+const RAW_NEWLINE = '\\n';
+const RAW_LISTENER_END = `${RAW_NEWLINE}${RAW_RECORD_END}`;
+const RAW_STACK_END = `${RAW_NEWLINE}${RAW_LISTENER_END}`;
+
+/**
+ * The frames of a stack still in its JSON form (`data` from `from` to `end`): lines between
+ * `\n` escapes, read like readStack(). Null when the text holds any other escape.
+ */
+function rawStack(data: string, from: number, end: number): string[] | undefined | null {
+  let stack: string[] | undefined;
+  let at = from;
+  while (at < end) {
+    let lineEnd = data.indexOf('\\', at);
+    if (lineEnd < 0 || lineEnd >= end) lineEnd = end;
+    else if (data.charCodeAt(lineEnd + 1) !== 110) return null; // not \n
+    if (lineEnd > at) {
+      const frame =
+        data.startsWith(FRAME_INDENT, at) && data.charCodeAt(at + FRAME_INDENT.length) > 32
+          ? data.slice(at + FRAME_INDENT.length, lineEnd)
+          : data.slice(at, lineEnd).trim();
+      if (frame) (stack ??= []).push(frame);
+    }
+    at = lineEnd + RAW_NEWLINE.length;
+  }
+  return stack;
+}
 
 type JsonRecord = { type?: unknown; data?: unknown; [key: string]: unknown };
 
@@ -179,13 +229,16 @@ function hexDigit(c: number): number {
  */
 function hexText(token: string): string | undefined {
   const escaped = token.charCodeAt(0) === 92; // backslash
-  const step = escaped ? 4 : 2;
+  // Still in its JSON form (`\\x65`: the backslash escaped) when read from the raw line.
+  const raw = escaped && token.charCodeAt(1) === 92;
+  const step = raw ? 5 : escaped ? 4 : 2;
   if (token.length === 0 || token.length % step !== 0) return undefined;
   const bytes: number[] = [];
   let ended = false;
   let ascii = true;
   for (let i = 0; i < token.length; i += step) {
-    if (escaped && (token.charCodeAt(i) !== 92 || token.charCodeAt(i + 1) !== 120)) return undefined;
+    if (raw && token.charCodeAt(i + 1) !== 92) return undefined;
+    if (escaped && (token.charCodeAt(i) !== 92 || token.charCodeAt(i + step - 3) !== 120)) return undefined;
     const hi = hexDigit(token.charCodeAt(i + step - 2));
     const lo = hexDigit(token.charCodeAt(i + step - 1));
     if (hi < 0 || lo < 0) return undefined;
@@ -236,20 +289,21 @@ export function parseListenerLine(data: string, nodeId?: string): SyscallEvent |
   const headEnd = newline < 0 ? data.length : newline;
   // Text after the head's newline is the stack (a bare trailing newline is none).
   const stack = newline >= 0 && newline + 1 < data.length ? readStack(data, newline + 1) : undefined;
-  return listenerEvent(data, headEnd, stack, nodeId);
+  return listenerEvent(data, 0, headEnd, stack, nodeId);
 }
 
-/** The event of a head (`data` up to `headEnd`), read in place. */
+/** The event of a head (`data` from `from` up to `headEnd`), read in place. */
 function listenerEvent(
   data: string,
+  from: number,
   headEnd: number,
   stack: string[] | undefined,
   nodeId: string | undefined,
 ): SyscallEvent | string {
   // A scanner over the head instead of split(): no substring per number.
-  let at = LISTENER_LINE_TAG.length + 1;
+  let at = from + LISTENER_LINE_TAG.length + 1;
   const space = data.indexOf(' ', at);
-  if (space < 0 || space > headEnd) return headFields(data.slice(0, headEnd));
+  if (space < 0 || space > headEnd) return headFields(data.slice(from, headEnd));
   const kind = data.slice(at, space);
   at = space + 1;
   const n: number[] = [];
@@ -271,10 +325,10 @@ function listenerEvent(
     at++;
   }
   const addrEnd = data.indexOf(' ', at);
-  if (addrEnd < 0 || addrEnd > headEnd) return headFields(data.slice(0, headEnd));
+  if (addrEnd < 0 || addrEnd > headEnd) return headFields(data.slice(from, headEnd));
   const addr = data.slice(at, addrEnd);
   const commToken = data.slice(addrEnd + 1, headEnd);
-  if (commToken.includes(' ')) return headFields(data.slice(0, headEnd));
+  if (commToken.includes(' ')) return headFields(data.slice(from, headEnd));
   const comm = hexText(commToken);
   if (comm === undefined) return 'listener line thread name is not hex';
   // Built field by field, without spreads or closures: this runs for every event of a trace.

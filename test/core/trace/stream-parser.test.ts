@@ -107,6 +107,57 @@ describe('TraceStreamParser', () => {
     assert.match(text, /^envoy\[13230\/13230\] bind\(fd 11, 127\.0\.0\.1:15000\) = 0\n {8}__bind\+7\n/);
   });
 
+  it('reads listener lines from the raw JSON exactly as through JSON.parse', () => {
+    // bpftrace's printf records, with each escape form of %rx and every event kind; the
+    // reference is the JSON way: JSON.parse, then the listener line reader.
+    const hex = (s: string, form: 'escaped' | 'plain') =>
+      [...Buffer.from(s.padEnd(16, '\0'))]
+        .map((b) => (form === 'escaped' ? '\\x' : '') + b.toString(16).padStart(2, '0'))
+        .join('');
+    const heads: string[] = [];
+    for (const form of ['escaped', 'plain'] as const) {
+      const comm = hex('wrk:worker_1', form);
+      heads.push(
+        `FT1 socket 10 7 8 11 2 1 6 0 - ${comm}`,
+        `FT1 bind 11 7 7 11 2 15001 0 0 0.0.0.0 ${comm}`,
+        `FT1 bind 12 7 7 12 1 0 0 0 ${hex('/tmp/admin.sock', form)} ${comm}`,
+        `FT1 listen 13 7 9 11 128 0 0 0 - ${comm}`,
+        `FT1 setsockopt 14 7 9 11 1 2 1 4 - ${comm}`,
+        `FT1 dup 15 7 9 11 16 1 0 0 - ${comm}`,
+        `FT1 accept 16 7 9 16 30 10 40000 0 ::1 ${comm}`,
+        `FT1 close 17 7 9 30 0 0 0 0 - ${comm}`,
+        `FT1 exec 18 7 7 0 0 0 0 0 ${hex('/usr/local/bin/envoy', form)} ${comm}`,
+        `FT1 spawn 19 7 7 9 1 0 0 0 - ${comm}`,
+        `FT1 thread-name 20 7 9 9 0 0 0 0 ${hex('wrk:worker_0', form)} ${comm}`,
+        `FT1 exit 21 7 7 1 0 0 0 0 - ${comm}`,
+        // Refused by the head reader: they take the JSON way and must come out the same.
+        `FT1 bogus 22 7 7 1 0 0 0 0 - ${comm}`,
+        `FT1 close 23 7 x 30 0 0 0 0 - ${comm}`,
+        `FT1 attached 24 0 0 0 0 0 0 0 - 00`,
+        `FT1 close 25 7 9 30 0 0 0 0 - ${comm} "quoted"`,
+      );
+    }
+    const stacks = [
+      '',
+      '\n        __GI___listen+7\n        Envoy::Network::IoSocketHandleImpl::listen(int)+47\n        0x7f00deadbeef\n\n',
+      // Escapes other than \n in a frame send the line the JSON way.
+      '\n        operator""_kb(unsigned long long)+3\n        a\\b::c()+1\n\n',
+      '\n  odd  indent+1\n\n\n',
+      '\n\n',
+    ];
+    for (const head of heads.flatMap((h) => stacks.map((st) => h + st))) {
+      const data = head.includes('\n') ? head : `${head}\n`;
+      const line = `{"type": "printf", "data": ${JSON.stringify(data)}}`;
+      const viaParser = new TraceStreamParser({ nodeId: 'n1' }).pushStdout(`${line}\n`);
+      const viaJson = parseListenerLine((JSON.parse(line) as { data: string }).data, 'n1');
+      if (head.includes(' attached ')) assert.deepEqual(viaParser, [], head);
+      else if (typeof viaJson === 'string') {
+        assert.equal(viaParser.length, 1, head);
+        assert.equal(viaParser[0]?.type, 'malformed', head);
+      } else assert.deepEqual(viaParser, [viaJson], head);
+    }
+  });
+
   it('keeps garbage, broken and unexpected lines as malformed events, never throws', () => {
     const events = parseAll(
       [
