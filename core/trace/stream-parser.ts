@@ -77,7 +77,7 @@ export class TraceStreamParser {
       const headEnd = stacked
         ? text.indexOf(RAW_NEWLINE, RAW_LISTENER_START.length)
         : end - RAW_NEWLINE.length;
-      const stack = stacked ? rawStack(text, headEnd + RAW_NEWLINE.length, end) : undefined;
+      const stack = stacked ? readFrames(text, headEnd + RAW_NEWLINE.length, end, true) : undefined;
       if (stack !== null) {
         const from = RAW_LISTENER_START.length - LISTENER_LINE_TAG.length - 1;
         const event = listenerEvent(text, from, headEnd, stack, this.nodeId);
@@ -120,29 +120,6 @@ const RAW_RECORD_END = '"}';
 const RAW_NEWLINE = '\\n';
 const RAW_LISTENER_END = `${RAW_NEWLINE}${RAW_RECORD_END}`;
 const RAW_STACK_END = `${RAW_NEWLINE}${RAW_LISTENER_END}`;
-
-/**
- * The frames of a stack still in its JSON form (`data` from `from` to `end`): lines between
- * `\n` escapes, read like readStack(). Null when the text holds any other escape.
- */
-function rawStack(data: string, from: number, end: number): string[] | undefined | null {
-  let stack: string[] | undefined;
-  let at = from;
-  while (at < end) {
-    let lineEnd = data.indexOf('\\', at);
-    if (lineEnd < 0 || lineEnd >= end) lineEnd = end;
-    else if (data.charCodeAt(lineEnd + 1) !== 110) return null; // not \n
-    if (lineEnd > at) {
-      const frame =
-        data.startsWith(FRAME_INDENT, at) && data.charCodeAt(at + FRAME_INDENT.length) > 32
-          ? data.slice(at + FRAME_INDENT.length, lineEnd)
-          : data.slice(at, lineEnd).trim();
-      if (frame) (stack ??= []).push(frame);
-    }
-    at = lineEnd + RAW_NEWLINE.length;
-  }
-  return stack;
-}
 
 type JsonRecord = { type?: unknown; data?: unknown; [key: string]: unknown };
 
@@ -255,14 +232,20 @@ function hexText(token: string): string | undefined {
 const FIELD_COUNT = 12; // tag kind nsecs pid tid n0..n4 addr comm
 const FRAME_INDENT = '        ';
 
-/** bpftrace prints a stack as one frame per line, indented by 8 spaces, then blank lines. */
-function readStack(data: string, from: number): string[] | undefined {
+/**
+ * bpftrace prints a stack as one frame per line, indented by 8 spaces, then blank lines. `raw`:
+ * the text is still in its JSON form, lines end at `\n` escapes, and null says it holds another
+ * escape (then only JSON.parse can read it).
+ */
+function readFrames(data: string, from: number, end: number, raw: boolean): string[] | undefined | null {
+  const separator = raw ? '\\' : '\n';
+  const step = raw ? RAW_NEWLINE.length : 1;
   let stack: string[] | undefined;
   let at = from;
-  const end = data.length;
   while (at < end) {
-    let lineEnd = data.indexOf('\n', at);
-    if (lineEnd < 0) lineEnd = end;
+    let lineEnd = data.indexOf(separator, at);
+    if (lineEnd < 0 || lineEnd >= end) lineEnd = end;
+    else if (raw && data.charCodeAt(lineEnd + 1) !== 110) return null; // an escape other than \n
     if (lineEnd > at) {
       // The usual frame line is exactly the indent and a name: sliced, not trimmed.
       const frame =
@@ -271,7 +254,7 @@ function readStack(data: string, from: number): string[] | undefined {
           : data.slice(at, lineEnd).trim();
       if (frame) (stack ??= []).push(frame);
     }
-    at = lineEnd + 1;
+    at = lineEnd + step;
   }
   return stack;
 }
@@ -288,7 +271,10 @@ export function parseListenerLine(data: string, nodeId?: string): SyscallEvent |
   const newline = data.indexOf('\n');
   const headEnd = newline < 0 ? data.length : newline;
   // Text after the head's newline is the stack (a bare trailing newline is none).
-  const stack = newline >= 0 && newline + 1 < data.length ? readStack(data, newline + 1) : undefined;
+  const stack =
+    newline >= 0 && newline + 1 < data.length
+      ? (readFrames(data, newline + 1, data.length, false) ?? undefined)
+      : undefined;
   return listenerEvent(data, 0, headEnd, stack, nodeId);
 }
 
