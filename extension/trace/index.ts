@@ -18,6 +18,7 @@ import { transportRunner } from '../../core/listeners/snapshot';
 import { diagnosticRange, type SessionStopResult, TraceSession } from '../../core/trace/session';
 import { renderText, TraceStreamParser } from '../../core/trace/stream-parser';
 import type { FieldtraceContext } from '../context';
+import { LOCAL_NODE } from '../ssh/index';
 
 interface SessionRecord {
   session: TraceSession;
@@ -27,6 +28,8 @@ interface SessionRecord {
   scriptText: string;
   terminal: TraceTerminal;
   stopResult?: SessionStopResult;
+  /** Set when the user asked for the stop (a drop is then no news). */
+  stopRequested?: boolean;
 }
 
 /** The trace terminal: output only; Ctrl+C stops the session, closing it stops it too. */
@@ -154,8 +157,10 @@ export function registerTrace(ctx: FieldtraceContext): void {
   }, 1000);
   ctx.track({ dispose: () => clearInterval(ticker) });
   // Deactivation drops every channel: the wrapper on each node stops its bpftrace on EOF.
+  let closing = false;
   ctx.track({
     dispose: () => {
+      closing = true;
       for (const r of records.values()) if (r.session.running) r.session.abandon('the editor closed');
     },
   });
@@ -174,6 +179,7 @@ export function registerTrace(ctx: FieldtraceContext): void {
 
   const stopRecord = async (record: SessionRecord): Promise<void> => {
     if (!record.session.running) return;
+    record.stopRequested = true;
     const result = await record.session.stop();
     record.stopResult = result;
     if (result.remaining.length)
@@ -288,11 +294,48 @@ export function registerTrace(ctx: FieldtraceContext): void {
     tree.refresh();
     updateStatus();
     // renderText already writes bpftrace's end into the terminal.
-    void session.ended.then(() => {
+    void session.ended.then(async () => {
       tree.refresh();
       updateStatus();
+      // A trace that ended without a stop while its connection went away was cut by a drop.
+      if (nodeId === LOCAL_NODE || closing || record.stopRequested) return;
+      const dropped = await Promise.race([
+        transport.closed.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 3000)),
+      ]);
+      if (dropped && !closing && !record.stopRequested) await checkAfterDrop(record, nodeId);
     });
     return record;
+  }
+
+  /**
+   * A dropped connection ends the trace, and the wrapper on the node stops bpftrace with its
+   * channel. Whether it did is checked over a new connection, and said.
+   */
+  async function checkAfterDrop(record: SessionRecord, nodeId: string): Promise<void> {
+    const label = record.nodeLabel;
+    record.terminal.write(
+      `\x1b[2m# the connection to ${label} dropped; checking the node for this trace's bpftrace…\x1b[0m\n`,
+    );
+    // The manager forgets the dead connection when it sees the close: ask after that.
+    await new Promise((r) => setTimeout(r, 500));
+    if (closing) return;
+    try {
+      const remaining = await record.session.verifyGone(await nodes.connect(nodeId), 10_000);
+      if (remaining.length) {
+        const message = `Fieldtrace: the connection to ${label} dropped, and bpftrace (pid ${remaining.join(', ')}) of "${record.scriptLabel}" still runs there.`;
+        record.terminal.write(`${message}\n`);
+        void vscode.window.showWarningMessage(message);
+      } else {
+        const message = `Fieldtrace: the connection to ${label} dropped; the trace "${record.scriptLabel}" ended and no bpftrace of it remains on the node.`;
+        record.terminal.write(`\x1b[2m# ${message.replace('Fieldtrace: ', '')}\x1b[0m\n`);
+        void vscode.window.showInformationMessage(message);
+      }
+    } catch (error) {
+      const message = `Fieldtrace: the connection to ${label} dropped and could not be made again to check for a leftover bpftrace: ${error instanceof Error ? error.message : String(error)}`;
+      record.terminal.write(`${message}\n`);
+      void vscode.window.showWarningMessage(message);
+    }
   }
 
   function handleEvent(record: SessionRecord, e: SessionTraceEvent): void {

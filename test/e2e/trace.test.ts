@@ -544,3 +544,48 @@ test(
     await wb.screenshot('trace-stacks-view-dwarf');
   },
 );
+
+test(
+  'a dropped connection ends the trace, and the node is checked for a leftover bpftrace',
+  { skip, timeout: 90_000 },
+  async () => {
+    assert.ok(sshd && wb);
+    // The host-key test left a wrong key on record; the check after the drop connects again.
+    sshd.clearKnownHosts();
+    sshd.trustHostKey();
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await runCommand(page, 'Fieldtrace: Run Listener Trace', node, 'opens another');
+    await answerInput('envoy');
+    await waitFor('bpftrace under sshd', () => bpftraceUnderSshd().length > 0, 30_000);
+    // The network goes: every sshd process serving a connection is killed, as a reboot or a
+    // dropped link would end them; the listening sshd stays for the check.
+    const listener = Number(readFileSync(path.join(sshd.dir, 'sshd.pid'), 'utf8').trim());
+    const sessions = readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .filter((e) => {
+        try {
+          const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === listener;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+    assert.ok(sessions.length > 0, 'sshd serves the extension');
+    for (const pid of sessions) process.kill(pid, 'SIGKILL');
+    await page
+      .locator('.notifications-toasts')
+      .filter({ hasText: 'no bpftrace of it remains on the node' })
+      .first()
+      .waitFor({ timeout: 45_000 });
+    await wb.screenshot('trace-connection-dropped');
+    const anyBpftrace = readdirSync('/proc').filter((e) => {
+      try {
+        return /^\d+$/.test(e) && readFileSync(`/proc/${e}/comm`, 'utf8').trim() === 'bpftrace';
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(anyBpftrace, [], 'no bpftrace anywhere on the node');
+  },
+);
