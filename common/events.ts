@@ -144,6 +144,8 @@ export type SessionEvent =
       line?: number;
       column?: number;
       endColumn?: number;
+      /** Set when bpftrace itself aborted (an uncaught C++ exception), ending the trace. */
+      crash?: true;
     }
   | { type: 'ended'; exitCode: number | null; signal: string | null; reason?: string };
 

@@ -424,7 +424,7 @@ export function crashDiagnostic(exception: string, what: string | undefined): Tr
       '(a bpftrace bug before 0.20 when its user-symbol cache is on). The events before it are ' +
       'kept. Run the trace again, or run it without user stacks.'
     : `bpftrace crashed on an uncaught ${exception}${what ? `: ${what}` : ''}`;
-  return { type: 'diagnostic', severity: 'error', message };
+  return { type: 'diagnostic', severity: 'error', message, crash: true };
 }
 
 class DiagnosticReader {

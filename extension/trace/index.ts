@@ -241,10 +241,10 @@ export function registerTrace(ctx: FieldtraceContext): void {
     };
     // A bpftrace that aborts mid-trace has no script position to show: the user hears of it here.
     const crashed = (e: SessionTraceEvent) => {
-      if (e.event.type !== 'diagnostic' || !/^bpftrace crashed/.test(e.event.message)) return;
+      if (e.event.type !== 'diagnostic' || !e.event.crash) return;
       const again = 'Run Again';
       const withoutStacks = 'Run Without Stacks';
-      const actions = listenerTarget ? (listenerStacks ? [again, withoutStacks] : [again]) : [];
+      const actions = listenerTarget && listenerStacks ? [again, withoutStacks] : [again];
       void vscode.window
         .showErrorMessage(`Fieldtrace: ${nodeLabel}: ${e.event.message}`, ...actions)
         .then((picked) => {

@@ -308,7 +308,7 @@ describe('TraceStreamParser', () => {
       ];
       assert.equal(events.length, 1, JSON.stringify(events));
       const [crash] = events;
-      assert.ok(crash.type === 'diagnostic' && crash.severity === 'error');
+      assert.ok(crash.type === 'diagnostic' && crash.severity === 'error' && crash.crash === true);
       assert.match(crash.message, /user stack of process 14707, which had already exited/);
       assert.match(crash.message, /before 0\.20/);
     }
