@@ -121,3 +121,14 @@ export async function resolveTarget(spec: TargetSpec, run: TargetCommandRunner):
   const container = await resolveContainer(run, spec.containerOf);
   return { target: { comm: spec.comm, cgroupId: container.id }, runningPids, container };
 }
+
+/** What the pickers need to offer for one process: its main thread's name and its container. */
+export async function describeProcess(
+  run: TargetCommandRunner,
+  pid: number,
+): Promise<{ pid: number; comm: string; container?: ResolvedContainer }> {
+  const comm = (await run(['cat', `/proc/${pid}/comm`])).trim();
+  // Not in a container (root cgroup, cgroup v1 only, gone): the pid is the target.
+  const container = await resolveContainer(run, pid).catch(() => undefined);
+  return { pid, comm, ...(container ? { container } : {}) };
+}

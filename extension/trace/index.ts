@@ -8,12 +8,14 @@ import * as vscode from 'vscode';
 import type { SessionTraceEvent } from '../../common/events';
 import { listenerTraceScript } from '../../core/trace/listener-script';
 import {
+  describeProcess,
   describeTarget,
   parseTargetSpec,
   resolveTarget,
   TARGET_SYNTAX,
   type TargetSpec,
 } from '../../core/trace/target';
+import { listProcesses } from '../../core/listeners/processes';
 import { transportRunner } from '../../core/listeners/snapshot';
 import { diagnosticRange, type SessionStopResult, TraceSession } from '../../core/trace/session';
 import { renderText, TraceStreamParser } from '../../core/trace/stream-parser';
@@ -416,23 +418,95 @@ export function registerTrace(ctx: FieldtraceContext): void {
   ctx.registerCommand('fieldtrace.runListenerTrace', async (nodeArg?: string, targetArg?: string) => {
     const [nodeId] = typeof nodeArg === 'string' ? [nodeArg] : await pickNodes(false);
     if (!nodeId) return;
-    const target =
-      typeof targetArg === 'string'
-        ? targetArg
-        : await vscode.window.showInputBox({
-            title: 'Listener trace: which process?',
-            prompt: `Give ${TARGET_SYNTAX}. container:PID follows every process in the container (cgroup) of PID; envoy@container:PID the envoy of a pod.`,
-            value: 'envoy',
-            validateInput: (v) => {
-              const spec = parseTargetSpec(v);
-              return 'error' in spec ? spec.error : undefined;
-            },
-          });
-    if (target === undefined) return;
-    const spec = parseTargetSpec(target);
-    if ('error' in spec) throw new Error(spec.error);
+    let spec: TargetSpec | undefined;
+    if (typeof targetArg === 'string') {
+      const parsed = parseTargetSpec(targetArg);
+      if ('error' in parsed) throw new Error(parsed.error);
+      spec = parsed;
+    } else spec = await pickListenerTarget(nodeId);
+    if (!spec) return;
     await startOn(nodeId, { text: '', label: `listeners of ${describeTarget(spec)}` }, spec);
   });
+
+  /**
+   * Which process the listener trace follows: typed (a name, a pid, container:PID,
+   * NAME@container:PID) or picked from the node's processes; a picked process that lives in a
+   * container is offered as "its name in its container" (follows a hot restart) or its pid alone.
+   */
+  async function pickListenerTarget(nodeId: string): Promise<TargetSpec | undefined> {
+    // Connected first: host-key and passphrase prompts come before the picker, not over it.
+    const { transport, probe } = await nodes.probe(nodeId);
+    if (probe.problems.length)
+      throw new Error(`cannot trace on ${nodes.label(nodeId)}: ${probe.problems.join(' ')}`);
+    const run = transportRunner(transport, probe.privilege);
+    type Item = vscode.QuickPickItem & { spec?: TargetSpec; pid?: number };
+    const picker = vscode.window.createQuickPick<Item>();
+    picker.title = `Listener trace on ${nodes.label(nodeId)}: which process?`;
+    picker.placeholder = `Type ${TARGET_SYNTAX}, or pick a process`;
+    picker.matchOnDescription = true;
+    picker.busy = true;
+    let listed: Item[] = [];
+    const typedRow = (): Item[] => {
+      const text = picker.value.trim();
+      if (!text) return [];
+      const parsed = parseTargetSpec(text);
+      return [
+        'error' in parsed
+          ? { label: text, description: parsed.error, alwaysShow: true }
+          : { label: text, description: `trace ${describeTarget(parsed)}`, alwaysShow: true, spec: parsed },
+      ];
+    };
+    const show = () => (picker.items = [...typedRow(), ...listed]);
+    picker.onDidChangeValue(show);
+    picker.value = 'envoy';
+    show();
+    picker.show();
+    void listProcesses(run).then(
+      (processes) => {
+        listed = processes.map((p) => ({
+          label: p.name,
+          description: `pid ${p.pid}`,
+          detail: p.commandLine,
+          pid: p.pid,
+        }));
+        picker.busy = false;
+        show();
+      },
+      () => (picker.busy = false),
+    );
+    const chosen = await new Promise<Item | undefined>((resolve) => {
+      picker.onDidAccept(() => {
+        const item = picker.selectedItems[0];
+        if (item?.spec || item?.pid !== undefined) resolve(item);
+      });
+      picker.onDidHide(() => resolve(undefined));
+    });
+    picker.dispose();
+    if (!chosen) return undefined;
+    if (chosen.spec) return chosen.spec;
+    const process = await describeProcess(run, chosen.pid as number);
+    // A name is a target only if it reads as one (not digits, not container:…).
+    const byName = parseTargetSpec(process.comm);
+    if (!process.container || !('comm' in byName) || byName.containerOf !== undefined)
+      return { pid: process.pid };
+    const inContainer = await vscode.window.showQuickPick(
+      [
+        {
+          label: `${process.comm} in its container`,
+          description: process.container.path,
+          detail: 'Every process of that name in the container, a restarted one included',
+          spec: { comm: process.comm, containerOf: process.pid } as TargetSpec,
+        },
+        {
+          label: `pid ${process.pid} only`,
+          detail: 'This process alone',
+          spec: { pid: process.pid } as TargetSpec,
+        },
+      ],
+      { title: `${process.comm} (pid ${process.pid}) runs in a container` },
+    );
+    return inContainer?.spec;
+  }
 
   // From the Sessions tree the argument is the record itself; from code, a session id.
   const recordOf = (arg: unknown): SessionRecord | undefined => {

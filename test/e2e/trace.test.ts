@@ -143,7 +143,8 @@ async function terminalShows(
 
 async function answerInput(text: string): Promise<void> {
   const widget = page.locator('.quick-input-widget');
-  await widget.waitFor({ state: 'visible', timeout: 10_000 });
+  // The listener trace connects to its node before it asks for the process.
+  await widget.waitFor({ state: 'visible', timeout: 30_000 });
   await widget.locator('input.input').fill(text);
   await page.keyboard.press('Enter');
   await widget.waitFor({ state: 'hidden', timeout: 10_000 });
@@ -447,8 +448,8 @@ test('a changed host key is refused with the warning', { skip, timeout: 60_000 }
   });
   sshd.clearKnownHosts();
   sshd.trustWrongHostKey();
-  await runCommand(page, 'Fieldtrace: Run Listener Trace', alias, 'opens another');
-  await answerInput('envoy');
+  // The node is connected to before the process is asked for: the refusal comes first.
+  await runCommand(page, 'Fieldtrace: Run Listener Trace', alias);
   const toast = page
     .locator('.notifications-toasts')
     .filter({ hasText: 'REMOTE HOST IDENTIFICATION HAS CHANGED' });

@@ -46,7 +46,8 @@ async function pickInQuickInput(
   else await row.click();
   if (then === 'closes') await widget.waitFor({ state: 'hidden', timeout: 10_000 });
   // A command that opens its own quick pick reuses the widget with a fresh, empty input.
-  else await waitFor('the next quick pick', async () => (await input.inputValue()) !== text, 10_000);
+  // (It may first connect to a node: give it time.)
+  else await waitFor('the next quick pick', async () => (await input.inputValue()) !== text, 30_000);
 }
 
 /** Quick Open (Ctrl+P) on a file name, then waits for its editor tab to be active. */

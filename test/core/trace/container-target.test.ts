@@ -10,6 +10,7 @@ import { localRunner } from '../../../core/listeners/snapshot';
 import {
   cgroupV2Mount,
   cgroupV2Path,
+  describeProcess,
   describeTarget,
   parseTargetSpec,
   resolveContainer,
@@ -103,6 +104,13 @@ describe('a container target on real bpftrace', { skip: skipReal }, () => {
       const container = await resolveContainer(localRunner, inside.pid);
       assert.equal(container.path, `/${path.basename(cgroupDir)}`);
       assert.equal(container.id, statSync(cgroupDir).ino);
+      // What the process picker offers: its name and its container; the other one has none.
+      assert.deepEqual(await describeProcess(localRunner, inside.pid), {
+        pid: inside.pid,
+        comm: 'envoy',
+        container,
+      });
+      assert.deepEqual(await describeProcess(localRunner, outside.pid), { pid: outside.pid, comm: 'envoy' });
       const spec = parseTargetSpec(typed === 'envoy' ? typed : `${typed}:${inside.pid}`);
       assert.ok(!('error' in spec));
       const { target, runningPids } = await resolveTarget(spec, localRunner);
