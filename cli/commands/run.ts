@@ -7,7 +7,7 @@ import { type CliCommand, type CliIo, UsageError, write } from '../command';
 import { probeNode } from '../../core/nodes/probe';
 import type { NodeTransport } from '../../core/nodes/transport';
 import { connectNode } from '../node';
-import { transportRunner } from '../../core/listeners/snapshot';
+import { transportRunner } from '../../core/nodes/commands';
 import { listenerTraceScript } from '../../core/trace/listener-script';
 import { parseTargetSpec, resolveTarget } from '../../core/trace/target';
 import { diagnosticRange, TraceSession } from '../../core/trace/session';

@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import * as http from 'node:http';
 import type { AdminSummaryView, AdminWorkerStat } from '../../common/listeners-protocol';
+import type { CommandRunner } from '../nodes/commands';
 
 export interface AdminListener {
   name: string;
@@ -126,7 +127,7 @@ const MISSING_CURL = /failed to execute curl|curl: (command )?not found|exit 127
  * this getter's life). Every word is a separate argument; the path is checked to be a plain path.
  */
 export function commandAdminGet(
-  run: (argv: string[]) => Promise<string>,
+  run: CommandRunner,
   pid: number,
   host = '127.0.0.1',
   port = 15000,

@@ -1,11 +1,9 @@
 // A node snapshot of one process without tracing: `ss -ltnpe` run inside the process's network
 // namespace, its fd table (/proc/<pid>/fd) and its thread names (/proc/<pid>/task/*/comm). It seeds
 // the listener state when the trace attaches after start, and shows where trace and kernel disagree.
-import { execFile } from 'node:child_process';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import type { SocketAddress } from '../../common/events';
-import { shellCommand } from '../nodes/shell';
-import { execOnNode, type NodeTransport } from '../nodes/transport';
+import { type CommandRunner, localRunner } from '../nodes/commands';
 
 export interface SsUser {
   comm: string;
@@ -136,22 +134,6 @@ function snapshotOf(
   };
 }
 
-/** Runs a program with arguments (never through a shell) and returns its stdout. */
-export type CommandRunner = (argv: string[]) => Promise<string>;
-
-export const localRunner: CommandRunner = (argv) =>
-  new Promise((resolve, reject) => {
-    execFile(
-      argv[0],
-      argv.slice(1),
-      { timeout: 15_000, maxBuffer: 32 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error) reject(new Error(`${argv.join(' ')}: ${stderr.trim() || error.message}`));
-        else resolve(stdout);
-      },
-    );
-  });
-
 function checkPid(pid: number): void {
   if (!Number.isInteger(pid) || pid <= 0 || pid > 4194304) throw new Error(`not a process id: ${pid}`);
 }
@@ -205,23 +187,4 @@ export async function takeRemoteSnapshot(
     else threads.push({ tid: Number(m[2]), comm: m[3] });
   }
   return snapshotOf(node, pid, ss, links, threads);
-}
-
-/**
- * A runner over a node transport (this machine or SSH): the words are quoted into one command
- * line, prefixed by `sudo -n` when the node grants privileges that way.
- */
-export function transportRunner(
-  transport: NodeTransport,
-  privilege: 'root' | 'sudo' | undefined,
-): CommandRunner {
-  return async (argv) => {
-    const words = privilege === 'sudo' ? ['sudo', '-n', ...argv] : argv;
-    const r = await execOnNode(transport, shellCommand(words), { timeoutMs: 20_000 });
-    if (r.code !== 0)
-      throw new Error(
-        `${argv[0]} on ${transport.nodeId} failed (exit ${r.code}): ${r.stderr.trim().slice(0, 300)}`,
-      );
-    return r.stdout;
-  };
 }

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { TraceEvent } from '../../common/events';
+import { parsePs } from '../nodes/processes';
 import { shellCommand, shellQuote } from '../nodes/shell';
 import { execOnNode, type NodeProcess, type NodeTransport, type ProcessExit } from '../nodes/transport';
 
@@ -140,16 +141,13 @@ export async function makeRunDir(transport: NodeTransport): Promise<string> {
 /** PIDs of bpftrace processes on the node whose command line names `dir` (ours, nobody else's). */
 export async function remainingBpftrace(transport: NodeTransport, dir: string): Promise<number[]> {
   const result = await execOnNode(transport, 'ps -eo pid=,args=', { timeoutMs: 15_000 });
-  const pids: number[] = [];
-  for (const line of result.stdout.split('\n')) {
-    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
-    if (!m || !m[2]) continue;
-    const args = m[2];
-    // The wrapper's own sh also names the folder; only bpftrace (or sudo running it) counts.
-    if (args.includes(dir) && /(^|[\s/])bpftrace(\s|$)/.test(args) && !args.includes('fieldtrace-wrapper'))
-      pids.push(Number(m[1]));
-  }
-  return pids;
+  // The wrapper's own sh also names the folder; only bpftrace (or sudo running it) counts.
+  return parsePs(result.stdout)
+    .filter(
+      ({ commandLine: args }) =>
+        args.includes(dir) && /(^|[\s/])bpftrace(\s|$)/.test(args) && !args.includes('fieldtrace-wrapper'),
+    )
+    .map((p) => p.pid);
 }
 
 export class TraceRun {

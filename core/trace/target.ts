@@ -4,6 +4,8 @@
 //   4242                       the process 4242
 //   container:4242             every process in the container (cgroup v2) of process 4242
 //   envoy@container:4242       the processes named envoy in that container (a pod's sidecar)
+import type { CommandRunner } from '../nodes/commands';
+import { pidsNamed } from '../nodes/processes';
 import type { ListenerTraceTarget } from './listener-script';
 
 export interface TargetSpec {
@@ -62,9 +64,6 @@ export function cgroupV2Mount(mounts: string): string | undefined {
   );
 }
 
-/** Runs one command (argv, no shell) on the node, resolving with its stdout. */
-export type TargetCommandRunner = (argv: string[]) => Promise<string>;
-
 export interface ResolvedContainer {
   /** The cgroup v2 path, e.g. `/kubepods.slice/…/cri-containerd-<id>.scope`. */
   path: string;
@@ -76,7 +75,7 @@ export interface ResolvedContainer {
  * The container (cgroup v2) of `pid` on the node: its path from /proc, its id from the inode of
  * its directory in the cgroup2 mount, as the kernel numbers cgroups.
  */
-export async function resolveContainer(run: TargetCommandRunner, pid: number): Promise<ResolvedContainer> {
+export async function resolveContainer(run: CommandRunner, pid: number): Promise<ResolvedContainer> {
   const procCgroup = await run(['cat', `/proc/${pid}/cgroup`]).catch((error: unknown) => {
     throw new Error(
       `process ${pid} on the node cannot be read (${error instanceof Error ? error.message : String(error)}): is it running?`,
@@ -95,17 +94,6 @@ export async function resolveContainer(run: TargetCommandRunner, pid: number): P
   return { path: cgroupPath, id: Number(inode) };
 }
 
-/** Processes on the node whose main thread is named `comm` (`ps -o comm`), by pid. */
-export async function runningPidsNamed(run: TargetCommandRunner, comm: string): Promise<number[]> {
-  const out = await run(['ps', '-eo', 'pid=,comm=']);
-  const pids: number[] = [];
-  for (const line of out.split('\n')) {
-    const m = /^\s*(\d+) (.*?)\s*$/.exec(line);
-    if (m && m[2] === comm) pids.push(Number(m[1]));
-  }
-  return pids;
-}
-
 export interface ResolvedTarget {
   target: ListenerTraceTarget;
   /** Processes of a name target already running: the script adopts them at BEGIN. */
@@ -114,9 +102,9 @@ export interface ResolvedTarget {
 }
 
 /** The listener trace target of a spec: the container and the running processes looked up on the node. */
-export async function resolveTarget(spec: TargetSpec, run: TargetCommandRunner): Promise<ResolvedTarget> {
+export async function resolveTarget(spec: TargetSpec, run: CommandRunner): Promise<ResolvedTarget> {
   const runningPids =
-    spec.comm !== undefined && spec.pid === undefined ? await runningPidsNamed(run, spec.comm) : [];
+    spec.comm !== undefined && spec.pid === undefined ? await pidsNamed(run, spec.comm) : [];
   if (spec.containerOf === undefined) return { target: { comm: spec.comm, pid: spec.pid }, runningPids };
   const container = await resolveContainer(run, spec.containerOf);
   return { target: { comm: spec.comm, cgroupId: container.id }, runningPids, container };
@@ -124,7 +112,7 @@ export async function resolveTarget(spec: TargetSpec, run: TargetCommandRunner):
 
 /** What the pickers need to offer for one process: its main thread's name and its container. */
 export async function describeProcess(
-  run: TargetCommandRunner,
+  run: CommandRunner,
   pid: number,
 ): Promise<{ pid: number; comm: string; container?: ResolvedContainer }> {
   const comm = (await run(['cat', `/proc/${pid}/comm`])).trim();

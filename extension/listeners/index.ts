@@ -10,17 +10,14 @@ import { type AdminGet, commandAdminGet, netnsAdminGet, readAdmin } from '../../
 import { bpftraceParserFactory } from '../../core/listeners/bpftrace-json';
 import { stateToJson, stateToMarkdown } from '../../core/listeners/format';
 import { readTraceLog } from '../../core/listeners/readers';
-import { listProcesses } from '../../core/listeners/processes';
+import { listProcesses } from '../../core/nodes/processes';
 import { ListenerReducer } from '../../core/listeners/reducer';
-import {
-  type CommandRunner,
-  takeLocalSnapshot,
-  takeRemoteSnapshot,
-  transportRunner,
-} from '../../core/listeners/snapshot';
+import { takeLocalSnapshot, takeRemoteSnapshot } from '../../core/listeners/snapshot';
+import { type CommandRunner, transportRunner } from '../../core/nodes/commands';
 import { createThrottle } from '../../core/listeners/throttle';
 import type { FieldtraceContext } from '../context';
 import { LOCAL_NODE } from '../ssh/index';
+import { pickNodeProcess } from '../ssh/process-picker';
 
 export const LISTENERS_VIEW_ID = 'fieldtrace.listeners';
 const RENDER_INTERVAL_MS = 100;
@@ -157,10 +154,7 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
     this.render();
   }
 
-  /**
-   * Which process on the node: a pick of its processes (the ones this view traces first, then
-   * proxies), or a pid typed in the filter when ps cannot run or the process is not listed.
-   */
+  /** Which process on the node: picked from its processes, or its pid typed. */
   private async pickProcess(
     node: { nodeId: string; run?: CommandRunner },
     title: string,
@@ -171,63 +165,22 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
         .processes.filter((p) => p.node === node.nodeId)
         .map((p) => p.pid),
     );
-    type Item = vscode.QuickPickItem & { pid?: number };
-    const picker = vscode.window.createQuickPick<Item>();
-    picker.title = title;
-    picker.placeholder = 'Filter by name, or type a process id';
-    picker.matchOnDescription = true;
-    picker.matchOnDetail = true;
-    picker.busy = true;
-    let listed: Item[] = [];
-    // A typed pid is offered as its own first row (its label holds the digits, so it sorts first),
-    // also for a process ps did not list or could not.
-    const showItems = () => {
-      const typed = picker.value.trim();
-      const known = listed.find((i) => i.pid === Number(typed));
-      const typedRow: Item[] = /^\d{1,7}$/.test(typed)
-        ? [
-            {
-              label: `pid ${typed}`,
-              description: known ? known.label : 'typed process id',
-              alwaysShow: true,
-              pid: Number(typed),
-            },
-          ]
-        : [];
-      picker.items = [...typedRow, ...listed];
-    };
-    picker.onDidChangeValue(showItems);
-    picker.show();
-    void listProcesses(node.run, traced).then(
-      (processes) => {
-        listed = processes.map((p) => ({
-          label: p.name,
-          description: `pid ${p.pid}${traced.has(p.pid) ? ' · traced' : ''}`,
-          detail: p.commandLine,
-          pid: p.pid,
-        }));
-        picker.busy = false;
-        showItems();
+    const picked = await pickNodeProcess<number>({
+      title,
+      placeholder: 'Filter by name, or type a process id',
+      processes: listProcesses(node.run, traced),
+      traced,
+      typed: (text, processes) => {
+        if (!/^\d{1,7}$/.test(text)) return undefined;
+        const known = processes.find((p) => p.pid === Number(text));
+        return {
+          label: `pid ${text}`,
+          description: known ? known.name : 'typed process id',
+          value: Number(text),
+        };
       },
-      (error: unknown) => {
-        picker.busy = false;
-        picker.placeholder = `Cannot list processes (${error instanceof Error ? error.message : String(error)}): type a process id`;
-      },
-    );
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = (pid: number | undefined) => {
-        if (done) return;
-        done = true;
-        resolve(pid);
-        picker.dispose();
-      };
-      picker.onDidAccept(() => {
-        const chosen = picker.selectedItems[0]?.pid;
-        if (chosen !== undefined) finish(chosen);
-      });
-      picker.onDidHide(() => finish(undefined));
     });
+    return picked === undefined ? undefined : 'typed' in picked ? picked.typed : picked.pid;
   }
 
   /**

@@ -15,12 +15,13 @@ import {
   TARGET_SYNTAX,
   type TargetSpec,
 } from '../../core/trace/target';
-import { listProcesses } from '../../core/listeners/processes';
-import { transportRunner } from '../../core/listeners/snapshot';
+import { listProcesses } from '../../core/nodes/processes';
+import { transportRunner } from '../../core/nodes/commands';
 import { diagnosticRange, type SessionStopResult, TraceSession } from '../../core/trace/session';
 import { renderText, TraceStreamParser } from '../../core/trace/stream-parser';
 import type { FieldtraceContext } from '../context';
 import { LOCAL_NODE } from '../ssh/index';
+import { pickNodeProcess } from '../ssh/process-picker';
 
 interface SessionRecord {
   session: TraceSession;
@@ -439,52 +440,21 @@ export function registerTrace(ctx: FieldtraceContext): void {
     if (probe.problems.length)
       throw new Error(`cannot trace on ${nodes.label(nodeId)}: ${probe.problems.join(' ')}`);
     const run = transportRunner(transport, probe.privilege);
-    type Item = vscode.QuickPickItem & { spec?: TargetSpec; pid?: number };
-    const picker = vscode.window.createQuickPick<Item>();
-    picker.title = `Listener trace on ${nodes.label(nodeId)}: which process?`;
-    picker.placeholder = `Type ${TARGET_SYNTAX}, or pick a process`;
-    picker.matchOnDescription = true;
-    picker.busy = true;
-    let listed: Item[] = [];
-    const typedRow = (): Item[] => {
-      const text = picker.value.trim();
-      if (!text) return [];
-      const parsed = parseTargetSpec(text);
-      return [
-        'error' in parsed
-          ? { label: text, description: parsed.error, alwaysShow: true }
-          : { label: text, description: `trace ${describeTarget(parsed)}`, alwaysShow: true, spec: parsed },
-      ];
-    };
-    const show = () => (picker.items = [...typedRow(), ...listed]);
-    picker.onDidChangeValue(show);
-    picker.value = 'envoy';
-    show();
-    picker.show();
-    void listProcesses(run).then(
-      (processes) => {
-        listed = processes.map((p) => ({
-          label: p.name,
-          description: `pid ${p.pid}`,
-          detail: p.commandLine,
-          pid: p.pid,
-        }));
-        picker.busy = false;
-        show();
+    const picked = await pickNodeProcess<TargetSpec>({
+      title: `Listener trace on ${nodes.label(nodeId)}: which process?`,
+      placeholder: `Type ${TARGET_SYNTAX}, or pick a process`,
+      initialValue: 'envoy',
+      processes: listProcesses(run),
+      typed: (text) => {
+        const parsed = parseTargetSpec(text);
+        return 'error' in parsed
+          ? { label: text, description: parsed.error }
+          : { label: text, description: `trace ${describeTarget(parsed)}`, value: parsed };
       },
-      () => (picker.busy = false),
-    );
-    const chosen = await new Promise<Item | undefined>((resolve) => {
-      picker.onDidAccept(() => {
-        const item = picker.selectedItems[0];
-        if (item?.spec || item?.pid !== undefined) resolve(item);
-      });
-      picker.onDidHide(() => resolve(undefined));
     });
-    picker.dispose();
-    if (!chosen) return undefined;
-    if (chosen.spec) return chosen.spec;
-    const process = await describeProcess(run, chosen.pid as number);
+    if (!picked) return undefined;
+    if ('typed' in picked) return picked.typed;
+    const process = await describeProcess(run, picked.pid);
     // A name is a target only if it reads as one (not digits, not container:…).
     const byName = parseTargetSpec(process.comm);
     if (!process.container || !('comm' in byName) || byName.containerOf !== undefined)

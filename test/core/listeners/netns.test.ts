@@ -9,13 +9,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { commandAdminGet, netnsAdminGet, readAdmin } from '../../../core/listeners/admin';
 import { ListenerReducer } from '../../../core/listeners/reducer';
-import {
-  localRunner,
-  parseSs,
-  takeLocalSnapshot,
-  takeRemoteSnapshot,
-  transportRunner,
-} from '../../../core/listeners/snapshot';
+import { parseSs, takeLocalSnapshot, takeRemoteSnapshot } from '../../../core/listeners/snapshot';
+import { localRunner, transportRunner } from '../../../core/nodes/commands';
 import { LocalTransport } from '../../../core/nodes/transport';
 import { startMiniEnvoy } from '../../targets/mini-envoy';
 

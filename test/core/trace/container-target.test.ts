@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { localRunner } from '../../../core/listeners/snapshot';
+import { localRunner } from '../../../core/nodes/commands';
 import {
   cgroupV2Mount,
   cgroupV2Path,

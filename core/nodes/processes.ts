@@ -1,7 +1,8 @@
-// The processes of a node, for the pickers that ask "which process?" (snapshot, admin check):
-// one `ps` with a fixed argv, parsed here; kernel threads are left out, they hold no sockets.
+// The processes of a node, read with `ps` and a fixed argv and parsed here: for the pickers that
+// ask "which process?", the listener trace's name targets and the leftover check after a trace.
+// Kernel threads are left out: they hold no sockets and run no bpftrace.
 import * as path from 'node:path';
-import { type CommandRunner, localRunner } from './snapshot';
+import { type CommandRunner, localRunner } from './commands';
 
 export interface ProcessEntry {
   pid: number;
@@ -58,4 +59,15 @@ export async function listProcesses(
   traced?: ReadonlySet<number>,
 ): Promise<ProcessEntry[]> {
   return rankProcesses(parsePs(await run(['ps', '-eo', 'pid=,args='])), traced);
+}
+
+/** Processes on the node whose main thread is named `comm` (`ps -o comm`), by pid. */
+export async function pidsNamed(run: CommandRunner, comm: string): Promise<number[]> {
+  const out = await run(['ps', '-eo', 'pid=,comm=']);
+  const pids: number[] = [];
+  for (const line of out.split('\n')) {
+    const m = /^\s*(\d+) (.*?)\s*$/.exec(line);
+    if (m && m[2] === comm) pids.push(Number(m[1]));
+  }
+  return pids;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { listProcesses, parsePs, rankProcesses } from '../../../core/listeners/processes';
+import { listProcesses, parsePs, rankProcesses } from '../../../core/nodes/processes';
 
 describe('process list for the pickers', () => {
   it('reads ps output: names from argv[0], kernel threads and broken lines left out', () => {
