@@ -440,12 +440,7 @@ test('a changed host key is refused with the warning', { skip, timeout: 60_000 }
   assert.ok(sshd);
   // A second alias for the same sshd: no cached connection, and known_hosts now holds another key.
   const alias = 'changed-key-node';
-  sshd.addHost(alias, {
-    HostName: '127.0.0.1',
-    Port: String(sshd.port),
-    User: 'root',
-    IdentityFile: sshd.clientKey,
-  });
+  sshd.addLoopbackHost(alias);
   sshd.clearKnownHosts();
   sshd.trustWrongHostKey();
   // The node is connected to before the process is asked for: the refusal comes first.

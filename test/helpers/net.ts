@@ -32,3 +32,14 @@ export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   return ports;
 }
+
+/** Connects to host:port and ends the connection once it is established (the target accepts it). */
+export function connectAndClose(port: number, host = '127.0.0.1'): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const socket = net.connect(port, host, () => {
+      socket.end();
+      resolve();
+    });
+    socket.once('error', reject);
+  });
+}

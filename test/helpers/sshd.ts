@@ -43,6 +43,8 @@ export interface SshdHarness {
   hostKeyBlob: Buffer;
   /** Appends `Host <alias>` with directives to ~/.ssh/config (values are written as given). */
   addHost(alias: string, directives: Record<string, string>): void;
+  /** `Host <alias>`: this sshd on 127.0.0.1 as `user` with the client key, plus `extra` directives. */
+  addLoopbackHost(alias: string, user?: string, extra?: Record<string, string>): void;
   /** Records the real host key in known_hosts (hashed like Debian's default, or plain). */
   trustHostKey(hashed?: boolean): void;
   /** Records a different key of the same type for the host (a "changed" key). */
@@ -159,6 +161,15 @@ export async function startSshd(
         mode: 0o600,
       });
     },
+    addLoopbackHost(hostAlias, user = 'root', extra = {}) {
+      harness.addHost(hostAlias, {
+        HostName: '127.0.0.1',
+        Port: String(port),
+        User: user,
+        IdentityFile: clientKey,
+        ...extra,
+      });
+    },
     trustHostKey(hashed = true) {
       addKnownHost(
         path.join(sshDir, 'known_hosts'),
@@ -191,12 +202,7 @@ export async function startSshd(
     },
   };
   harness.authorize('root');
-  harness.addHost(alias, {
-    HostName: '127.0.0.1',
-    Port: String(port),
-    User: 'root',
-    IdentityFile: clientKey,
-  });
+  harness.addLoopbackHost(alias);
   if (options.trust !== false) harness.trustHostKey();
   try {
     await launch();

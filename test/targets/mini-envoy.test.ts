@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import * as net from 'node:net';
 import { test } from 'node:test';
 import { buildMiniEnvoy, startMiniEnvoy, type MiniEnvoy } from './mini-envoy';
+import { connectAndClose } from '../helpers/net';
 
 const compilers = ['g++', 'clang++'].every((c) => spawnSync(c, ['--version']).status === 0);
 const skip =
@@ -12,16 +12,6 @@ async function adminGet(envoy: MiniEnvoy, path: string): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${envoy.adminPort}${path}`);
   assert.equal(response.status, 200, `GET ${path}`);
   return response.text();
-}
-
-async function connectAndClose(host: string, port: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const socket = net.connect(port, host, () => {
-      socket.end();
-      resolve();
-    });
-    socket.once('error', reject);
-  });
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
@@ -78,8 +68,8 @@ for (const variant of ['gcc', 'clang', 'clangO2'] as const) {
         assert.equal(info.command_line_options.concurrency, 3);
         assert.match(info.version, reusePort ? /\/1\.20\.0\// : /\/1\.19\.1\//);
 
-        for (let i = 0; i < 30; i++) await connectAndClose('127.0.0.1', envoy.ports[0]);
-        for (let i = 0; i < 10; i++) await connectAndClose('::1', envoy.ports[1]);
+        for (let i = 0; i < 30; i++) await connectAndClose(envoy.ports[0], '127.0.0.1');
+        for (let i = 0; i < 10; i++) await connectAndClose(envoy.ports[1], '::1');
         const filter = encodeURIComponent('^listener\\..*worker_\\d+\\.downstream_cx_total$');
         const perWorker = await waitFor('per-worker counters', async () => {
           const stats = JSON.parse(await adminGet(envoy, `/stats?format=json&filter=${filter}`)) as StatsJson;

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -18,7 +17,7 @@ import { listenerTraceEnvironment, listenerTraceScript } from '../../../core/tra
 import { SessionLogWriter } from '../../../core/trace/session';
 import { TraceStreamParser } from '../../../core/trace/stream-parser';
 import { startMiniEnvoy } from '../../targets/mini-envoy';
-import { freePort } from '../../helpers/net';
+import { connectAndClose, freePort } from '../../helpers/net';
 
 const version = (() => {
   const r = spawnSync('bpftrace', ['--version'], { encoding: 'utf8' });
@@ -105,16 +104,6 @@ async function startTrace(comm: string, dir: string): Promise<Trace> {
     throw error;
   }
   return { reducer, raw: () => raw, stderr: () => stderr, stop };
-}
-
-async function connectAndClose(port: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => {
-      socket.end();
-      resolve();
-    });
-    socket.once('error', reject);
-  });
 }
 
 /** Per port, the fd groups (one per socket) the kernel shows for these processes. */

@@ -26,12 +26,7 @@ describe('listener snapshot over SSH', { skip: !(sshdAvailable() && canCreateUse
     sshd = await startSshd();
     sudoUser = createTestUser(sshd.dir, 'ftlsudo', { sudo: true });
     sshd.authorize(sudoUser.name);
-    sshd.addHost(sudoUser.name, {
-      HostName: '127.0.0.1',
-      Port: String(sshd.port),
-      User: sudoUser.name,
-      IdentityFile: sshd.clientKey,
-    });
+    sshd.addLoopbackHost(sudoUser.name, sudoUser.name);
     execFileSync('ip', ['netns', 'add', netns]);
     execFileSync('ip', ['netns', 'exec', netns, 'ip', 'link', 'set', 'lo', 'up']);
     envoy = await startMiniEnvoy({

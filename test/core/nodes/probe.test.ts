@@ -43,12 +43,7 @@ describe('node probe', { skip: !(sshdAvailable() && canCreateUsers() && haveBpft
     chmodSync(path.join(shim, 'bpftrace'), 0o755);
     for (const u of users) {
       sshd.authorize(u.name);
-      sshd.addHost(u.name, {
-        HostName: '127.0.0.1',
-        Port: String(sshd.port),
-        User: u.name,
-        IdentityFile: sshd.clientKey,
-      });
+      sshd.addLoopbackHost(u.name, u.name);
     }
     await sshd.reconfigure(
       [

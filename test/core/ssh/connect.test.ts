@@ -96,13 +96,7 @@ describe('SSH connections against a real sshd', { skip: !sshdAvailable() }, () =
 
   it('records and checks the key under HostKeyAlias, where OpenSSH looks for it', async () => {
     sshd.clearKnownHosts();
-    sshd.addHost('aliased-node', {
-      HostName: '127.0.0.1',
-      Port: String(sshd.port),
-      User: 'root',
-      IdentityFile: sshd.clientKey,
-      HostKeyAlias: 'aliased-node-key',
-    });
+    sshd.addLoopbackHost('aliased-node', 'root', { HostKeyAlias: 'aliased-node-key' });
     const known = path.join(sshd.home, '.ssh', 'known_hosts');
     const prompts: UnknownHostKey[] = [];
     (

@@ -3,7 +3,6 @@
 // container is); only the one inside is traced.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { localRunner } from '../../../core/nodes/commands';
@@ -18,6 +17,7 @@ import {
 } from '../../../core/trace/target';
 import { localBpftraceVersion, traceListeners, untilEvents } from '../../helpers/listener-trace';
 import { type MiniEnvoy, startMiniEnvoy } from '../../targets/mini-envoy';
+import { connectAndClose } from '../../helpers/net';
 
 describe('listener trace targets as typed', () => {
   it('reads names, pids and containers, and says what is wrong', () => {
@@ -62,14 +62,6 @@ const skipReal =
   process.env.CI !== 'true' && (process.getuid?.() !== 0 || !version || !mount)
     ? 'needs root, bpftrace and a cgroup2 mount'
     : false;
-
-function connectTo(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => s.end());
-    s.once('close', () => resolve());
-    s.once('error', reject);
-  });
-}
 
 describe('a container target on real bpftrace', { skip: skipReal }, () => {
   for (const typed of ['container', 'envoy@container', 'envoy'])
@@ -123,14 +115,14 @@ describe('a container target on real bpftrace', { skip: skipReal }, () => {
       const events = await traceListeners(t, { target, runningPids, withStacks: false });
 
       // The outside one first: had it been traced, its accepts would come before the inside's.
-      for (let i = 0; i < 3; i++) await connectTo(outside.ports[0] as number);
-      for (let i = 0; i < 3; i++) await connectTo(inside.ports[0] as number);
+      for (let i = 0; i < 3; i++) await connectAndClose(outside.ports[0] as number);
+      for (let i = 0; i < 3; i++) await connectAndClose(inside.ports[0] as number);
       await untilEvents(
         'three accepts inside the container',
         () => events.filter((e) => e.type === 'accept' && e.pid === inside.pid).length >= 3,
         events,
       );
-      for (let i = 0; i < 3; i++) await connectTo(outside.ports[0] as number);
+      for (let i = 0; i < 3; i++) await connectAndClose(outside.ports[0] as number);
       await new Promise((r) => setTimeout(r, 500));
       const pids = new Set(events.flatMap((e) => ('pid' in e && typeof e.pid === 'number' ? [e.pid] : [])));
       if (typed === 'envoy') {

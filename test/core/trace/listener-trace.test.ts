@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -26,7 +25,7 @@ import {
   type MiniEnvoy,
   type MiniEnvoyBinaries,
 } from '../../targets/mini-envoy';
-import { freePort } from '../../helpers/net';
+import { connectAndClose, freePort } from '../../helpers/net';
 
 const CONNECTIONS = 200;
 const SOL_SOCKET = 1;
@@ -61,16 +60,6 @@ async function waitFor<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `: ${detail()}` : ''}`);
     await new Promise((r) => setTimeout(r, 25));
   }
-}
-
-async function connectAndClose(host: string, port: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const socket = net.connect(port, host, () => {
-      socket.end();
-      resolve();
-    });
-    socket.once('error', reject);
-  });
 }
 
 interface AdminStat {
@@ -342,7 +331,7 @@ describe('listener trace: real bpftrace, real mini-Envoy', { skip }, () => {
         for (let i = 0; i < CONNECTIONS; i += 20) {
           await Promise.all(
             Array.from({ length: 20 }, (_, k) =>
-              i + k < v4Count ? connectAndClose('127.0.0.1', v4Port) : connectAndClose('::1', v6Port),
+              i + k < v4Count ? connectAndClose(v4Port, '127.0.0.1') : connectAndClose(v6Port, '::1'),
             ),
           );
         }

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type {
@@ -23,7 +22,7 @@ import { TraceSession } from '../../../core/trace/session';
 import { TraceStreamParser } from '../../../core/trace/stream-parser';
 import { buildMiniEnvoy, type MiniEnvoy, startMiniEnvoy } from '../../targets/mini-envoy';
 import { type SshdHarness, sshdAvailable, startSshd } from '../../helpers/sshd';
-import { freePorts } from '../../helpers/net';
+import { connectAndClose, freePorts } from '../../helpers/net';
 
 const usable = (() => {
   const have = (cmd: string) => {
@@ -48,16 +47,6 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-async function connectAndClose(port: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => {
-      s.end();
-      resolve();
-    });
-    s.once('error', reject);
-  });
 }
 
 async function stats(envoy: MiniEnvoy): Promise<Map<string, number>> {

@@ -141,12 +141,7 @@ describe('trace runner', { skip: !haveBpftrace }, () => {
       it(`quotes host aliases, file names, arguments and script text full of shell metacharacters (script by ${transfer})`, async () => {
         const h = sshd!;
         const alias = `ft;$(touch${'${IFS}'}pwned)|\`id\`&${transfer}`;
-        h.addHost(alias, {
-          HostName: '127.0.0.1',
-          Port: String(h.port),
-          User: 'root',
-          IdentityFile: h.clientKey,
-        });
+        h.addLoopbackHost(alias);
         const conn = await connectSsh(alias, { env: h.env, callbacks });
         // Relative: a command that ran would create it in the session's working folder (root's home).
         const marker = 'ft-pwned';
@@ -230,12 +225,7 @@ describe('trace runner', { skip: !haveBpftrace }, () => {
       users.push(withSudo, without);
       for (const u of [withSudo, without]) {
         h.authorize(u.name);
-        h.addHost(u.name, {
-          HostName: '127.0.0.1',
-          Port: String(h.port),
-          User: u.name,
-          IdentityFile: h.clientKey,
-        });
+        h.addLoopbackHost(u.name, u.name);
       }
       const conn = await connectSsh(withSudo.name, { env: h.env, callbacks });
       try {
