@@ -29,6 +29,7 @@ import {
   knownHostsName,
   knownKeyTypes,
 } from './known-hosts';
+import { type ProxyProcess, startProxyCommand } from './proxy-command';
 
 export interface UnknownHostKey {
   /** The destination as the user named it. */
@@ -68,6 +69,8 @@ export interface ConnectOptions {
   readyTimeoutMs?: number;
   /** Seconds between keepalives; a dead link is noticed after three misses. */
   keepaliveSeconds?: number;
+  /** Environment of ProxyCommand processes (`SHELL` picks the shell); default: this process's. */
+  proxyEnv?: NodeJS.ProcessEnv;
 }
 
 const DEFAULT_HOST_KEY_ORDER = [
@@ -234,7 +237,8 @@ export class SshConnection implements NodeTransport {
 
 /**
  * Connects to a destination from the SSH config (`alias`, `user@host`, `host:port`),
- * following ProxyJump hops, each with its own host-key check.
+ * following ProxyJump hops, each with its own host-key check; the first hop (or the host itself)
+ * may be reached through its ProxyCommand.
  */
 export async function connectSsh(destination: string, options: ConnectOptions): Promise<SshConnection> {
   const config = loadSshConfig(options.env);
@@ -246,11 +250,19 @@ export async function connectSsh(destination: string, options: ConnectOptions): 
       const previous = jumps[jumps.length - 1];
       const hopHost = resolveSshHost(hop, options.env, config);
       const hopSock = previous ? await previous.forward(hopHost.hostName, hopHost.port) : undefined;
-      jumps.push(await connectOne(hop, { ...hopHost, proxyJump: [] }, options, hopSock, []));
+      // Behind a jump host the next hop is reached through the tunnel, never its own ProxyCommand.
+      const hopConfig = previous ? { ...hopHost, proxyCommand: undefined } : hopHost;
+      jumps.push(await connectOne(hop, { ...hopConfig, proxyJump: [] }, options, hopSock, []));
     }
     const last = jumps[jumps.length - 1];
     if (last) sock = await last.forward(host.hostName, host.port);
-    return await connectOne(destination, host, options, sock, jumps);
+    return await connectOne(
+      destination,
+      last ? { ...host, proxyCommand: undefined } : host,
+      options,
+      sock,
+      jumps,
+    );
   } catch (error) {
     for (const j of jumps) j.close();
     throw error;
@@ -268,13 +280,29 @@ function connectOne(
   const { steps, tried } = authSteps(host, options);
   let hostKeyFailure: Error | undefined;
   const where = `${host.user}@${knownHostsName(host.hostName, host.port)}`;
+  let proxy: ProxyProcess | undefined;
+  if (!sock && host.proxyCommand) {
+    proxy = startProxyCommand(host.proxyCommand, options.proxyEnv);
+    sock = proxy.sock;
+    const running = proxy;
+    client.once('close', () => running.stop());
+  }
   return new Promise<SshConnection>((resolve, reject) => {
     let settled = false;
     const fail = (error: Error) => {
       if (settled) return;
       settled = true;
       client.destroy();
-      reject(error);
+      // A failure with the proxy's own words is worth far more than "connection closed".
+      if (
+        proxy &&
+        !hostKeyFailure &&
+        !(error instanceof HostKeyError) &&
+        !/^Permission denied/.test(error.message)
+      )
+        void proxy.describeFailure().then((why) => reject(new Error(`${error.message}. ${why}`)));
+      else reject(error);
+      proxy?.stop();
     };
     client.once('ready', () => {
       settled = true;

@@ -1,6 +1,6 @@
 // Hosts from the user's OpenSSH client config, read with the `ssh-config` library. Only what a
-// trace needs is resolved: HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile,
-// HostKeyAlias. (CheckHostIP is off by default since OpenSSH 8.5 and is not read.)
+// trace needs is resolved: HostName, User, Port, IdentityFile, ProxyJump, ProxyCommand,
+// UserKnownHostsFile, HostKeyAlias. (CheckHostIP is off by default since OpenSSH 8.5 and is not read.)
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -41,6 +41,11 @@ export interface SshHost {
   knownHostsFiles: string[];
   /** HostKeyAlias: the name known_hosts records this host's key under, instead of host[:port]. */
   hostKeyAlias?: string;
+  /**
+   * ProxyCommand with its `%` tokens expanded, run through the user's shell with `exec`; its
+   * stdin/stdout carry the SSH connection. Absent for `none` and when ProxyJump came first.
+   */
+  proxyCommand?: string;
 }
 
 export function sshConfigPath(env: SshEnvironment): string {
@@ -185,12 +190,25 @@ export function resolveSshHost(
   base.hostName = expandTokens(base.hostName, base, env);
   if (!Number.isInteger(base.port) || base.port < 1 || base.port > 65535)
     throw new Error(`SSH config for '${dest.host}': Port '${portText ?? ''}' is not a port number`);
-  const jump = first(get('ProxyJump'));
+  const proxy = proxyDirective(config, dest.host, get);
+  const jump = proxy?.kind === 'ProxyJump' ? proxy.value : undefined;
+  if (proxy?.kind === 'ProxyCommand') {
+    // OpenSSH 9.6+: a name typed by the user must not smuggle shell syntax into the command.
+    if (!isSafeTypedHostName(dest.host))
+      throw new Error(
+        `'${dest.host}' holds characters that are not allowed in a host name that is expanded into a ProxyCommand`,
+      );
+    if (dest.user !== undefined && !isSafeTypedUserName(dest.user))
+      throw new Error(
+        `'${dest.user}' holds characters that are not allowed in a user name that is expanded into a ProxyCommand`,
+      );
+  }
   const knownFiles = all(get('UserKnownHostsFile')).flatMap((v) => v.split(/\s+/));
   const hostKeyAlias = first(get('HostKeyAlias'));
   return {
     ...base,
     ...(hostKeyAlias ? { hostKeyAlias } : {}),
+    ...(proxy?.kind === 'ProxyCommand' ? { proxyCommand: expandProxyCommand(proxy.value, base) } : {}),
     identityFiles: all(get('IdentityFile')).map((f) => expandTokens(f, base, env)),
     proxyJump:
       jump && jump.toLowerCase() !== 'none'
@@ -210,4 +228,90 @@ export function defaultIdentityFiles(env: SshEnvironment): string[] {
   return ['id_ed25519', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519_sk', 'id_rsa']
     .map((n) => path.join(env.home, '.ssh', n))
     .filter((f) => existsSync(f));
+}
+
+type ProxyDirective = { kind: 'ProxyJump' | 'ProxyCommand'; value: string };
+
+/**
+ * ProxyJump and ProxyCommand exclude each other; as in OpenSSH, the one obtained first (in config
+ * order, over the sections that apply to the host) wins, and `none` counts as obtained.
+ */
+function proxyDirective(
+  config: SSHConfig,
+  host: string,
+  get: (key: string) => string | string[] | undefined,
+): ProxyDirective | undefined {
+  const jump = first(get('ProxyJump'));
+  const command = first(get('ProxyCommand'));
+  const pick = (kind: ProxyDirective['kind'], value: string | undefined): ProxyDirective | undefined =>
+    value === undefined || value.trim().toLowerCase() === 'none' ? undefined : { kind, value };
+  if (jump === undefined || command === undefined)
+    return pick('ProxyJump', jump) ?? pick('ProxyCommand', command);
+  return firstProxyKeyword(config, host) === 'proxycommand'
+    ? pick('ProxyCommand', command)
+    : pick('ProxyJump', jump);
+}
+
+function firstProxyKeyword(config: SSHConfig, host: string): string | undefined {
+  for (const line of config) {
+    if (line.type !== LineType.DIRECTIVE) continue;
+    const param = line.param.toLowerCase();
+    if (param === 'proxyjump' || param === 'proxycommand') return param;
+    if (param !== 'host' || !('config' in line)) continue;
+    const patterns = Array.isArray(line.value) ? line.value.map((v) => v.val) : line.value.split(/\s+/);
+    if (!hostPatternsMatch(patterns, host)) continue;
+    for (const inner of line.config) {
+      if (inner.type !== LineType.DIRECTIVE) continue;
+      const p = inner.param.toLowerCase();
+      if (p === 'proxyjump' || p === 'proxycommand') return p;
+    }
+  }
+  return undefined;
+}
+
+function hostPatternsMatch(patterns: string[], host: string): boolean {
+  let matched = false;
+  for (const pattern of patterns) {
+    if (pattern.startsWith('!')) {
+      if (glob(pattern.slice(1), host)) return false;
+    } else if (glob(pattern, host)) matched = true;
+  }
+  return matched;
+}
+
+/** `%h %p %r %n %%` as OpenSSH expands them in ProxyCommand; any other token is an error, as there. */
+function expandProxyCommand(
+  command: string,
+  host: { alias: string; hostName: string; user: string; port: number },
+): string {
+  return command.replace(/%(.?)/g, (_m, c: string) => {
+    switch (c) {
+      case '%':
+        return '%';
+      case 'h':
+        return host.hostName;
+      case 'n':
+        return host.alias;
+      case 'p':
+        return String(host.port);
+      case 'r':
+        return host.user;
+      default:
+        throw new Error(`ProxyCommand for '${host.alias}': unknown token %${c}`);
+    }
+  });
+}
+
+/** OpenSSH's check on a host name given on the command line (ssh.c, valid_hostname). */
+export function isSafeTypedHostName(name: string): boolean {
+  if (name.startsWith('-')) return false;
+  // eslint-disable-next-line no-control-regex
+  return !/['`"$\\;&<>|(){},\s\x00-\x1f\x7f]/.test(name);
+}
+
+/** OpenSSH's check on a user name given on the command line (ssh.c, valid_ruser). */
+export function isSafeTypedUserName(name: string): boolean {
+  if (name.startsWith('-') || name.endsWith('\\')) return false;
+  // eslint-disable-next-line no-control-regex
+  return !/['`";&<>|(){}\x00-\x1f\x7f]/.test(name) && !/\s-/.test(name);
 }
