@@ -15,10 +15,11 @@ import {
   SetDocumentTargetNotification,
   SetNodeTargetNotification,
 } from '../common/protocol';
-import { analyze, type Analysis } from './analysis/analyzer';
+import { AnalysisCache } from './analysis-cache';
 import { catalogFromParams, catalogSize } from './catalog/catalog';
 import { Targets } from './targets';
 import { registerDiagnostics, type DiagnosticsFeature } from './features/diagnostics';
+import type { FeatureServer } from './features/feature-server';
 import { registerCompletion } from './features/completion';
 import { registerHover } from './features/hover';
 import { registerSignatureHelp } from './features/signatureHelp';
@@ -29,8 +30,6 @@ import { registerCodeActions } from './features/codeActions';
 import { LEGEND as SEMANTIC_TOKENS_LEGEND, registerSemanticTokens } from './features/semanticTokens';
 
 export const SERVER_VERSION = '0.1.0';
-export const LATEST_BPFTRACE_VERSION = '0.26';
-const SLOW_MS = 100;
 
 export interface ServerOptions {
   /** Detect the local bpftrace when no version is configured (default true). */
@@ -45,7 +44,7 @@ export class BpftraceLanguageServer {
   readonly documents = new TextDocuments(TextDocument);
   readonly targets = new Targets();
   private options: FieldtraceInitializationOptions = {};
-  private readonly cache = new Map<string, { version: number; key: string; analysis: Analysis }>();
+  private readonly analyses: AnalysisCache;
   private diagnostics?: DiagnosticsFeature;
   /** Resolves when the local bpftrace version detection (if any) has finished. */
   localDetection: Promise<string> = Promise.resolve('');
@@ -53,7 +52,9 @@ export class BpftraceLanguageServer {
   constructor(
     readonly connection: Connection,
     private readonly serverOptions: ServerOptions = {},
-  ) {}
+  ) {
+    this.analyses = new AnalysisCache(this.documents, this.targets, connection.console);
+  }
 
   listen(): void {
     this.connection.onInitialize((params) => this.initialize(params));
@@ -93,16 +94,22 @@ export class BpftraceLanguageServer {
       this.revalidateAll();
       return catalogSize(catalog);
     });
-    this.diagnostics = registerDiagnostics(this);
-    registerCompletion(this);
-    registerHover(this);
-    registerSignatureHelp(this);
-    registerSymbols(this);
-    registerNavigation(this);
-    registerFolding(this);
-    registerCodeActions(this);
-    registerSemanticTokens(this);
-    this.documents.onDidClose((e) => this.cache.delete(e.document.uri));
+    // Each feature gets what it answers with, not this class.
+    const features: FeatureServer = {
+      connection: this.connection,
+      documents: this.documents,
+      analysis: (uri) => this.analyses.get(uri),
+    };
+    this.diagnostics = registerDiagnostics(features);
+    registerCompletion(features);
+    registerHover(features);
+    registerSignatureHelp(features);
+    registerSymbols(features);
+    registerNavigation(features);
+    registerFolding(features);
+    registerCodeActions(features);
+    registerSemanticTokens(features);
+    this.documents.onDidClose((e) => this.analyses.forget(e.document.uri));
     this.documents.listen(this.connection);
     this.connection.listen();
   }
@@ -132,38 +139,6 @@ export class BpftraceLanguageServer {
       },
       serverInfo: { name: 'fieldtrace-bpftrace', version: SERVER_VERSION },
     };
-  }
-
-  /** The analysis of a document's current text in its target dialect (cached by version). */
-  analysis(uri: string): Analysis | undefined {
-    const doc = this.documents.get(uri);
-    if (!doc) return undefined;
-    const target = this.targets.forDocument(uri);
-    const cached = this.cache.get(uri);
-    if (cached && cached.version === doc.version && cached.key === target.key) return cached.analysis;
-    const started = performance.now();
-    let analysis: Analysis;
-    try {
-      analysis = analyze(doc.getText(), target.dialect, target.catalog);
-    } catch (err) {
-      // A bug must cost the features of one document version, never the server.
-      this.connection.console.error(`analysis of ${uri} failed: ${(err as Error).stack ?? String(err)}`);
-      analysis = analyze('', target.dialect, target.catalog);
-      analysis.diagnostics.length = 0;
-      analysis.diagnostics.push({
-        start: 0,
-        end: 0,
-        severity: 'warning',
-        code: 'internal-error',
-        message: `The bpftrace language server could not analyse this text: ${(err as Error).message}`,
-      });
-    }
-    const ms = performance.now() - started;
-    if (ms > SLOW_MS) {
-      this.connection.console.warn(`analysis of ${uri} (${doc.lineCount} lines) took ${ms.toFixed(0)} ms`);
-    }
-    this.cache.set(uri, { version: doc.version, key: target.key, analysis });
-    return analysis;
   }
 
   revalidateAll(): void {

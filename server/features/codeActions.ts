@@ -1,11 +1,11 @@
 // Quick fixes for what a diagnostic can repair: the edits the semantic pass attached to it
 // ("did you mean", `args->` vs `args.` for the dialect, a missing #include, old probe names).
 import { type CodeAction, CodeActionKind, type Diagnostic } from 'vscode-languageserver';
-import type { BpftraceLanguageServer } from '../server';
+import type { FeatureServer } from './feature-server';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
 import { toRange } from './util';
 
-export function registerCodeActions(server: BpftraceLanguageServer): void {
+export function registerCodeActions(server: FeatureServer): void {
   server.connection.onCodeAction((params) => {
     const doc = server.documents.get(params.textDocument.uri);
     const analysis = server.analysis(params.textDocument.uri);

@@ -14,12 +14,12 @@ import type { Catalog } from '../catalog/catalog';
 import { CONFIG_KEYS, HARDWARE_EVENTS, SOFTWARE_EVENTS } from '../analysis/dialects';
 import { display, structName } from '../analysis/types';
 import type { FieldExpr } from '../syntax/ast';
-import type { BpftraceLanguageServer } from '../server';
+import type { FeatureServer } from './feature-server';
 import { exprsNear, probeAt } from './locate';
 
 const KEYWORDS = ['if', 'else', 'unroll', 'while', 'for', 'return', 'break', 'continue', 'let'];
 
-export function registerCompletion(server: BpftraceLanguageServer): void {
+export function registerCompletion(server: FeatureServer): void {
   server.connection.onCompletion((params) => {
     const doc = server.documents.get(params.textDocument.uri);
     const analysis = server.analysis(params.textDocument.uri);

@@ -7,7 +7,7 @@ import {
 } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Analysis, Severity } from '../analysis/analyzer';
-import type { BpftraceLanguageServer } from '../server';
+import type { FeatureServer } from './feature-server';
 import { toRange } from './util';
 
 export const DIAGNOSTIC_SOURCE = 'bpftrace';
@@ -44,7 +44,7 @@ export interface DiagnosticsFeature {
   validate(uri: string): void;
 }
 
-export function registerDiagnostics(server: BpftraceLanguageServer): DiagnosticsFeature {
+export function registerDiagnostics(server: FeatureServer): DiagnosticsFeature {
   const pending = new Set<string>();
   let scheduled = false;
   const flush = () => {

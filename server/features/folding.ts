@@ -1,10 +1,10 @@
 // Folding ranges: probe bodies and nested blocks, C definitions, config, block comments and
 // runs of #include lines.
 import { type FoldingRange, FoldingRangeKind } from 'vscode-languageserver';
-import type { BpftraceLanguageServer } from '../server';
+import type { FeatureServer } from './feature-server';
 import type { Block, Stmt } from '../syntax/ast';
 
-export function registerFolding(server: BpftraceLanguageServer): void {
+export function registerFolding(server: FeatureServer): void {
   server.connection.onFoldingRanges((params) => {
     const doc = server.documents.get(params.textDocument.uri);
     const analysis = server.analysis(params.textDocument.uri);

@@ -4,11 +4,11 @@ import { type Hover, MarkupKind } from 'vscode-languageserver';
 import type { Analysis } from '../analysis/analyzer';
 import { display } from '../analysis/types';
 import type { Span } from '../syntax/ast';
-import type { BpftraceLanguageServer } from '../server';
+import type { FeatureServer } from './feature-server';
 import { exprAt, symbolAt } from './locate';
 import { contains, toRange } from './util';
 
-export function registerHover(server: BpftraceLanguageServer): void {
+export function registerHover(server: FeatureServer): void {
   server.connection.onHover((params): Hover | null => {
     const doc = server.documents.get(params.textDocument.uri);
     const analysis = server.analysis(params.textDocument.uri);

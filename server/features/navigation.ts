@@ -6,14 +6,14 @@ import {
   ResponseError,
   type WorkspaceEdit,
 } from 'vscode-languageserver';
-import type { BpftraceLanguageServer } from '../server';
+import type { FeatureServer } from './feature-server';
 import type { Span } from '../syntax/ast';
 import { exprAt, symbolAt, uniqueSpans } from './locate';
 import { contains, toRange } from './util';
 
 /** Definitions of names the script itself defines: macros, and structs/unions/enums in C definitions. */
 function definitionOfName(
-  server: BpftraceLanguageServer,
+  server: FeatureServer,
   uri: string,
   position: { line: number; character: number },
 ): Location[] | null {
@@ -38,7 +38,7 @@ function definitionOfName(
 const MAP_NAME = /^@[A-Za-z_]\w*$|^@$/;
 const VAR_NAME = /^\$[A-Za-z_]\w*$/;
 
-export function registerNavigation(server: BpftraceLanguageServer): void {
+export function registerNavigation(server: FeatureServer): void {
   const hitAt = (uri: string, position: { line: number; character: number }) => {
     const doc = server.documents.get(uri);
     const analysis = server.analysis(uri);

@@ -6,7 +6,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Analysis } from '../analysis/analyzer';
 import { Lexer, type Token } from '../syntax/lexer';
 import { STATEMENT_KEYWORDS } from '../syntax/parser';
-import type { BpftraceLanguageServer } from '../server';
+import type { FeatureServer } from './feature-server';
 
 export const TOKEN_TYPES = [
   'namespace',
@@ -176,7 +176,7 @@ function encode(doc: TextDocument, raw: Raw[]): number[] {
   return data;
 }
 
-export function registerSemanticTokens(server: BpftraceLanguageServer): void {
+export function registerSemanticTokens(server: FeatureServer): void {
   server.connection.languages.semanticTokens.on((params) => {
     const doc = server.documents.get(params.textDocument.uri);
     const analysis = server.analysis(params.textDocument.uri);

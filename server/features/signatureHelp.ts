@@ -1,10 +1,10 @@
 // Signature help for builtin functions and the script's macros: the signature of the innermost call and the argument
 // the cursor is in.
 import { MarkupKind, type SignatureHelp } from 'vscode-languageserver';
-import type { BpftraceLanguageServer } from '../server';
+import type { FeatureServer } from './feature-server';
 import { callAt } from './locate';
 
-export function registerSignatureHelp(server: BpftraceLanguageServer): void {
+export function registerSignatureHelp(server: FeatureServer): void {
   server.connection.onSignatureHelp((params): SignatureHelp | null => {
     const doc = server.documents.get(params.textDocument.uri);
     const analysis = server.analysis(params.textDocument.uri);

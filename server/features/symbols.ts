@@ -1,9 +1,9 @@
 // Document symbols: probes (with their maps), macros, map declarations, config, C definitions.
 import { type DocumentSymbol, SymbolKind } from 'vscode-languageserver';
-import type { BpftraceLanguageServer } from '../server';
+import type { FeatureServer } from './feature-server';
 import { toRange } from './util';
 
-export function registerSymbols(server: BpftraceLanguageServer): void {
+export function registerSymbols(server: FeatureServer): void {
   server.connection.onDocumentSymbol((params) => {
     const doc = server.documents.get(params.textDocument.uri);
     const analysis = server.analysis(params.textDocument.uri);
