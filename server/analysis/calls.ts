@@ -1,0 +1,313 @@
+// Calls: macros, functions per dialect (arity and version from dialects.ts's FUNCTIONS rows,
+// argument rules from the declarative table of signatures.ts), the value a call returns, and the
+// deprecated and unsafe forms.
+import type { CallExpr } from '../syntax/ast';
+import type { Checker } from './checker';
+import { FUNCTIONS, type FunctionRow, versionNote } from './dialects';
+import { expr } from './expressions';
+import { ident } from './identifiers';
+import { machineCall } from './machine';
+import { mapRef } from './maps';
+import { printfFormat } from './printf';
+import { type ArgPosition, type ArgRule, SIGNATURES, STACK_MODES } from './signatures';
+import { closest } from './suggest';
+import { display, INT, NONE, STRING, type Ty, UNKNOWN } from './types';
+
+/** A call: macros, known functions per dialect (arity, argument rules), builtins called as functions. */
+export function call(cx: Checker, e: CallExpr, statement: boolean): Ty {
+  const name = e.callee.name;
+  const macro = cx.macros.get(name);
+  if (macro && cx.dialect.has('macro')) {
+    for (const a of e.args) expr(cx, a);
+    if (e.args.length !== macro.params.length) {
+      cx.report(
+        e,
+        'error',
+        'arity',
+        `Call to ${name}() has ${e.args.length} arguments, but the macro takes ${macro.params.length}`,
+        {
+          related: [{ ...macro.name, message: `macro ${name} defined here` }],
+        },
+      );
+    }
+    return UNKNOWN;
+  }
+  const row = cx.dialect.func(name);
+  if (!row) {
+    // Unknown function: a bare map argument says nothing about the map's keys.
+    for (const a of e.args) {
+      if (a.kind === 'map' && !a.keys) mapRef(cx, a, false, true);
+      else expr(cx, a);
+    }
+    const builtin = cx.dialect.builtin(name);
+    if (builtin) {
+      if (cx.dialect.has('builtinCalls'))
+        return ident(cx, { kind: 'ident', name, start: e.callee.start, end: e.callee.end });
+      cx.report(
+        e.callee,
+        'error',
+        'unknown-function',
+        `Unknown function: ${name} (${name} is a builtin variable: write it without parentheses)`,
+        {
+          fixes: [{ start: e.callee.end, end: e.end, newText: '', title: `Use \`${name}\`` }],
+        },
+      );
+      return UNKNOWN;
+    }
+    const other = FUNCTIONS.find((f) => f.name === name);
+    if (other) {
+      cx.report(
+        e.callee,
+        'error',
+        'unknown-function',
+        `Unknown function: ${name} (${versionNote(other, cx.dialect)})`,
+      );
+      return UNKNOWN;
+    }
+    const s = closest(
+      name,
+      cx.dialect.funcs().map((f) => f.name),
+    );
+    cx.report(
+      e.callee,
+      'error',
+      'unknown-function',
+      `Unknown function: ${name}`,
+      s ? cx.didYouMean(e.callee, s) : {},
+    );
+    return UNKNOWN;
+  }
+  void statement;
+  if (
+    name === 'delete' &&
+    e.args.length === 1 &&
+    e.args[0].kind === 'map' &&
+    e.args[0].keys &&
+    cx.dialect.has('delete2')
+  ) {
+    const m = e.args[0];
+    const keys = m.keys!.map((k) => cx.text.slice(k.start, k.end));
+    const key = keys.length === 1 ? keys[0] : `(${keys.join(', ')})`;
+    cx.report(
+      e,
+      'hint',
+      'deprecated',
+      `delete(${m.name}[key]) is the old form; bpftrace ${cx.dialect.name} writes delete(${m.name}, key)`,
+      {
+        deprecated: true,
+        fixes: [
+          {
+            start: m.start,
+            end: m.end,
+            newText: `${m.name}, ${key}`,
+            title: `Use \`delete(${m.name}, ${key})\``,
+          },
+        ],
+      },
+    );
+  }
+  if (row.unsafe) {
+    cx.report(
+      e,
+      'error',
+      'unsafe',
+      `${name}() is an unsafe function being used in safe mode (it needs \`bpftrace --unsafe\`)`,
+    );
+  }
+  const [min, max] = cx.dialect.arity(row);
+  const n = e.args.length;
+  if (n < min || n > max) {
+    let msg: string;
+    if (min === max)
+      msg =
+        min === 0
+          ? `${name}() requires no arguments (${n} provided)`
+          : `${name}() requires ${min === 1 ? 'one argument' : `${min} arguments`} (${n} provided)`;
+    else if (n < min)
+      msg = `${name}() requires at least ${min === 1 ? 'one argument' : `${min} arguments`} (${n} provided)`;
+    else msg = `${name}() takes up to ${max} argument${max === 1 ? '' : 's'} (${n} provided)`;
+    const later = row.arity.find(([since, lo, hi]) => since > cx.dialect.minor && n >= lo && n <= hi);
+    if (later) msg += `; bpftrace 0.${later[0]} accepts ${n}`;
+    cx.report(e, 'error', 'arity', msg);
+  }
+  const tys: Ty[] = [];
+  e.args.forEach((a, i) => {
+    if (a.kind === 'map' && (row.argKinds?.[0] === 'map' || name === 'print' || name === 'len') && i === 0) {
+      // bpftrace 0.17's delete(@m[key]) is an ordinary access: a keyed map without its key is an
+      // argument mismatch (verified); only delete(@m, key) names the whole map.
+      mapRef(cx, a, false, !(name === 'delete' && e.args.length === 1));
+      if (!cx.mapAssigned.has(a.name)) cx.pendingMapReads.push({ name: a.name, span: a });
+      const sym = cx.maps.get(a.name);
+      tys.push(sym?.value ?? UNKNOWN);
+      if (name === 'print' && a.keys && !cx.dialect.has('forMap')) {
+        cx.report(e, 'error', 'argument-kind', 'The map passed to print() should not be indexed by a key');
+      }
+      return;
+    }
+    if ((name === 'kstack' || name === 'ustack') && a.kind === 'ident') {
+      const modes = STACK_MODES.filter(([since]) => cx.dialect.minor >= since).map(([, mode]) => mode);
+      if (!modes.includes(a.name)) {
+        const s = closest(a.name, modes);
+        cx.report(
+          a,
+          'error',
+          'argument-kind',
+          `${name}(): unknown stack mode '${a.name}' (expected ${modes.join(', ')})`,
+          s ? cx.didYouMean(a, s) : {},
+        );
+      }
+      tys.push(UNKNOWN);
+      return;
+    }
+    tys.push(expr(cx, a));
+  });
+  checkArguments(cx, e, row, tys);
+  machineCall(cx, e);
+  if (row.aggregate) return { k: 'agg', fn: row.name };
+  switch (row.returns) {
+    case 'string':
+      return STRING;
+    case 'int':
+      return INT;
+    case 'stack':
+      return { k: 'stack', name };
+    case 'pointer':
+      return tys[0] ?? UNKNOWN;
+    case 'sym':
+      return { k: 'other', name: name === 'ksym' ? 'ksym' : 'usym' };
+    case 'none':
+      return NONE;
+    default:
+      return { k: 'other', name: name === 'ntop' ? 'inet' : name === 'buf' ? 'buffer' : name };
+  }
+}
+
+/** Applies the function's rules of signatures.ts, then the value kinds of its FUNCTIONS row. */
+function checkArguments(cx: Checker, e: CallExpr, row: FunctionRow, tys: Ty[]): void {
+  const name = row.name;
+  const first = e.args[0];
+  for (const rule of SIGNATURES[name] ?? []) {
+    if (rule.rule === 'format') {
+      // A format function without arguments is an arity error, reported already.
+      if (!first) return;
+      if (first.kind !== 'string') {
+        cx.report(
+          e,
+          'error',
+          'argument-kind',
+          `${name}() expects a string literal (${describeKind(tys[0])} provided)`,
+        );
+        return;
+      }
+      if (rule.conversions) printfFormat(cx, e, first.value, tys.slice(1));
+      return;
+    }
+    if (applyRule(cx, e, row, tys, rule) && !('continues' in rule && rule.continues)) return;
+  }
+  if (row.argKinds?.[0] === 'map' && first && first.kind !== 'map') {
+    cx.report(first, 'error', 'argument-kind', `${name}() expects a map to be provided`);
+    return;
+  }
+  row.argKinds?.forEach((kind, i) => {
+    const t = tys[i];
+    if (!t || kind === '*' || t.k === 'unknown') return;
+    if (kind === 'int' && t.k === 'string')
+      cx.report(
+        e.args[i],
+        'error',
+        'argument-kind',
+        `${name}() expects an integer argument ${i + 1} (string provided)`,
+      );
+    if (kind === 'string' && (t.k === 'int' || t.k === 'ptr') && e.args[i].kind !== 'param')
+      cx.report(
+        e.args[i],
+        'error',
+        'argument-kind',
+        `${name}() expects a string argument ${i + 1} (integer provided)`,
+      );
+  });
+}
+
+function positions(at: ArgPosition, count: number): number[] {
+  if (typeof at === 'number') return at < count ? [at] : [];
+  if (at === 'last') return count ? [count - 1] : [];
+  const all: number[] = [];
+  for (let i = at.from; i < count; i++) all.push(i);
+  return all;
+}
+
+/** One rule of a signature; true when it reported. */
+function applyRule(
+  cx: Checker,
+  e: CallExpr,
+  row: FunctionRow,
+  tys: Ty[],
+  rule: Exclude<ArgRule, { rule: 'format' }>,
+): boolean {
+  const say = (message: string, i?: number, value = '') =>
+    message
+      .replace('{fn}', row.name)
+      .replace('{provided}', describeKind(i === undefined ? undefined : tys[i]))
+      .replace('{value}', value);
+  let reported = false;
+  switch (rule.rule) {
+    case 'literal':
+      for (const i of positions(rule.at, e.args.length)) {
+        const a = e.args[i];
+        const ok =
+          a.kind === rule.kind ||
+          (rule.allowParam && a.kind === 'param') ||
+          (rule.allowIdent && a.kind === 'ident');
+        if (ok) continue;
+        cx.report(rule.onCall ? e : a, 'error', 'argument-kind', say(rule.message, i));
+        reported = true;
+      }
+      return reported;
+    case 'notString':
+      for (const i of positions(rule.at, e.args.length)) {
+        if (tys[i]?.k !== 'string') continue;
+        cx.report(rule.onCall ? e : e.args[i], 'error', 'argument-kind', say(rule.message, i));
+        reported = true;
+      }
+      return reported;
+    case 'oneOf': {
+      const a = e.args[rule.at];
+      if (a?.kind !== 'string' || rule.values.includes(a.value)) return false;
+      const s = closest(a.value, [...rule.values]);
+      cx.report(
+        a,
+        'error',
+        'argument-kind',
+        say(rule.message, rule.at, a.value),
+        s ? cx.didYouMean(a, s) : {},
+      );
+      return true;
+    }
+    case 'range': {
+      const a = e.args[rule.at];
+      if (a?.kind !== 'int' || (a.value >= rule.min && a.value <= rule.max)) return false;
+      cx.report(a, 'error', 'argument-kind', say(rule.message, rule.at));
+      return true;
+    }
+    case 'probes': {
+      const rows = cx.ctx?.info.rows;
+      if (!rows) return false;
+      const bad = rows.find((r) => r && !rule.only.includes(r.name));
+      if (!bad || !rows.every((r) => r)) return false;
+      cx.report(
+        e,
+        'error',
+        'builtin-unavailable',
+        say(rule.message).replace('{probe}', cx.dialect.probeName(bad)),
+      );
+      return true;
+    }
+  }
+}
+
+function describeKind(t: Ty | undefined): string {
+  if (!t || t.k === 'unknown') return 'none';
+  if (t.k === 'string') return 'string';
+  if (t.k === 'int' || t.k === 'ptr') return 'integer';
+  return display(t);
+}

@@ -1,0 +1,151 @@
+// The argument rules of bpftrace's functions beyond arity, return and value kinds (which the
+// FUNCTIONS rows of dialects.ts hold per version): which arguments must be literals, which values
+// they may take, where a function may be called. Data only: calls.ts applies it in row order,
+// stopping at the first rule that reports unless the rule says `continues`.
+// Messages: {fn} is the function's name, {provided} the kind of the argument given, {value} its
+// literal text.
+
+/** Which argument a rule looks at: an index, the last argument, or every one from an index on. */
+export type ArgPosition = number | 'last' | { from: number };
+
+export type ArgRule =
+  /** The first argument is a format string literal; `conversions`: checked against the rest. */
+  | { rule: 'format'; conversions: boolean }
+  /** The argument must be written as a literal (`$1`-style parameters and bare names may be allowed). */
+  | {
+      rule: 'literal';
+      kind: 'string' | 'int';
+      at: ArgPosition;
+      allowParam?: boolean;
+      allowIdent?: boolean;
+      /** Report on the call instead of the argument. */
+      onCall?: boolean;
+      message: string;
+      continues?: boolean;
+    }
+  /** The argument must not be a string (lengths, sizes). */
+  | { rule: 'notString'; at: ArgPosition; onCall?: boolean; message: string }
+  /** A string literal argument must be one of these values. */
+  | { rule: 'oneOf'; at: number; values: readonly string[]; message: string }
+  /** An integer literal argument must lie in [min, max]. */
+  | { rule: 'range'; at: number; min: number; max: number; message: string; continues?: boolean }
+  /** Only these probe types (row names) provide what the function reads. */
+  | { rule: 'probes'; only: readonly string[]; message: string; continues?: boolean };
+
+/** pt_regs names bpftrace accepts in reg() on x86_64. */
+export const X86_64_REGISTERS = [
+  'r15',
+  'r14',
+  'r13',
+  'r12',
+  'bp',
+  'bx',
+  'r11',
+  'r10',
+  'r9',
+  'r8',
+  'ax',
+  'cx',
+  'dx',
+  'si',
+  'di',
+  'orig_ax',
+  'ip',
+  'cs',
+  'flags',
+  'sp',
+  'ss',
+];
+
+/** Stack modes of kstack()/ustack() by the version that introduced them. */
+export const STACK_MODES: Array<[since: number, mode: string]> = [
+  [17, 'bpftrace'],
+  [17, 'perf'],
+  [18, 'raw'],
+  [25, 'build_id'],
+];
+
+const FORMAT: ArgRule[] = [{ rule: 'format', conversions: true }];
+const STRING_LITERAL: ArgRule = {
+  rule: 'literal',
+  kind: 'string',
+  at: 0,
+  message: '{fn}() expects a string literal',
+};
+const STACK: ArgRule[] = [
+  {
+    rule: 'literal',
+    kind: 'int',
+    at: 'last',
+    allowIdent: true,
+    message: '{fn}() expects an integer literal limit',
+  },
+];
+
+/** Per function name; functions absent here have only their FUNCTIONS row's checks. */
+export const SIGNATURES: Record<string, ArgRule[]> = {
+  printf: FORMAT,
+  system: FORMAT,
+  debugf: FORMAT,
+  errorf: FORMAT,
+  warnf: FORMAT,
+  cat: [{ rule: 'format', conversions: false }],
+  str: [{ rule: 'notString', at: 1, message: '{fn}() expects an integer length as its second argument' }],
+  buf: [{ rule: 'notString', at: 1, message: '{fn}() expects an integer length as its second argument' }],
+  ntop: [
+    {
+      rule: 'notString',
+      at: 'last',
+      onCall: true,
+      message: 'ntop() argument must be 4 or 16 bytes in size (an integer or a char[4]/char[16] array)',
+    },
+  ],
+  kstack: STACK,
+  ustack: STACK,
+  reg: [
+    {
+      rule: 'oneOf',
+      at: 0,
+      values: X86_64_REGISTERS,
+      message: "'{value}' is not a valid register on this architecture (x86_64)",
+    },
+    STRING_LITERAL,
+  ],
+  // Verified on 0.17: uaddr in a kprobe/kretprobe/tracepoint/BEGIN probe is an error.
+  uaddr: [
+    {
+      rule: 'probes',
+      only: ['uprobe', 'uretprobe', 'usdt'],
+      message: 'uaddr can not be used with "{probe}" probes (only uprobe, uretprobe and usdt)',
+      continues: true,
+    },
+    STRING_LITERAL,
+  ],
+  // Verified on 0.17: `strncmp(comm, "bash", $n)` -> "strncmp() expects a integer literal".
+  strncmp: [
+    {
+      rule: 'literal',
+      kind: 'int',
+      at: 2,
+      allowParam: true,
+      message: 'strncmp() expects an integer literal length ({provided} provided)',
+    },
+  ],
+  kaddr: [STRING_LITERAL],
+  cgroupid: [STRING_LITERAL],
+  pton: [STRING_LITERAL],
+  percpu_kaddr: [STRING_LITERAL],
+  hist: [
+    { rule: 'range', at: 1, min: 0, max: 5, message: 'hist() bits must be between 0 and 5', continues: true },
+  ],
+  lhist: [
+    {
+      rule: 'literal',
+      kind: 'int',
+      at: { from: 1 },
+      allowParam: true,
+      message: 'lhist() min, max and step must be integer literals',
+      continues: true,
+    },
+  ],
+};

@@ -1,0 +1,284 @@
+// Statements: blocks and their scopes, assignments (variables and maps), `let`, `if`, loops
+// (`while`, `unroll`, `for` over maps and ranges) with `break`/`continue`, `++`/`--`.
+import type { Block, Expr, Stmt } from '../syntax/ast';
+import { call } from './calls';
+import type { Checker } from './checker';
+import { FEATURES } from './dialects';
+import { expr, typeRefTy } from './expressions';
+import { mapRef, mapValue, valueMismatch } from './maps';
+import { define, lookup, readVar, withScope } from './scopes';
+import { INT, kindOf, type Ty, UNKNOWN } from './types';
+
+export function block(cx: Checker, body: Block, scoped: boolean): void {
+  if (body.empty && !cx.dialect.has('blockStatements')) {
+    for (const e of body.empty)
+      cx.report(
+        e,
+        'error',
+        'syntax',
+        `syntax error: unexpected ';' (empty statements need bpftrace 0.${FEATURES.blockStatements.since})`,
+      );
+  }
+  const run = () => {
+    for (const s of body.statements) stmt(cx, s);
+  };
+  if (scoped) withScope(cx, body, run);
+  else run();
+}
+
+export function stmt(cx: Checker, s: Stmt): void {
+  const scoped = cx.dialect.has('blockScoping');
+  const ctx = cx.ctx;
+  switch (s.kind) {
+    case 'exprstmt': {
+      const e = s.expr;
+      if (e.kind === 'unary' && (e.op === '++' || e.op === '--')) {
+        incDec(cx, e.operand, e.op);
+        return;
+      }
+      if (e.kind === 'call') {
+        const row = cx.dialect.func(e.callee.name);
+        if (row?.aggregate)
+          cx.report(
+            e,
+            'error',
+            'aggregate-not-assigned',
+            `${row.name}() should be directly assigned to a map`,
+          );
+        call(cx, e, true);
+        return;
+      }
+      expr(cx, e);
+      return;
+    }
+    case 'assign':
+      assign(cx, s);
+      return;
+    case 'if':
+      if (!s.parenthesized && !cx.dialect.has('ifWithoutParens')) {
+        cx.report(
+          s.cond,
+          'error',
+          'syntax',
+          `syntax error: the condition of \`if\` needs parentheses in bpftrace ${cx.dialect.name}`,
+          {
+            fixes: [
+              {
+                start: s.cond.start,
+                end: s.cond.start,
+                newText: '(',
+                title: 'Add parentheses',
+                more: [{ start: s.cond.end, end: s.cond.end, newText: ')' }],
+              },
+            ],
+          },
+        );
+      }
+      expr(cx, s.cond);
+      block(cx, s.then, scoped);
+      if (s.else) {
+        if (s.else.kind === 'block') block(cx, s.else, scoped);
+        else stmt(cx, s.else);
+      }
+      return;
+    case 'unroll': {
+      const c = s.count;
+      if (c.kind === 'int') {
+        if (c.value > 100) cx.report(s, 'error', 'unroll-range', 'unroll maximum value is 100');
+        else if (c.value < 1) cx.report(s, 'error', 'unroll-range', 'unroll minimum value is 1');
+      } else if (c.kind !== 'param') {
+        cx.report(
+          c,
+          'error',
+          'unroll-range',
+          'unroll count must be an integer literal or a positional parameter',
+        );
+      }
+      block(cx, s.body, scoped);
+      return;
+    }
+    case 'while':
+      if (cx.dialect.deprecated('whileLoop'))
+        cx.report(
+          s.keyword,
+          'warning',
+          'deprecated',
+          '`while` loops are deprecated; use `for` with a range',
+          { deprecated: true },
+        );
+      expr(cx, s.cond);
+      if (ctx) ctx.loopDepth++;
+      block(cx, s.body, scoped);
+      if (ctx) ctx.loopDepth--;
+      return;
+    case 'for': {
+      const isRange = s.iterable.kind === 'range';
+      if (
+        !cx.needs(s.keyword, isRange ? 'forRange' : 'forMap', isRange ? 'A range `for` loop' : 'A `for` loop')
+      ) {
+        return;
+      }
+      let ty: Ty = UNKNOWN;
+      if (s.iterable.kind === 'range') {
+        expr(cx, s.iterable.from);
+        expr(cx, s.iterable.to);
+        ty = INT;
+      } else if (s.iterable.kind === 'map') {
+        mapRef(cx, s.iterable, false, true);
+        const m = cx.maps.get(s.iterable.name);
+        const key: Ty =
+          m?.keys && m.keys.length > 1 ? { k: 'tuple', elements: m.keys } : (m?.keys?.[0] ?? UNKNOWN);
+        ty = { k: 'tuple', elements: [key, m?.value ?? UNKNOWN] };
+        if (s.iterable.keys)
+          cx.report(s.iterable, 'error', 'for-map', 'A `for` loop iterates over a whole map: drop the key');
+      } else {
+        expr(cx, s.iterable);
+        cx.report(
+          s.iterable,
+          'error',
+          'for-map',
+          'A `for` loop iterates over a map (`@m`) or a range (`a..b`)',
+        );
+      }
+      if (ctx) {
+        ctx.loopDepth++;
+        ctx.forDepth++;
+      }
+      withScope(cx, s.body, () => {
+        define(cx, s.variable.name, s.variable, ty);
+        block(cx, s.body, false);
+      });
+      if (ctx) {
+        ctx.loopDepth--;
+        ctx.forDepth--;
+      }
+      return;
+    }
+    case 'return':
+      if (s.value) expr(cx, s.value);
+      return;
+    case 'break':
+    case 'continue':
+      if (!ctx || ctx.loopDepth === 0)
+        cx.report(s, 'error', 'jump-outside-loop', `${s.kind} used outside of a loop`);
+      else if (ctx.forDepth > 0 && !cx.dialect.has('breakInFor'))
+        cx.report(
+          s,
+          'error',
+          'dialect',
+          `${s.kind} in a \`for\` loop needs bpftrace 0.24 (target ${cx.dialect.name})`,
+        );
+      return;
+    case 'let': {
+      if (!cx.needs(s.keyword, 'let', '`let`')) {
+        if (s.value) expr(cx, s.value);
+        define(cx, s.variable.name, s.variable, UNKNOWN);
+        return;
+      }
+      const ty = s.value ? expr(cx, s.value) : s.type ? typeRefTy(s.type) : UNKNOWN;
+      const earlier = lookup(cx, s.variable.name);
+      if (earlier) {
+        // bpftrace has no shadowing: an inner `let` of a visible name is an error too.
+        cx.report(
+          s.variable,
+          'error',
+          'redeclared-variable',
+          `Variable ${s.variable.name} is already declared; bpftrace does not allow shadowing`,
+          {
+            related: earlier.defs[0]
+              ? [{ ...earlier.defs[0], message: `${s.variable.name} first declared here` }]
+              : undefined,
+          },
+        );
+      }
+      define(cx, s.variable.name, s.variable, ty);
+      return;
+    }
+    case 'blockstmt':
+      cx.needs({ start: s.start, end: s.start + 1 }, 'blockStatements', 'A nested block');
+      block(cx, s.block, scoped);
+      return;
+  }
+}
+
+export function incDec(cx: Checker, target: Expr, op: string): void {
+  if (target.kind === 'var') {
+    if (!lookup(cx, target.name)) readVar(cx, target);
+    else lookup(cx, target.name)!.refs.push(target);
+  } else if (target.kind === 'map') {
+    mapRef(cx, target, true);
+    mapValue(cx, target, INT);
+  } else {
+    expr(cx, target);
+    cx.report(target, 'error', 'invalid-operand', `The ${op} operator must be applied to a map or variable`);
+  }
+}
+
+export function assign(cx: Checker, s: Extract<Stmt, { kind: 'assign' }>): void {
+  const value = s.value;
+  let ty: Ty;
+  if (value.kind === 'call' && cx.dialect.func(value.callee.name)?.aggregate) {
+    const row = cx.dialect.func(value.callee.name)!;
+    call(cx, value, false);
+    if (s.target.kind !== 'map') {
+      cx.report(
+        value,
+        'error',
+        'aggregate-not-assigned',
+        `${row.name}() should be directly assigned to a map`,
+      );
+    } else if (s.op !== '=') {
+      cx.report(
+        s.opSpan,
+        'error',
+        'aggregate-not-assigned',
+        `${row.name}() must be assigned with '=', not '${s.op}'`,
+      );
+    }
+    ty = { k: 'agg', fn: row.name };
+  } else {
+    ty = expr(cx, value);
+    if (value.kind === 'call') {
+      const row = cx.dialect.func(value.callee.name);
+      if (row?.async && row.returns === 'none') {
+        cx.report(
+          value,
+          'error',
+          'async-in-assignment',
+          `${row.name}() should not be used in an assignment or as a map key`,
+        );
+      }
+    }
+  }
+  const target = s.target;
+  if (target.kind === 'var') {
+    if (s.op !== '=' && !lookup(cx, target.name)) readVar(cx, target);
+    const existing = lookup(cx, target.name);
+    if (existing && s.op === '=' && ty.k !== 'unknown' && existing.ty.k !== 'unknown') {
+      valueMismatch(
+        cx,
+        s.opSpan,
+        'type-mismatch',
+        target.name,
+        'variable',
+        existing.ty,
+        ty,
+        existing.defs[0],
+      );
+    }
+    const v = define(cx, target.name, target, ty);
+    if (ty.k !== 'unknown' && (v.ty.k === 'unknown' || s.op === '='))
+      v.ty = kindOf(v.ty) === kindOf(ty) || v.ty.k === 'unknown' ? ty : v.ty;
+  } else if (target.kind === 'map') {
+    mapRef(cx, target, true);
+    if (ty.k === 'args' && !cx.dialect.has('argsDot')) {
+      cx.report(
+        value,
+        'error',
+        'args-unavailable',
+        `args (the probe context) cannot be assigned to a map in bpftrace ${cx.dialect.name}; store a field, e.g. args->fd`,
+      );
+    } else mapValue(cx, target, ty);
+  }
+  // Other targets were reported by the parser; `_` discards (0.25).
+}
