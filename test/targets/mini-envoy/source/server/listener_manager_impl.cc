@@ -1,9 +1,25 @@
 #include "source/server/listener_manager_impl.h"
 
+#include "source/common/network/connection_impl.h"
 #include "source/common/stats/store_impl.h"
 
 namespace Envoy {
 namespace Server {
+namespace {
+
+// Like an Envoy route with a direct_response: a complete HTTP request gets a fixed answer and
+// the connection closes, so a load generator (wrk) can drive the listeners. A connection that
+// sends no request stays open until its peer closes it, as before.
+bool directResponse(Network::ConnectionImpl& connection, std::string& buffer) {
+  if (buffer.find("\r\n\r\n") == std::string::npos) {
+    return buffer.size() > 65536;
+  }
+  connection.write("HTTP/1.1 200 OK\r\ncontent-length: 3\r\nserver: envoy\r\n"
+                   "connection: close\r\n\r\nok\n");
+  return true;
+}
+
+} // namespace
 
 ListenerManagerImpl::ListenerManagerImpl(Event::DispatcherImpl& main_dispatcher,
                                          Stats::StoreImpl& stats, uint32_t concurrency,
@@ -31,7 +47,7 @@ void ListenerManagerImpl::addOrUpdateListenerInternal(
   const auto& bound = factory->localAddress();
   const std::string name = bound->ip() + "_" + std::to_string(bound->port());
   listeners_.push_back(std::make_unique<ListenerImpl>(
-      name, Stats::sanitizeStatName(bound->asString()), factory, Network::ReadFilter()));
+      name, Stats::sanitizeStatName(bound->asString()), factory, directResponse));
   stats_.add("listener_manager.listener_added", 1);
   stats_.set("listener_manager.total_listeners_active", static_cast<int64_t>(listeners_.size()));
 }
