@@ -11,7 +11,8 @@ import { transportRunner } from '../../core/nodes/commands';
 import { listenerTraceScript } from '../../core/trace/listener-script';
 import { parseTargetSpec, resolveTarget } from '../../core/trace/target';
 import { diagnosticRange, TraceSession } from '../../core/trace/session';
-import { renderText, TraceStreamParser } from '../../core/trace/stream-parser';
+import { renderText } from '../../core/trace/render-text';
+import { TraceStreamParser } from '../../core/trace/stream-parser';
 
 const USAGE = `Usage: fieldtrace run [--node HOST] [--log-dir DIR] [--listener-trace [--target TARGET] [--no-stacks]] [SCRIPT] [-- ARGS...]
 

@@ -6,7 +6,8 @@
 //
 //   FT1 <kind> <nsecs> <pid> <tid> <n0> <n1> <n2> <n3> <n4> <addr> <comm>[<ustack>]
 //
-// - the numbers are printed by %d (kind-specific meaning, see LISTENER_EVENT_FIELDS);
+// - the numbers are printed by %d, filled by name from LISTENER_EVENT_FIELDS (listener-record.ts,
+//   the table the decoder reads them with);
 // - <addr> is `-`, an `ntop()` address (no spaces possible) or `%rx` hex of bytes (unix paths,
 //   exec paths, new thread names);
 // - <comm> is `%rx` hex of the 16 bytes of the thread name (cut at the first NUL by the parser),
@@ -17,6 +18,13 @@
 // `comm` is the name of the *thread* (Envoy's workers are `wrk:worker_N`). A comm target picks
 // the process at exec, at a rename to that name, or when its main thread is first seen, and
 // then follows its pid.
+import {
+  ATTACHED_KIND,
+  LISTENER_LINE_TAG,
+  listenerNumbers,
+  type ListenerEventKind,
+  type ListenerField,
+} from './listener-record';
 
 export interface ListenerTraceTarget {
   /** Name of the process' main thread (what `ps -o comm` shows), e.g. `envoy`. */
@@ -39,35 +47,6 @@ export interface ListenerTraceOptions {
    */
   runningPids?: number[];
 }
-
-/** The marker that starts each structured line. */
-export const LISTENER_LINE_TAG = 'FT1';
-
-/**
- * What the five numeric fields mean for each kind. The stream parser reads lines with this
- * table, so script and parser cannot drift apart.
- */
-export const LISTENER_EVENT_FIELDS = {
-  socket: ['fd', 'family', 'type', 'protocol', '-'],
-  bind: ['fd', 'family', 'port', 'result', '-'],
-  listen: ['fd', 'backlog', 'result', '-', '-'],
-  setsockopt: ['fd', 'level', 'optname', 'value', 'optlen'],
-  dup: ['oldFd', 'newFd', 'via', '-', '-'],
-  accept: ['listenFd', 'fd', 'family', 'port', '-'],
-  close: ['fd', 'result', '-', '-', '-'],
-  exec: ['-', '-', '-', '-', '-'],
-  spawn: ['childTid', 'thread', '-', '-', '-'],
-  'thread-name': ['renamedTid', '-', '-', '-', '-'],
-  exit: ['processExit', '-', '-', '-', '-'],
-} as const;
-
-export type ListenerEventKind = keyof typeof LISTENER_EVENT_FIELDS;
-
-/** Kind of the line printed by BEGIN: every probe is attached from then on. */
-export const ATTACHED_KIND = 'attached';
-
-/** `via` codes of dup events. */
-export const DUP_VIA = ['dup', 'dup2', 'dup3', 'fcntl'] as const;
 
 const AF_UNIX = 1;
 const AF_INET = 2;
@@ -169,8 +148,14 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
 
   // One printf per event; `stack` is off for process-life events, which need none.
   const line =
-    (stack: boolean) => (kind: ListenerEventKind, nums: string[], addrFmt: string, addrArg?: string) => {
-      const n = [...nums, '0', '0', '0', '0', '0'].slice(0, 5);
+    (stack: boolean) =>
+    <K extends ListenerEventKind>(
+      kind: K,
+      fields: Record<ListenerField<K>, string>,
+      addrFmt: string,
+      addrArg?: string,
+    ) => {
+      const n = listenerNumbers(kind, fields, '0');
       const args = ['nsecs', 'pid', 'tid', ...n, ...(addrArg ? [addrArg] : []), 'buf(comm, 16)'];
       if (stack) args.push('ustack');
       const format = `${LISTENER_LINE_TAG} ${kind} %lu %d %d %d %d %d %d %d ${addrFmt} %rx${stack ? '%s' : ''}\\n`;
@@ -228,23 +213,28 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
   probe(
     'tracepoint:sched:sched_process_exec',
     selected,
-    emitNoStack('exec', [], '%rx', `buf(str(${a('filename')}), ${PATH_BYTES})`),
+    emitNoStack('exec', {}, '%rx', `buf(str(${a('filename')}), ${PATH_BYTES})`),
   );
   probe(
     'tracepoint:task:task_newtask',
     selected,
-    emitNoStack('spawn', [a('pid'), `(${a('clone_flags')} & ${CLONE_THREAD}) != 0 ? 1 : 0`], '-', undefined),
+    emitNoStack(
+      'spawn',
+      { childTid: a('pid'), thread: `(${a('clone_flags')} & ${CLONE_THREAD}) != 0 ? 1 : 0` },
+      '-',
+      undefined,
+    ),
   );
   probe(
     'tracepoint:task:task_rename',
     selected,
-    emitNoStack('thread-name', [a('pid')], '%rx', `buf(${a('newcomm')}, 16)`),
+    emitNoStack('thread-name', { renamedTid: a('pid') }, '%rx', `buf(${a('newcomm')}, 16)`),
   );
   probe(
     'tracepoint:sched:sched_process_exit',
     selected,
     [
-      emitNoStack('exit', ['tid == pid ? 1 : 0'], '-', undefined),
+      emitNoStack('exit', { processExit: 'tid == pid ? 1 : 0' }, '-', undefined),
       ...(followComm ? [`if (tid == pid) { ${del('@ft_pid', 'pid')}; }`] : []),
     ].join('\n'),
   );
@@ -260,12 +250,23 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
     'tracepoint:syscalls:sys_exit_socket',
     `@ft_in[tid] == ${C.socket}`,
     [
-      emit('socket', [a('ret'), '@ft_a0[tid]', '@ft_a1[tid] & 0xf', '@ft_a2[tid]'], '-', undefined),
+      emit(
+        'socket',
+        { fd: a('ret'), family: '@ft_a0[tid]', type: '@ft_a1[tid] & 0xf', protocol: '@ft_a2[tid]' },
+        '-',
+        undefined,
+      ),
       `if (${a('ret')} >= 0) { @ft_sk[pid, ${a('ret')}] = 1; }`,
       `${done} ${del('@ft_a2', 'tid')};`,
     ].join('\n'),
   );
 
+  const bound = (fam: number | string, port: string) => ({
+    fd: '@ft_a0[tid]',
+    family: String(fam),
+    port,
+    result: a('ret'),
+  });
   // bind(): the address is read at the exit, from the caller's buffer (still live), so the event
   // carries the result too. One probe per family keeps each BPF program under the stack limit.
   probe('tracepoint:syscalls:sys_enter_bind', selected, enter(C.bind, [a('fd'), `(uint64)${a('umyaddr')}`]));
@@ -276,12 +277,12 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
       '$sa = (struct sockaddr *)@ft_a1[tid];',
       `if ($sa->sa_family == ${AF_INET}) {`,
       '  $s4 = (struct sockaddr_in *)@ft_a1[tid];',
-      `  ${emit('bind', ['@ft_a0[tid]', String(AF_INET), ports('$s4->sin_port'), a('ret')], '%s', `ntop(${AF_INET}, $s4->sin_addr.s_addr)`)}`,
+      `  ${emit('bind', bound(AF_INET, ports('$s4->sin_port')), '%s', `ntop(${AF_INET}, $s4->sin_addr.s_addr)`)}`,
       `} else if ($sa->sa_family == ${AF_INET6}) {`,
       '  $s6 = (struct sockaddr_in6 *)@ft_a1[tid];',
-      `  ${emit('bind', ['@ft_a0[tid]', String(AF_INET6), ports('$s6->sin6_port'), a('ret')], '%s', `ntop(${AF_INET6}, $s6->sin6_addr.in6_u.u6_addr8)`)}`,
+      `  ${emit('bind', bound(AF_INET6, ports('$s6->sin6_port')), '%s', `ntop(${AF_INET6}, $s6->sin6_addr.in6_u.u6_addr8)`)}`,
       `} else if ($sa->sa_family != ${AF_UNIX}) {`,
-      `  ${emit('bind', ['@ft_a0[tid]', '$sa->sa_family', '0', a('ret')], '-', undefined)}`,
+      `  ${emit('bind', bound('$sa->sa_family', '0'), '-', undefined)}`,
       '}',
       `if ($sa->sa_family != ${AF_UNIX}) { ${done} }`,
     ].join('\n'),
@@ -292,7 +293,7 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
     [
       '$un = (struct sockaddr_un *)@ft_a1[tid];',
       `if ($un->sun_family == ${AF_UNIX}) {`,
-      `  ${emit('bind', ['@ft_a0[tid]', String(AF_UNIX), '0', a('ret')], '%rx', `buf($un->sun_path, ${UNIX_PATH_BYTES})`)}`,
+      `  ${emit('bind', bound(AF_UNIX, '0'), '%rx', `buf($un->sun_path, ${UNIX_PATH_BYTES})`)}`,
       `  ${done}`,
       '}',
     ].join('\n'),
@@ -302,7 +303,7 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
   probe(
     'tracepoint:syscalls:sys_exit_listen',
     `@ft_in[tid] == ${C.listen}`,
-    `${emit('listen', ['@ft_a0[tid]', '@ft_a1[tid]', a('ret')], '-', undefined)}\n${done}`,
+    `${emit('listen', { fd: '@ft_a0[tid]', backlog: '@ft_a1[tid]', result: a('ret') }, '-', undefined)}\n${done}`,
   );
 
   // setsockopt(): the option value is the first int of optval when there is one.
@@ -312,7 +313,12 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
     [
       `${adopt}$v = 0;`,
       `if (${a('optlen')} >= 4) { $v = *(int32 *)${a('optval')}; }`,
-      emit('setsockopt', [a('fd'), a('level'), a('optname'), '$v', a('optlen')], '-', undefined),
+      emit(
+        'setsockopt',
+        { fd: a('fd'), level: a('level'), optname: a('optname'), value: '$v', optlen: a('optlen') },
+        '-',
+        undefined,
+      ),
     ].join('\n'),
   );
 
@@ -320,7 +326,7 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
   // dup carries a stack: shells and launchers dup their stdio by the dozen, and each stack is a
   // symbol lookup in bpftrace (one that aborts bpftrace < 0.20 if the process exited meanwhile).
   const dupExit = (code: number, via: number) => {
-    const nums = ['@ft_a0[tid]', a('ret'), String(via)];
+    const nums = { oldFd: '@ft_a0[tid]', newFd: a('ret'), via: String(via) };
     return [
       `if (@ft_sk[pid, @ft_a0[tid]] == 1) {`,
       `  ${emit('dup', nums, '-', undefined)}`,
@@ -344,6 +350,12 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
   );
   probe('tracepoint:syscalls:sys_exit_fcntl', `@ft_in[tid] == ${C.fcntl}`, dupExit(C.fcntl, 3));
 
+  const accepted = (fam: number, port: string) => ({
+    listenFd: '@ft_a0[tid]',
+    fd: a('ret'),
+    family: String(fam),
+    port,
+  });
   // accept()/accept4(): the listen fd from the entry, the new fd and the peer from the exit.
   // EAGAIN is dropped here: every worker sharing a queue gets it on each wake-up.
   for (const name of ['accept', 'accept4']) {
@@ -360,12 +372,12 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
         '  $pa = (struct sockaddr *)@ft_a1[tid];',
         `  if (@ft_a1[tid] != 0 && ${a('ret')} >= 0 && $pa->sa_family == ${AF_INET}) {`,
         '    $p4 = (struct sockaddr_in *)@ft_a1[tid];',
-        `    ${emit('accept', ['@ft_a0[tid]', a('ret'), String(AF_INET), ports('$p4->sin_port')], '%s', `ntop(${AF_INET}, $p4->sin_addr.s_addr)`)}`,
+        `    ${emit('accept', accepted(AF_INET, ports('$p4->sin_port')), '%s', `ntop(${AF_INET}, $p4->sin_addr.s_addr)`)}`,
         `  } else if (@ft_a1[tid] != 0 && ${a('ret')} >= 0 && $pa->sa_family == ${AF_INET6}) {`,
         '    $p6 = (struct sockaddr_in6 *)@ft_a1[tid];',
-        `    ${emit('accept', ['@ft_a0[tid]', a('ret'), String(AF_INET6), ports('$p6->sin6_port')], '%s', `ntop(${AF_INET6}, $p6->sin6_addr.in6_u.u6_addr8)`)}`,
+        `    ${emit('accept', accepted(AF_INET6, ports('$p6->sin6_port')), '%s', `ntop(${AF_INET6}, $p6->sin6_addr.in6_u.u6_addr8)`)}`,
         '  } else {',
-        `    ${emit('accept', ['@ft_a0[tid]', a('ret'), '0', '0'], '-', undefined)}`,
+        `    ${emit('accept', accepted(0, '0'), '-', undefined)}`,
         '  }',
         `  if (${a('ret')} >= 0) { @ft_sk[pid, ${a('ret')}] = 1; }`,
         '}',
@@ -384,7 +396,7 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
     'tracepoint:syscalls:sys_exit_close',
     `@ft_in[tid] == ${C.close}`,
     [
-      emitNoStack('close', ['@ft_a0[tid]', a('ret')], '-', undefined),
+      emitNoStack('close', { fd: '@ft_a0[tid]', result: a('ret') }, '-', undefined),
       `${del('@ft_sk', 'pid, @ft_a0[tid]')};`,
       done,
     ].join('\n'),

@@ -18,7 +18,8 @@ import {
 import { listProcesses } from '../../core/nodes/processes';
 import { transportRunner } from '../../core/nodes/commands';
 import { diagnosticRange, type SessionStopResult, TraceSession } from '../../core/trace/session';
-import { renderText, TraceStreamParser } from '../../core/trace/stream-parser';
+import { renderText } from '../../core/trace/render-text';
+import { TraceStreamParser } from '../../core/trace/stream-parser';
 import type { FieldtraceContext } from '../context';
 import { LOCAL_NODE } from '../ssh/index';
 import { pickNodeProcess } from '../ssh/process-picker';

@@ -7,7 +7,9 @@ import { describe, it } from 'node:test';
 import type { BindEvent, TraceEvent } from '../../../common/events';
 import { LineSplitter } from '../../../core/trace/line-splitter';
 import { listenerTraceEnvironment, listenerTraceScript } from '../../../core/trace/listener-script';
-import { parseListenerLine, renderText, TraceStreamParser } from '../../../core/trace/stream-parser';
+import { parseListenerLine } from '../../../core/trace/listener-decoder';
+import { renderText } from '../../../core/trace/render-text';
+import { TraceStreamParser } from '../../../core/trace/stream-parser';
 
 // Lines as bpftrace 0.17 -f json printed them on this machine.
 const REAL_STDOUT = [

@@ -1,0 +1,94 @@
+// Events as text for a terminal and the CLI, as bpftrace's own text mode would show them.
+import type { AddressFamily, SyscallEvent, TraceEvent } from '../../common/events';
+
+const FAMILY_NAMES: Record<AddressFamily, string> = {
+  inet: 'AF_INET',
+  inet6: 'AF_INET6',
+  unix: 'AF_UNIX',
+  other: 'AF_?',
+};
+
+function hostPort(address: string, port: number, fam: AddressFamily): string {
+  if (fam === 'unix') return address || '(unnamed)';
+  return fam === 'inet6' ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function describe(event: SyscallEvent): string {
+  switch (event.type) {
+    case 'socket':
+      return `socket(${FAMILY_NAMES[event.family]}, type ${event.socketType}) = ${event.fd}`;
+    case 'bind':
+      return `bind(fd ${event.fd}, ${hostPort(event.address.address, event.address.port, event.address.family)}) = ${event.result ?? '?'}`;
+    case 'listen':
+      return `listen(fd ${event.fd}, backlog ${event.backlog}) = ${event.result ?? '?'}`;
+    case 'setsockopt':
+      return `setsockopt(fd ${event.fd}, level ${event.level}, optname ${event.optname}, value ${event.value ?? '?'}, optlen ${event.optlen})`;
+    case 'dup':
+      return `${event.via}(fd ${event.oldFd}) = ${event.newFd}`;
+    case 'accept':
+      return `accept(fd ${event.listenFd}) = ${event.fd}${event.peer ? ` from ${hostPort(event.peer.address, event.peer.port, event.peer.family)}` : ''}`;
+    case 'close':
+      return `close(fd ${event.fd})${event.result !== undefined ? ` = ${event.result}` : ''}`;
+    case 'exec':
+      return `exec ${event.path}`;
+    case 'spawn':
+      return event.thread ? `new thread ${event.childTid}` : `new process ${event.childPid}`;
+    case 'thread-name':
+      return `thread named ${event.name}`;
+    case 'exit':
+      return event.processExit ? 'process exit' : 'thread exit';
+  }
+}
+
+function renderMapValue(name: string, value: unknown): string {
+  if (Array.isArray(value)) {
+    // hist/lhist buckets: [{min, max, count}] (older versions: {interval: [lo, hi], count}).
+    const rows = value.map(
+      (b: { min?: number; max?: number; interval?: [number, number]; count?: number }) => {
+        const lo = b.min ?? b.interval?.[0] ?? '';
+        const hi = b.max ?? b.interval?.[1] ?? '';
+        return { label: `[${lo}, ${hi})`, count: Number(b.count ?? 0) };
+      },
+    );
+    const most = Math.max(1, ...rows.map((r) => r.count));
+    const width = Math.max(0, ...rows.map((r) => r.label.length));
+    return `${name}:\n${rows.map((r) => `${r.label.padEnd(width)} ${String(r.count).padStart(8)} |${'@'.repeat(Math.round((r.count / most) * 52)).padEnd(52)}|`).join('\n')}\n`;
+  }
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value);
+    if (entries.length > 0 && entries.every(([, v]) => typeof v !== 'object' || v === null)) {
+      return entries.map(([k, v]) => `${name}[${k}]: ${String(v)}`).join('\n') + '\n';
+    }
+    return entries.map(([k, v]) => renderMapValue(`${name}[${k}]`, v)).join('');
+  }
+  return `${name}: ${String(value)}\n`;
+}
+
+/** One event as bpftrace's text mode would show it (stack frames indented by 8 spaces). */
+export function renderText(event: TraceEvent): string {
+  switch (event.type) {
+    case 'attached':
+      return `Attaching ${event.probes} probe${event.probes === 1 ? '' : 's'}...\n`;
+    case 'output':
+      return event.text;
+    case 'map':
+      return renderMapValue(event.name, event.value) + '\n';
+    case 'lost':
+      return `Lost ${event.count} events\n`;
+    case 'malformed':
+      return `[unreadable line: ${event.reason}] ${event.line}\n`;
+    case 'diagnostic': {
+      const where =
+        event.line !== undefined
+          ? `${event.file ?? 'script'}:${event.line}:${event.column ?? 1}${event.endColumn !== undefined ? `-${event.endColumn}` : ''}: `
+          : '';
+      return `${where}${event.severity === 'error' ? 'ERROR' : 'WARNING'}: ${event.message}\n`;
+    }
+    case 'ended':
+      return `bpftrace ended (${event.signal ? `signal ${event.signal}` : `exit code ${event.exitCode}`})${event.reason ? `: ${event.reason}` : ''}\n`;
+    default: {
+      const head = `${event.comm}[${event.pid}/${event.tid}] ${describe(event)}\n`;
+      return event.stack ? `${head}${event.stack.map((f) => `        ${f}\n`).join('')}\n` : head;
+    }
+  }
+}
