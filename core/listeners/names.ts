@@ -109,3 +109,9 @@ const ISTIO_PORTS: Record<number, string> = {
 export function istioPortLabel(port: number): string | undefined {
   return ISTIO_PORTS[port];
 }
+
+/** Envoy names its workers `wrk:worker_N`; returns N. */
+export function workerIndex(threadName: string): number | undefined {
+  const match = /^wrk:worker_(\d+)$/.exec(threadName);
+  return match ? Number(match[1]) : undefined;
+}

@@ -1,0 +1,378 @@
+// Event folding: each trace event (common/events.ts) changes the listener model — sockets, the
+// fds that refer to them, the threads that made and used each fd, options, accepts per worker
+// and the steps of each socket's life. It knows nothing of SSH or of the UI.
+import type { SessionTraceEvent, SyscallEvent, TraceEvent } from '../../common/events';
+import { isSyscallEvent } from '../../common/events';
+import type { StepKind } from '../../common/listeners-protocol';
+import {
+  addressText,
+  CLOSED_FDS_CAP,
+  CLOSED_SOCKETS_CAP,
+  EXITED_PROCESSES_CAP,
+  MESSAGES_CAP,
+  PENDING_FDS_CAP,
+  PENDING_OPTIONS_PER_FD,
+  pushCapped,
+  RATE_WINDOW_S,
+  THREADS_CAP,
+  workerKey,
+  type Fd,
+  type ListenerModel,
+  type Option,
+  type Proc,
+  type Sock,
+  type ThreadAt,
+} from './model';
+import { socketOptionName } from './names';
+
+/** Folds one event (bare or as it travels on the bus) into the model. */
+export function foldEvent(m: ListenerModel, input: TraceEvent | SessionTraceEvent): void {
+  let event: TraceEvent;
+  let node: string;
+  if ('event' in input && 'sessionId' in input) {
+    event = input.event;
+    node = input.nodeId || 'local';
+  } else {
+    event = input as TraceEvent;
+    node = (isSyscallEvent(event) && event.node) || 'local';
+  }
+  if (isSyscallEvent(event)) {
+    m.events++;
+    applySyscall(m, event, node);
+    return;
+  }
+  switch (event.type) {
+    case 'lost':
+      m.lostEvents += event.count;
+      break;
+    case 'malformed':
+      m.malformed++;
+      break;
+    case 'diagnostic':
+      if (event.severity === 'error') pushCapped(m.messages, `bpftrace: ${event.message}`, MESSAGES_CAP);
+      break;
+    case 'ended':
+      pushCapped(
+        m.messages,
+        `Trace ended (${event.signal ?? `exit code ${event.exitCode ?? '?'}`})${event.reason ? `: ${event.reason}` : ''}`,
+        MESSAGES_CAP,
+      );
+      break;
+    default:
+      break;
+  }
+}
+
+function applySyscall(m: ListenerModel, e: SyscallEvent, node: string): void {
+  if (e.timeNs > m.lastTimeNs) m.lastTimeNs = e.timeNs;
+  const proc = m.proc(node, e.pid);
+  if (proc.exited && e.type !== 'exit') proc.exited = false;
+  const by = threadAt(m, proc, e.tid, e.comm);
+  switch (e.type) {
+    case 'socket':
+      if (e.fd < 0) return;
+      dropFd(m, proc, e.fd, e, 'fd reused without a traced close');
+      m.newFd(proc, e.fd, m.newSocket(e.family, 'traced', e.socketType), 'socket', by, 'traced');
+      step(m, proc.fds.get(e.fd)!.socket, e, 'socket', e.fd, by, `socket() → fd ${e.fd}`);
+      return;
+    case 'bind':
+      return bind(m, proc, e, by);
+    case 'listen': {
+      if (e.result !== undefined && e.result < 0) return;
+      const fd = known(m, proc, e.fd, by);
+      fd.listening = true;
+      fd.listenedBy = by;
+      const sock = fd.socket;
+      sock.listening = true;
+      if (e.backlog >= 0) sock.backlog = e.backlog;
+      else sock.backlog ??= -1;
+      step(
+        m,
+        sock,
+        e,
+        'listen',
+        e.fd,
+        by,
+        `listen(fd ${e.fd}${e.backlog >= 0 ? `, backlog ${e.backlog}` : ''})`,
+      );
+      return;
+    }
+    case 'setsockopt':
+      return setsockopt(m, proc, e, by);
+    case 'dup': {
+      if (e.newFd < 0 || e.newFd === e.oldFd) return;
+      const old = known(m, proc, e.oldFd, by);
+      dropFd(m, proc, e.newFd, e, `${e.via} replaced it`);
+      const fd = m.newFd(proc, e.newFd, old.socket, e.via, by, 'traced');
+      fd.from = e.oldFd;
+      step(m, old.socket, e, 'dup', e.newFd, by, `${e.via}(fd ${e.oldFd}) → fd ${e.newFd}`);
+      return;
+    }
+    case 'accept':
+      return accept(m, proc, e, by);
+    case 'close': {
+      if (e.result !== undefined && e.result < 0) return;
+      proc.pendingOptions.delete(e.fd);
+      const fd = proc.fds.get(e.fd);
+      if (!fd) return;
+      step(m, fd.socket, e, 'close', e.fd, by, `close(fd ${e.fd})`);
+      closeFd(m, proc, fd);
+      return;
+    }
+    case 'exec':
+      proc.execPath = e.path;
+      proc.name = e.path.split('/').pop() || e.path;
+      return;
+    case 'spawn':
+      return spawn(m, proc, e, by);
+    case 'thread-name': {
+      const thread = proc.threads.get(e.tid);
+      if (thread && thread.name !== e.name) m.rename(thread, e.name);
+      if (e.tid === proc.pid) proc.name = e.name;
+      return;
+    }
+    case 'exit':
+      if (!e.processExit) {
+        const thread = proc.threads.get(e.tid);
+        if (thread) thread.exited = true;
+        if (e.tid !== proc.pid) return;
+      }
+      for (const fd of [...proc.fds.values()]) {
+        step(m, fd.socket, e, 'close', fd.fd, by, `fd ${fd.fd} closed: process ${proc.pid} exited`);
+        closeFd(m, proc, fd);
+      }
+      for (const thread of proc.threads.values()) thread.exited = true;
+      proc.exited = true;
+      rememberExited(m, proc);
+      return;
+  }
+}
+
+function threadAt(m: ListenerModel, proc: Proc, tid: number, comm: string): ThreadAt {
+  let thread = proc.threads.get(tid);
+  if (!thread) {
+    if (proc.threads.size >= THREADS_CAP) forgetExitedThread(proc);
+    thread = { tid, name: comm, formerNames: [], exited: false };
+    proc.threads.set(tid, thread);
+  } else if (comm && thread.name !== comm) {
+    m.rename(thread, comm);
+  }
+  if (tid === proc.pid && comm) proc.name ??= comm;
+  return { tid, nameThen: comm || thread.name };
+}
+
+function forgetExitedThread(proc: Proc): void {
+  for (const [tid, thread] of proc.threads)
+    if (thread.exited) {
+      proc.threads.delete(tid);
+      return;
+    }
+}
+
+function rememberExited(m: ListenerModel, proc: Proc): void {
+  m.exitedOrder.push(proc);
+  if (m.exitedOrder.length > EXITED_PROCESSES_CAP) {
+    const old = m.exitedOrder.shift()!;
+    if (old.exited) m.processes.get(old.node)?.delete(old.pid);
+  }
+}
+
+/**
+ * The fd an event refers to; an fd first seen in a bind, listen, dup or accept was opened before
+ * the trace started, so a socket is made up for it and marked so.
+ */
+function known(m: ListenerModel, proc: Proc, n: number, by: ThreadAt): Fd {
+  const existing = proc.fds.get(n);
+  if (existing) return existing;
+  const sock = m.newSocket('other', 'pre-trace');
+  const fd = m.newFd(proc, n, sock, 'unknown', undefined, 'pre-trace');
+  fd.owner = by;
+  adoptPendingOptions(m, proc, n, sock);
+  return fd;
+}
+
+function dropFd(m: ListenerModel, proc: Proc, n: number, e: SyscallEvent, why: string): void {
+  const fd = proc.fds.get(n);
+  if (!fd) return;
+  step(m, fd.socket, e, 'close', n, { tid: e.tid, nameThen: e.comm }, `fd ${n} closed (${why})`);
+  closeFd(m, proc, fd);
+}
+
+function closeFd(m: ListenerModel, proc: Proc, fd: Fd): void {
+  fd.open = false;
+  fd.listening = false;
+  proc.fds.delete(fd.fd);
+  const sock = fd.socket;
+  sock.openFds--;
+  // Closed fds stay visible (drains, re-listens), the oldest go beyond a cap.
+  if (sock.fds.length - sock.openFds > CLOSED_FDS_CAP) {
+    const oldest = sock.fds.findIndex((f) => !f.open);
+    sock.fds.splice(oldest, 1);
+  }
+  if (sock.openFds > 0) return;
+  sock.closed = true;
+  sock.listening = false;
+  // Sockets that never had an address or an accept (connections, pipes' neighbours) are forgotten.
+  if (!sock.address && sock.workers.size === 0) return;
+  for (const pid of new Set(sock.fds.map((f) => f.pid))) {
+    const holder = pid === proc.pid ? proc : m.processes.get(proc.node)?.get(pid);
+    if (holder && !holder.closedSockets.includes(sock))
+      pushCapped(holder.closedSockets, sock, CLOSED_SOCKETS_CAP);
+  }
+}
+
+function bind(m: ListenerModel, proc: Proc, e: Extract<SyscallEvent, { type: 'bind' }>, by: ThreadAt): void {
+  if (e.result !== undefined && e.result < 0) return;
+  let fd = proc.fds.get(e.fd);
+  // A second bind succeeds only on a new socket: the old fd was closed out of our sight.
+  if (fd?.socket.address) {
+    dropFd(m, proc, e.fd, e, 'fd reused without a traced close');
+    fd = undefined;
+  }
+  fd ??= known(m, proc, e.fd, by);
+  const sock = fd.socket;
+  sock.address = { ...e.address };
+  sock.family = e.address.family;
+  sock.boundBy = by;
+  step(m, sock, e, 'bind', e.fd, by, `bind(fd ${e.fd}, ${addressText(e.address)})`);
+}
+
+function setsockopt(
+  m: ListenerModel,
+  proc: Proc,
+  e: Extract<SyscallEvent, { type: 'setsockopt' }>,
+  by: ThreadAt,
+): void {
+  const option: Option = { level: e.level, optname: e.optname, value: e.value, by, pid: proc.pid };
+  const fd = proc.fds.get(e.fd);
+  if (!fd) {
+    // An option on an fd we have not seen: keep it in case a bind or listen follows.
+    let list = proc.pendingOptions.get(e.fd);
+    if (!list) {
+      if (proc.pendingOptions.size >= PENDING_FDS_CAP)
+        proc.pendingOptions.delete(proc.pendingOptions.keys().next().value as number);
+      proc.pendingOptions.set(e.fd, (list = []));
+    }
+    pushCapped(list, { ...option, timeNs: e.timeNs, stack: e.stack }, PENDING_OPTIONS_PER_FD);
+    return;
+  }
+  setOption(fd.socket, option);
+  step(m, fd.socket, e, 'setsockopt', e.fd, by, optionText(e.fd, option));
+}
+
+function optionText(fd: number, o: Option): string {
+  return `setsockopt(fd ${fd}, ${socketOptionName(o.level, o.optname)}${o.value === undefined ? '' : ` = ${o.value}`})`;
+}
+
+function setOption(sock: Sock, option: Option): void {
+  sock.options.set(option.level * 65536 + option.optname, option);
+}
+
+function adoptPendingOptions(m: ListenerModel, proc: Proc, n: number, sock: Sock): void {
+  const pending = proc.pendingOptions.get(n);
+  if (!pending) return;
+  proc.pendingOptions.delete(n);
+  for (const o of pending) {
+    const { timeNs, stack, ...option } = o;
+    setOption(sock, option);
+    m.pushStep(sock, {
+      seq: ++m.seq,
+      timeNs: timeNs ?? 0,
+      kind: 'setsockopt',
+      pid: proc.pid,
+      fd: n,
+      thread: o.by,
+      text: optionText(n, o),
+      stack,
+    });
+  }
+}
+
+function accept(
+  m: ListenerModel,
+  proc: Proc,
+  e: Extract<SyscallEvent, { type: 'accept' }>,
+  by: ThreadAt,
+): void {
+  if (e.fd < 0) return;
+  // The new connection's number may have been a listener of ours: that one was closed unseen.
+  if (e.fd !== e.listenFd) dropFd(m, proc, e.fd, e, 'fd reused for an accepted connection');
+  const fd = known(m, proc, e.listenFd, by);
+  const sock = fd.socket;
+  if (!sock.listening && fd.provenance === 'pre-trace') {
+    sock.listening = true;
+    fd.listening = true;
+  }
+  fd.accepts++;
+  const key = workerKey(proc.pid, e.tid);
+  let worker = sock.workers.get(key);
+  const sec = Math.floor(e.timeNs / 1e9);
+  if (!worker) {
+    worker = {
+      pid: proc.pid,
+      tid: e.tid,
+      count: 0,
+      firstSec: sec,
+      buckets: new Array<number>(RATE_WINDOW_S).fill(0),
+      bucketSecs: new Array<number>(RATE_WINDOW_S).fill(-1),
+    };
+    sock.workers.set(key, worker);
+    step(m, sock, e, 'first-accept', e.listenFd, by, `first accept on fd ${e.listenFd} by this thread`);
+  }
+  worker.count++;
+  if (e.timeNs > 0) {
+    const slot = sec % RATE_WINDOW_S;
+    if (worker.bucketSecs[slot] !== sec) {
+      worker.bucketSecs[slot] = sec;
+      worker.buckets[slot] = 0;
+    }
+    worker.buckets[slot]++;
+  }
+}
+
+function spawn(
+  m: ListenerModel,
+  proc: Proc,
+  e: Extract<SyscallEvent, { type: 'spawn' }>,
+  by: ThreadAt,
+): void {
+  if (e.thread) {
+    const thread = proc.threads.get(e.childTid);
+    if (!thread)
+      proc.threads.set(e.childTid, { tid: e.childTid, name: e.comm, formerNames: [], exited: false });
+    return;
+  }
+  const child = m.proc(proc.node, e.childPid);
+  child.parentPid = proc.pid;
+  child.name ??= proc.name ?? e.comm;
+  const main = threadAt(m, child, e.childTid, e.comm);
+  for (const fd of proc.fds.values()) {
+    if (child.fds.has(fd.fd)) continue;
+    const inherited = m.newFd(child, fd.fd, fd.socket, 'fork', main, 'traced');
+    inherited.from = fd.fd;
+    inherited.listening = fd.listening;
+    if (fd.socket.address)
+      step(m, fd.socket, e, 'fork', fd.fd, by, `fork → pid ${e.childPid} inherits fd ${fd.fd}`);
+  }
+}
+
+function step(
+  m: ListenerModel,
+  sock: Sock,
+  e: SyscallEvent,
+  kind: StepKind,
+  fd: number,
+  thread: ThreadAt,
+  text: string,
+): void {
+  m.pushStep(sock, {
+    seq: ++m.seq,
+    timeNs: e.timeNs,
+    kind,
+    pid: e.pid,
+    fd,
+    thread,
+    text,
+    stack: e.stack,
+  });
+}

@@ -1,0 +1,234 @@
+// The listener state's model: the compact, mutable store the reducer folds events into (a trace
+// can carry millions of accepts), and the few operations that both the event folding and the
+// snapshot merge use to change it. Memory stays bounded: accepted connections are counted, never
+// stored; timelines, closed sockets, pending options, rename histories and messages have caps.
+import type { SocketAddress } from '../../common/events';
+import type { FdView, Provenance, StepKind } from '../../common/listeners-protocol';
+import type { AdminReport } from './admin';
+
+export const TIMELINE_CAP = 64;
+export const CLOSED_SOCKETS_CAP = 32;
+export const CLOSED_FDS_CAP = 16;
+export const PENDING_FDS_CAP = 256;
+export const PENDING_OPTIONS_PER_FD = 16;
+export const NAME_HISTORY_CAP = 8;
+export const MESSAGES_CAP = 50;
+export const NOTES_CAP = 16;
+export const THREADS_CAP = 4096;
+export const EXITED_PROCESSES_CAP = 64;
+/** Accept rates are counted over this many one-second buckets. */
+export const RATE_WINDOW_S = 10;
+
+export interface Thread {
+  tid: number;
+  name: string;
+  formerNames: string[];
+  exited: boolean;
+}
+
+/** A thread as it was at one step: its id and the name it had then. */
+export interface ThreadAt {
+  tid: number;
+  nameThen: string;
+}
+
+export interface Option {
+  level: number;
+  optname: number;
+  value?: number;
+  by: ThreadAt;
+  pid: number;
+  /** Kept only while the option waits for its fd to be bound (pending options). */
+  timeNs?: number;
+  stack?: string[];
+}
+
+export interface Fd {
+  pid: number;
+  fd: number;
+  socket: Sock;
+  open: boolean;
+  via: FdView['via'];
+  from?: number;
+  owner?: ThreadAt;
+  listenedBy?: ThreadAt;
+  listening: boolean;
+  accepts: number;
+  provenance: Provenance;
+  kernel?: FdView['kernel'];
+}
+
+export interface Worker {
+  pid: number;
+  tid: number;
+  count: number;
+  firstSec: number;
+  /** Accepts per second of trace time, a ring of RATE_WINDOW_S one-second buckets. */
+  buckets: number[];
+  bucketSecs: number[];
+}
+
+export interface Step {
+  seq: number;
+  timeNs: number;
+  kind: StepKind;
+  pid: number;
+  fd: number;
+  thread: ThreadAt;
+  text: string;
+  stack?: string[];
+}
+
+export interface Sock {
+  id: string;
+  family: SocketAddress['family'];
+  socketType?: number;
+  address?: SocketAddress;
+  listening: boolean;
+  backlog?: number;
+  options: Map<number, Option>;
+  /** Every fd that ever referred to it (closed ones too, for the picture), open first not guaranteed. */
+  fds: Fd[];
+  openFds: number;
+  boundBy?: ThreadAt;
+  provenance: Provenance;
+  closed: boolean;
+  inode?: number;
+  workers: Map<number, Worker>;
+  timeline: Step[];
+  timelineDropped: number;
+  notes: string[];
+}
+
+export interface Proc {
+  node: string;
+  pid: number;
+  name?: string;
+  execPath?: string;
+  parentPid?: number;
+  exited: boolean;
+  threads: Map<number, Thread>;
+  fds: Map<number, Fd>;
+  /** Sockets this process held that are closed now, kept to show drains and re-listens. */
+  closedSockets: Sock[];
+  pendingOptions: Map<number, Option[]>;
+  snapshotAt?: string;
+  admin?: AdminReport;
+  notes: string[];
+}
+
+export function pushCapped<T>(list: T[], item: T, cap: number): void {
+  list.push(item);
+  if (list.length > cap) list.shift();
+}
+
+/** How a socket address reads in a step or a note. */
+export function addressText(a: SocketAddress): string {
+  if (a.family === 'unix') return a.address || '(unnamed unix)';
+  return a.family === 'inet6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+/** One key per (pid, tid) of a worker thread. */
+export function workerKey(pid: number, tid: number): number {
+  return pid * 4194304 + tid;
+}
+
+export class ListenerModel {
+  /** node -> pid -> process. */
+  readonly processes = new Map<string, Map<number, Proc>>();
+  /** Exited processes, oldest first: beyond a cap the oldest are forgotten. */
+  exitedOrder: Proc[] = [];
+  nextSocket = 1;
+  /** Order of steps across all sockets. */
+  seq = 0;
+  /** The latest event time seen: "now" for accept rates. */
+  lastTimeNs = 0;
+  events = 0;
+  malformed = 0;
+  lostEvents = 0;
+  readonly sources: string[] = [];
+  readonly messages: string[] = [];
+
+  proc(node: string, pid: number): Proc {
+    let byPid = this.processes.get(node);
+    if (!byPid) this.processes.set(node, (byPid = new Map()));
+    let proc = byPid.get(pid);
+    if (!proc) {
+      proc = {
+        node,
+        pid,
+        exited: false,
+        threads: new Map(),
+        fds: new Map(),
+        closedSockets: [],
+        pendingOptions: new Map(),
+        notes: [],
+      };
+      byPid.set(pid, proc);
+    }
+    return proc;
+  }
+
+  /** The process `pid` on the node of `proc` (`proc` itself when unknown). */
+  procOf(proc: Proc, pid: number): Proc {
+    return pid === proc.pid ? proc : (this.processes.get(proc.node)?.get(pid) ?? proc);
+  }
+
+  rename(thread: Thread, name: string): void {
+    pushCapped(thread.formerNames, thread.name, NAME_HISTORY_CAP);
+    thread.name = name;
+  }
+
+  newSocket(family: SocketAddress['family'], provenance: Provenance, socketType?: number): Sock {
+    return {
+      id: `s${this.nextSocket++}`,
+      family,
+      socketType,
+      listening: false,
+      options: new Map(),
+      fds: [],
+      openFds: 0,
+      provenance,
+      closed: false,
+      workers: new Map(),
+      timeline: [],
+      timelineDropped: 0,
+      notes: [],
+    };
+  }
+
+  newFd(
+    proc: Proc,
+    n: number,
+    sock: Sock,
+    via: FdView['via'],
+    owner: ThreadAt | undefined,
+    provenance: Provenance,
+  ): Fd {
+    const fd: Fd = {
+      pid: proc.pid,
+      fd: n,
+      socket: sock,
+      open: true,
+      via,
+      owner,
+      listening: false,
+      accepts: 0,
+      provenance,
+    };
+    proc.fds.set(n, fd);
+    sock.fds.push(fd);
+    sock.openFds++;
+    sock.closed = false;
+    return fd;
+  }
+
+  pushStep(sock: Sock, step: Step): void {
+    sock.timeline.push(step);
+    if (sock.timeline.length > TIMELINE_CAP) {
+      // Keep the beginning (bind, dup, listen) and the latest steps; drop from the middle.
+      sock.timeline.splice(TIMELINE_CAP / 2, 1);
+      sock.timelineDropped++;
+    }
+  }
+}
