@@ -86,18 +86,29 @@ export function netnsAdminGet(pid: number, host = '127.0.0.1', port = 15000): Ad
 const BASH_GET = [
   'exec 3<>"/dev/tcp/$0/$1" || exit 7',
   'printf "GET %s HTTP/1.1\\r\\nHost: %s\\r\\nConnection: close\\r\\nAccept: */*\\r\\n\\r\\n" "$2" "$3" >&3',
-  'cat <&3',
+  // Bounded: an admin port that never stops sending ends at MAX_BODY bytes (and `timeout`).
+  `head -c ${MAX_BODY + 1} <&3`,
 ].join('\n');
 
 export type AdminClient = 'curl' | 'bash';
 
-/** The body of a raw HTTP/1.x response (chunked or not); an error status is an error. */
+// A chunk-size line is hex digits, optionally followed by `;extensions`: nothing else (no sign,
+// no `0x`, no spaces), and at most 7 digits, so one chunk can never claim more than MAX_BODY.
+const CHUNK_SIZE_LINE = /^([0-9A-Fa-f]{1,7})(?:;[^\r\n]*)?$/;
+
+/**
+ * The body of a raw HTTP/1.x response (chunked or not); an error status is an error. What an
+ * admin port sends is untrusted: every chunk size is parsed strictly, must fit in what is left,
+ * and each step moves forward, so the loop ends after at most one pass over the input.
+ */
 export function httpResponseBody(raw: string, path: string): string {
+  if (raw.length > MAX_BODY) throw new Error(`admin ${path}: response over ${MAX_BODY} bytes`);
   const headerEnd = raw.indexOf('\r\n\r\n');
   if (headerEnd < 0) throw new Error(`admin ${path}: no HTTP response (${JSON.stringify(raw.slice(0, 80))})`);
   const [statusLine = '', ...headerLines] = raw.slice(0, headerEnd).split('\r\n');
   const status = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
-  if (!status) throw new Error(`admin ${path}: not an HTTP status line: ${statusLine.slice(0, 80)}`);
+  if (!status)
+    throw new Error(`admin ${path}: not an HTTP status line: ${JSON.stringify(statusLine.slice(0, 80))}`);
   if (Number(status[1]) >= 400) throw new Error(`admin ${path}: HTTP ${status[1]}`);
   const body = raw.slice(headerEnd + 4);
   const chunked = headerLines.some((h) => /^transfer-encoding:\s*chunked\s*$/i.test(h));
@@ -110,11 +121,16 @@ export function httpResponseBody(raw: string, path: string): string {
   for (;;) {
     const lineEnd = bytes.indexOf('\r\n', at);
     if (lineEnd < 0) throw new Error(`admin ${path}: chunked body cut short`);
-    const size = parseInt(bytes.subarray(at, lineEnd).toString('latin1').split(';')[0] ?? '', 16);
-    if (!Number.isFinite(size)) throw new Error(`admin ${path}: bad chunk size`);
+    const sizeLine = CHUNK_SIZE_LINE.exec(bytes.subarray(at, lineEnd).toString('latin1'));
+    if (!sizeLine) throw new Error(`admin ${path}: bad chunk size`);
+    const size = parseInt(sizeLine[1], 16);
     if (size === 0) break;
-    parts.push(bytes.subarray(lineEnd + 2, lineEnd + 2 + size));
-    at = lineEnd + 2 + size + 2;
+    const dataEnd = lineEnd + 2 + size;
+    if (dataEnd + 2 > bytes.length) throw new Error(`admin ${path}: chunked body cut short`);
+    if (bytes[dataEnd] !== 0x0d || bytes[dataEnd + 1] !== 0x0a)
+      throw new Error(`admin ${path}: chunk not followed by CRLF`);
+    parts.push(bytes.subarray(lineEnd + 2, dataEnd));
+    at = dataEnd + 2;
   }
   return Buffer.concat(parts).toString('utf8');
 }
