@@ -18,9 +18,13 @@ function topLevelHelp(): string {
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name) {
+    write(io.stderr, topLevelHelp());
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     write(io.stdout, topLevelHelp());
-    return name ? 0 : 2;
+    return 0;
   }
   if (name === '--version' || name === '-V') {
     write(io.stdout, VERSION);
@@ -31,7 +35,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     write(io.stderr, `fieldtrace: unknown command '${name}' (see fieldtrace --help)`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  // After `--` everything belongs to the script (`run x.bt -- -h` passes -h on).
+  const end = rest.indexOf('--');
+  const options = end < 0 ? rest : rest.slice(0, end);
+  if (options.includes('--help') || options.includes('-h')) {
     write(io.stdout, command.usage);
     return 0;
   }
@@ -48,6 +55,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 }
 
 if (require.main === module) {
+  // A closed reader (`fieldtrace check … | head -5`) ends the command quietly, as `git log | head`.
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
   runCli(process.argv.slice(2), {
     stdin: process.stdin,
     stdout: process.stdout,

@@ -8,7 +8,7 @@ import { probeNode } from '../../core/nodes/probe';
 import type { NodeTransport } from '../../core/nodes/transport';
 import { connectNode } from '../node';
 import { transportRunner } from '../../core/nodes/commands';
-import { listenerTraceScript } from '../../core/trace/listener-script';
+import { checkTargetComm, listenerTraceScript } from '../../core/trace/listener-script';
 import { parseTargetSpec, resolveTarget } from '../../core/trace/target';
 import { diagnosticRange, TraceSession } from '../../core/trace/session';
 import { renderText } from '../../core/trace/render-text';
@@ -27,10 +27,11 @@ Runs a bpftrace script on a node and prints bpftrace's text output live.
   --no-stacks        listener trace without user stacks (bpftrace < 0.20 can abort resolving
                      the stack of a process that has just exited)
   --log-dir DIR      folder for the session log <session>.jsonl (default: current folder)
-  --yes-new-host-key accept an unknown host key (still recorded in known_hosts); without it an
-                     unknown key is asked about on a terminal and refused otherwise
+  --yes-new-host-key accept an unknown host key (then recorded in known_hosts); without it an
+                     unknown key is refused (a key of a new type for a host with a key on record
+                     is always refused)
   SCRIPT             a .bt file, or - for stdin
-  ARGS               positional parameters ($1, $2, ...) for the script
+  ARGS               positional parameters ($1, $2, ...) for the script, never read as options
 
 Ctrl+C stops the trace cleanly (bpftrace prints its maps); the node is checked for leftovers.
 Exit code: 0 when bpftrace ended normally or was stopped, 1 on errors, 2 on usage errors.`;
@@ -70,7 +71,7 @@ function parseArgs(args: string[]): RunArgs {
     else if (a === '--no-stacks') out.stacks = false;
     else if (a === '--log-dir') out.logDir = value();
     else if (a === '--yes-new-host-key') out.acceptNewHostKey = true;
-    else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
+    else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
     else if (out.script === undefined) out.script = a;
     else
       throw new UsageError(
@@ -83,6 +84,14 @@ function parseArgs(args: string[]): RunArgs {
   if (out.target !== undefined) {
     const spec = parseTargetSpec(out.target);
     if ('error' in spec) throw new UsageError(`--target: ${spec.error}`);
+    // Checked here, before any connection: a name the trace cannot select is a usage error.
+    if (spec.comm !== undefined) {
+      try {
+        checkTargetComm(spec.comm);
+      } catch (error) {
+        throw new UsageError(`--target: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
   }
   if (!out.stacks && !out.listener) throw new UsageError('--no-stacks only applies to --listener-trace');
   return out;

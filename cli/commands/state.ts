@@ -50,7 +50,13 @@ export const stateCommand: CliCommand = {
     let problems = 0;
     for (const file of files) {
       const text =
-        file === '-' ? await readAll(io.stdin) : await readFile(path.resolve(io.cwd, file), 'utf8');
+        file === '-'
+          ? await readAll(io.stdin)
+          : await readFile(path.resolve(io.cwd, file), 'utf8').catch((error: NodeJS.ErrnoException) => {
+              throw new UsageError(
+                `cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`,
+              );
+            });
       let log;
       try {
         log = readTraceLog(text, bpftraceParserFactory);

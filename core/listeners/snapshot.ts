@@ -1,7 +1,10 @@
-// A node snapshot of one process without tracing: `ss -ltnpe` run inside the process's network
-// namespace, its fd table (/proc/<pid>/fd) and its thread names (/proc/<pid>/task/*/comm). It seeds
+// A node snapshot of one process without tracing: the listening sockets of its network namespace
+// (/proc/<pid>/net/tcp{,6}, backlogs from `ss -ltnH`), its fd table (/proc/<pid>/fd) and its
+// thread names (/proc/<pid>/task/*/comm). It seeds
 // the listener state when the trace attaches after start, and shows where trace and kernel disagree.
 import { readdir, readFile, readlink } from 'node:fs/promises';
+import * as net from 'node:net';
+import * as os from 'node:os';
 import type { SocketAddress } from '../../common/events';
 import { type CommandRunner, localRunner } from '../nodes/commands';
 
@@ -117,30 +120,88 @@ export function parseFdLinks(entries: Iterable<[number, string]>): Map<number, n
   return map;
 }
 
+// Bounds on what one snapshot holds, whatever the node sends.
+const MAX_FDS = 1 << 20;
+const MAX_THREADS = 1 << 16;
+const MAX_SOCKETS = 1 << 16;
+
+/** A 32-bit word of /proc/net/tcp: the kernel prints the network-order bytes as a host-order word. */
+function wordBytes(hex: string): number[] {
+  const word = parseInt(hex, 16);
+  const bytes = [(word >>> 24) & 255, (word >>> 16) & 255, (word >>> 8) & 255, word & 255];
+  return os.endianness() === 'LE' ? bytes.reverse() : bytes;
+}
+
+/**
+ * The listening sockets of `/proc/<pid>/net/tcp` and `tcp6` (the kernel's fixed hex table of the
+ * process's network namespace): address, port and inode. Nothing in it is text a process chose,
+ * unlike `ss -p` (process names printed raw) or `ss -e` (cgroup paths printed raw).
+ */
+export function parseProcNetTcp(text: string): { local: SocketAddress; inode: number }[] {
+  const out: { local: SocketAddress; inode: number }[] = [];
+  for (const line of text.split('\n')) {
+    // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...
+    const f = line.trim().split(/\s+/);
+    const local = /^([0-9A-F]{8}|[0-9A-F]{32}):([0-9A-F]{4})$/.exec(f[1] ?? '');
+    if (!/^\d+:$/.test(f[0] ?? '') || !local || f[3] !== '0A' || !/^\d{1,12}$/.test(f[9] ?? '')) continue;
+    const [, hex, portHex] = local;
+    const inodeText = f[9] ?? '';
+    const bytes = (hex.match(/.{8}/g) ?? []).flatMap(wordBytes);
+    const port = parseInt(portHex, 16);
+    let address: SocketAddress;
+    if (bytes.length === 4) address = { family: 'inet', address: bytes.join('.'), port };
+    else {
+      const groups: string[] = [];
+      for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
+      const text6 = new net.SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address;
+      const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(text6);
+      address = v4 ? { family: 'inet', address: v4[1], port } : { family: 'inet6', address: text6, port };
+    }
+    out.push({ local: address, inode: Number(inodeText) });
+    if (out.length >= MAX_SOCKETS) break;
+  }
+  return out;
+}
+
+/**
+ * The snapshot from trusted shapes only: listening sockets from the kernel's hex table, their fds
+ * from the process's own fd links (by inode), the backlog from `ss -ltnH` (numbers only, no -p or
+ * -e), joined by address.
+ */
 function snapshotOf(
   node: string,
   pid: number,
-  ss: string,
+  ssNumeric: string,
+  procNet: string,
   links: [number, string][],
   threads: { tid: number; comm: string }[],
 ): ProcessSnapshot {
-  return {
-    node,
-    pid,
-    takenAt: new Date().toISOString(),
-    listeners: parseSs(ss).listeners,
-    fdInodes: parseFdLinks(links),
-    threads,
-  };
+  const fdInodes = parseFdLinks(links);
+  const fdsByInode = new Map<number, number[]>();
+  for (const [fd, inode] of fdInodes) fdsByInode.set(inode, [...(fdsByInode.get(inode) ?? []), fd]);
+  const backlogs = new Map<string, number>();
+  for (const l of parseSs(ssNumeric).listeners) backlogs.set(`${l.local.address}|${l.local.port}`, l.backlog);
+  const comm = threads.find((t) => t.tid === pid)?.comm ?? '';
+  const listeners: SsListener[] = parseProcNetTcp(procNet).map(({ local, inode }) => ({
+    netid: 'tcp',
+    state: 'LISTEN',
+    backlog: backlogs.get(`${local.address}|${local.port}`) ?? -1,
+    local,
+    users: (fdsByInode.get(inode) ?? []).map((fd) => ({ comm, pid, fd })),
+    inode,
+  }));
+  return { node, pid, takenAt: new Date().toISOString(), listeners, fdInodes, threads };
 }
 
 function checkPid(pid: number): void {
   if (!Number.isInteger(pid) || pid <= 0 || pid > 4194304) throw new Error(`not a process id: ${pid}`);
 }
 
+const ssNumericArgv = (pid: number) => ['nsenter', '-t', String(pid), '-n', 'ss', '-ltnH'];
+
 /**
- * Takes a snapshot of a process on this machine: `nsenter -t PID -n ss -ltnpe` (its network
- * namespace, as a pod's), then its fds and thread names from /proc.
+ * Takes a snapshot of a process on this machine: the listening sockets of its network namespace
+ * (as a pod's), then its fds and thread names, all from /proc.
  */
 export async function takeLocalSnapshot(
   pid: number,
@@ -148,43 +209,68 @@ export async function takeLocalSnapshot(
   run: CommandRunner = localRunner,
 ): Promise<ProcessSnapshot> {
   checkPid(pid);
-  const ss = await run(['nsenter', '-t', String(pid), '-n', 'ss', '-ltnpe']);
+  const ss = await run(ssNumericArgv(pid));
+  const procNet = (
+    await Promise.all(['tcp', 'tcp6'].map((n) => readFile(`/proc/${pid}/net/${n}`, 'latin1').catch(() => '')))
+  ).join('');
   const fdDir = `/proc/${pid}/fd`;
   const links: [number, string][] = [];
-  for (const name of await readdir(fdDir)) {
+  for (const name of (await readdir(fdDir)).slice(0, MAX_FDS)) {
     const target = await readlink(`${fdDir}/${name}`).catch(() => '');
     links.push([Number(name), target]);
   }
   const threads: { tid: number; comm: string }[] = [];
-  for (const name of await readdir(`/proc/${pid}/task`)) {
+  for (const name of (await readdir(`/proc/${pid}/task`)).slice(0, MAX_THREADS)) {
     const comm = await readFile(`/proc/${pid}/task/${name}/comm`, 'utf8').catch(() => undefined);
     if (comm !== undefined) threads.push({ tid: Number(name), comm: comm.replace(/\n$/, '') });
   }
-  return snapshotOf(node, pid, ss, links, threads);
+  return snapshotOf(node, pid, ss, procNet, links, threads);
 }
 
-/**
- * The same snapshot on a remote node through a command runner (e.g. SSH). The pid is a checked
- * integer, so the one shell line below carries no user text.
- */
+// One record per fd, thread and socket table, every field ended by a NUL: file names and thread
+// names may hold newlines (or anything but NUL and, for names, `/`), so no line format can carry
+// them. $1 is the pid (a checked integer), passed as an argument, never pasted in.
+const REMOTE_SNAPSHOT = [
+  'cd "/proc/$1" || exit 1',
+  `for f in fd/*; do printf 'fd\\0%s\\0' "\${f#fd/}"; readlink -n -- "$f"; printf '\\0'; done`,
+  `for t in task/*; do printf 'task\\0%s\\0' "\${t#task/}"; cat -- "$t/comm"; printf '\\0'; done`,
+  `for n in tcp tcp6; do printf 'net\\0%s\\0' "$n"; cat -- "net/$n" 2>/dev/null; printf '\\0'; done`,
+].join('\n');
+
+/** The records of REMOTE_SNAPSHOT: `kind\0key\0value\0` each; a cut last record is dropped. */
+export function parseSnapshotRecords(out: string): {
+  links: [number, string][];
+  threads: { tid: number; comm: string }[];
+  procNet: string;
+} {
+  const fields = out.split('\0');
+  const links: [number, string][] = [];
+  const threads: { tid: number; comm: string }[] = [];
+  let procNet = '';
+  for (let i = 0; i + 3 < fields.length; i += 3) {
+    const [kind, key, value] = [fields[i], fields[i + 1], fields[i + 2]];
+    if (kind === 'net' && (key === 'tcp' || key === 'tcp6')) {
+      if (procNet.length < 16 * 1024 * 1024) procNet += value;
+      continue;
+    }
+    if (!/^\d{1,10}$/.test(key)) continue;
+    if (kind === 'fd' && links.length < MAX_FDS) links.push([Number(key), value]);
+    else if (kind === 'task' && threads.length < MAX_THREADS)
+      threads.push({ tid: Number(key), comm: value.replace(/\n$/, '') });
+  }
+  return { links, threads, procNet };
+}
+
+/** The same snapshot on a remote node through a command runner (e.g. SSH). */
 export async function takeRemoteSnapshot(
   pid: number,
   node: string,
   run: CommandRunner,
 ): Promise<ProcessSnapshot> {
   checkPid(pid);
-  const ss = await run(['nsenter', '-t', String(pid), '-n', 'ss', '-ltnpe']);
-  const script =
-    `cd /proc/${pid} || exit 1; for f in fd/*; do printf 'fd %s %s\\n' "\${f#fd/}" "$(readlink "$f")"; done; ` +
-    `for t in task/*; do printf 'task %s %s\\n' "\${t#task/}" "$(cat "$t/comm")"; done`;
-  const out = await run(['sh', '-c', script]);
-  const links: [number, string][] = [];
-  const threads: { tid: number; comm: string }[] = [];
-  for (const line of out.split('\n')) {
-    const m = /^(fd|task) (\d+) (.*)$/.exec(line);
-    if (!m) continue;
-    if (m[1] === 'fd') links.push([Number(m[2]), m[3]]);
-    else threads.push({ tid: Number(m[2]), comm: m[3] });
-  }
-  return snapshotOf(node, pid, ss, links, threads);
+  const ss = await run(ssNumericArgv(pid));
+  const { links, threads, procNet } = parseSnapshotRecords(
+    await run(['sh', '-c', REMOTE_SNAPSHOT, 'snapshot', String(pid)]),
+  );
+  return snapshotOf(node, pid, ss, procNet, links, threads);
 }

@@ -55,6 +55,8 @@ export interface TraceEnd {
 // below: a private folder (or, with a script size, a mktemp template: the script then arrives
 // first on stdin, which saves two SSH channel round trips), the script's file name, how many
 // bpftrace words go before the script, then the bpftrace words and the positional parameters.
+// `--` goes before the script: bpftrace's getopt reorders its arguments, so a positional `-c cmd`
+// or `--unsafe` after the script would otherwise be read as an option (as root on the node).
 // Background jobs of a non-interactive sh ignore SIGINT; bpftrace installs its own handler, so
 // `kill -INT` still reaches it. Such a job also gets /dev/null as stdin, hence the copy on fd 3.
 const WRAPPER = `dir=$1 name=$2 size=$3 nopts=$4
@@ -66,12 +68,12 @@ if [ "$size" != - ]; then
 fi
 i=0
 for w do
-  [ "$i" = "$nopts" ] && set -- "$@" "$dir/$name"
+  [ "$i" = "$nopts" ] && set -- "$@" -- "$dir/$name"
   set -- "$@" "$w"
   shift
   i=$((i+1))
 done
-[ "$i" = "$nopts" ] && set -- "$@" "$dir/$name"
+[ "$i" = "$nopts" ] && set -- "$@" -- "$dir/$name"
 exec 3<&0
 "$@" </dev/null 3<&- &
 bt=$!

@@ -44,6 +44,8 @@ describe('fieldtrace run', { skip: !haveBpftrace }, () => {
       ['--no-stacks', 'x.bt'],
       ['--listener-trace', '--target', 'container:x'],
       ['--node'],
+      ['-x'],
+      ['--listener-trace', '--target', 'o"brien'],
     ]) {
       const r = await fieldtrace(args, { cwd: dir });
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
@@ -67,6 +69,25 @@ describe('fieldtrace run', { skip: !haveBpftrace }, () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     assert.equal(lines.at(-1).event.type, 'ended');
+  });
+
+  it('arguments after -- stay positional: -c and --unsafe never reach bpftrace as options, -h is no help', async () => {
+    const script = path.join(dir, 'args.bt');
+    writeFileSync(
+      script,
+      'BEGIN { printf("args %s|%s|%s|%s\\n", str($1), str($2), str($3), str($4)); exit(); }\n',
+    );
+    const marker = path.join(dir, 'pwned');
+    const r = await fieldtrace(
+      ['--log-dir', path.join(dir, 'logs-args'), script, '--', '-c', `touch ${marker}`, '--unsafe', '-h'],
+      { cwd: dir },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      new RegExp(`^args -c\\|touch ${marker.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\|--unsafe\\|-h$`, 'm'),
+    );
+    assert.ok(!existsSync(marker), 'bpftrace did not run -c');
   });
 
   it('Ctrl+C stops cleanly: END runs, maps print, exit 0', async () => {

@@ -137,5 +137,11 @@ export function fuzz(
   );
 }
 
-/** A C0 control (other than tab, newline), DEL, or a C1 control: what a terminal would obey. */
-export const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]/;
+/** Whether `text` holds a C0 control (but tab and newline), DEL or a C1 control: what a terminal obeys. */
+export function hasRawControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a) || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
+}

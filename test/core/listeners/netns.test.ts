@@ -138,7 +138,7 @@ for (const reusePort of [false, true]) {
       // machine with a PATH that holds nsenter, timeout, bash and cat, and no curl.
       const bin = mkdtempSync(path.join(os.tmpdir(), 'ft-no-curl-'));
       try {
-        for (const tool of ['nsenter', 'timeout', 'bash', 'cat'])
+        for (const tool of ['nsenter', 'timeout', 'bash', 'head'])
           symlinkSync(execFileSync('which', [tool], { encoding: 'utf8' }).trim(), path.join(bin, tool));
         const noCurl = (argv: string[]) =>
           new Promise<string>((resolve, reject) =>
