@@ -17,7 +17,20 @@ die() {
 }
 [[ $(id -u) -eq 0 ]] || die "run as root: bpftrace needs it, and the demo node is root@127.0.0.1"
 
-demo=${FIELDTRACE_DEMO_DIR:-$repo/.tmp/demo}
+demo=$(realpath -m -- "${FIELDTRACE_DEMO_DIR:-$repo/.tmp/demo}")
+# The demo folder is deleted and rebuilt on every start, as root. Only a folder this script made
+# (it holds the marker below, a plain file) or a missing or empty one is ever deleted: the
+# variable may name any path, and a typo must not cost a home directory.
+demo_marker=.fieldtrace-demo
+check_demo_dir() {
+  [[ $demo != / ]] || die "FIELDTRACE_DEMO_DIR is /; refusing"
+  [[ -e $demo || -L $demo ]] || return 0
+  [[ -d $demo && ! -L $demo ]] || die "FIELDTRACE_DEMO_DIR=$demo is not a folder; refusing to delete it"
+  [[ -n $(ls -A -- "$demo") ]] || return 0
+  [[ -f $demo/$demo_marker && ! -L $demo/$demo_marker ]] ||
+    die "FIELDTRACE_DEMO_DIR=$demo is not empty and was not made by the demo (no $demo_marker); refusing to delete it"
+}
+check_demo_dir
 port=${FIELDTRACE_DEMO_PORT:-8080}
 [[ $port =~ ^[0-9]+$ ]] || die "FIELDTRACE_DEMO_PORT must be a number"
 
@@ -113,8 +126,10 @@ port_free "$port" || die "port $port on 127.0.0.1 is taken; set FIELDTRACE_DEMO_
 for p in 15000 15001 15006; do port_free "$p" || die "port $p (the mini-Envoy's) is taken"; done
 
 # --- a fresh demo folder: keys, HOME, workspace --------------------------------------------------
+check_demo_dir
 rm -rf "$demo"
 mkdir -p "$demo"
+: >"$demo/$demo_marker"
 home=$demo/home
 mkdir -p "$home/.ssh" /run/sshd
 chmod 700 "$home/.ssh"
