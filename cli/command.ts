@@ -26,3 +26,14 @@ export class UsageError extends Error {}
 export function write(stream: Writable, text: string): void {
   stream.write(text.endsWith('\n') ? text : `${text}\n`);
 }
+
+/** The whole of stdin as text. */
+export function readStdin(io: CliIo): Promise<string> {
+  return new Promise((done, fail) => {
+    let text = '';
+    io.stdin.setEncoding('utf8');
+    io.stdin.on('data', (chunk: string) => (text += chunk));
+    io.stdin.on('end', () => done(text));
+    io.stdin.on('error', fail);
+  });
+}

@@ -6,6 +6,9 @@ import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserv
 export interface FieldtraceInitializationOptions {
   /** bpftrace version whose dialect is the default for documents (e.g. "0.17"); empty: detect/latest. */
   bpftraceVersion?: string;
+  /** `fieldtrace.format.indentSize` and `.width`; the editor's tab size never replaces them. */
+  formatIndentSize?: number;
+  formatWidth?: number;
 }
 
 export interface ServerStatus {

@@ -91,8 +91,11 @@ export class FieldtraceContext implements vscode.Disposable {
         options: { execArgv: ['--nolazy', '--inspect=6019', '--max-semi-space-size=64'] },
       },
     };
+    const settings = vscode.workspace.getConfiguration('fieldtrace');
     const initializationOptions: FieldtraceInitializationOptions = {
-      bpftraceVersion: vscode.workspace.getConfiguration('fieldtrace').get<string>('bpftrace.version') ?? '',
+      bpftraceVersion: settings.get<string>('bpftrace.version') ?? '',
+      formatIndentSize: settings.get<number>('format.indentSize'),
+      formatWidth: settings.get<number>('format.width'),
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ language: 'bpftrace' }],

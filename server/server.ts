@@ -28,6 +28,8 @@ import { registerNavigation } from './features/navigation';
 import { registerFolding } from './features/folding';
 import { registerCodeActions } from './features/codeActions';
 import { LEGEND as SEMANTIC_TOKENS_LEGEND, registerSemanticTokens } from './features/semanticTokens';
+import { ON_TYPE_TRIGGERS, registerFormatting } from './features/formatting';
+import { DEFAULT_FORMAT, type FormatSettings, formatSettings } from './format/format';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -45,6 +47,7 @@ export class BpftraceLanguageServer {
   readonly targets = new Targets();
   private options: FieldtraceInitializationOptions = {};
   private readonly analyses: AnalysisCache;
+  private format: FormatSettings = DEFAULT_FORMAT;
   private diagnostics?: DiagnosticsFeature;
   /** Resolves when the local bpftrace version detection (if any) has finished. */
   localDetection: Promise<string> = Promise.resolve('');
@@ -71,7 +74,16 @@ export class BpftraceLanguageServer {
     }
     this.connection.onRequest(ServerStatusRequest.type, () => this.status());
     this.connection.onNotification(DidChangeConfigurationNotification.type, (params) => {
-      const settings = params.settings as { fieldtrace?: { bpftrace?: { version?: unknown } } } | undefined;
+      const settings = params.settings as
+        | {
+            fieldtrace?: {
+              bpftrace?: { version?: unknown };
+              format?: { indentSize?: unknown; width?: unknown };
+            };
+          }
+        | undefined;
+      const format = settings?.fieldtrace?.format;
+      if (format) this.format = formatSettings(format.indentSize, format.width);
       const version = settings?.fieldtrace?.bpftrace?.version;
       if (version !== undefined) {
         this.options.bpftraceVersion = String(version);
@@ -109,14 +121,24 @@ export class BpftraceLanguageServer {
     registerFolding(features);
     registerCodeActions(features);
     registerSemanticTokens(features);
+    registerFormatting({
+      ...features,
+      dialectOf: (uri) => this.targets.forDocument(uri).dialect,
+      settings: () => this.format,
+    });
     this.documents.onDidClose((e) => this.analyses.forget(e.document.uri));
     this.documents.listen(this.connection);
     this.connection.listen();
   }
 
   private initialize(params: InitializeParams): InitializeResult {
-    const options = (params.initializationOptions ?? {}) as { bpftraceVersion?: unknown };
+    const options = (params.initializationOptions ?? {}) as {
+      bpftraceVersion?: unknown;
+      formatIndentSize?: unknown;
+      formatWidth?: unknown;
+    };
     const version = options.bpftraceVersion;
+    this.format = formatSettings(options.formatIndentSize, options.formatWidth);
     this.options = {
       bpftraceVersion:
         typeof version === 'number' ? String(version) : typeof version === 'string' ? version : '',
@@ -136,6 +158,9 @@ export class BpftraceLanguageServer {
         foldingRangeProvider: true,
         semanticTokensProvider: { legend: SEMANTIC_TOKENS_LEGEND, full: true },
         codeActionProvider: { codeActionKinds: ['quickfix'] },
+        documentFormattingProvider: true,
+        documentRangeFormattingProvider: true,
+        documentOnTypeFormattingProvider: ON_TYPE_TRIGGERS,
       },
       serverInfo: { name: 'fieldtrace-bpftrace', version: SERVER_VERSION },
     };

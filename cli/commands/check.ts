@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DiagnosticSeverity } from 'vscode-languageserver';
-import { type CliCommand, type CliIo, UsageError, write } from '../command';
+import { type CliCommand, type CliIo, UsageError, readStdin, write } from '../command';
 import { analyze } from '../../server/analysis/analyzer';
 import { parseVersion } from '../../server/analysis/dialects';
 import { toDiagnostics } from '../../server/features/diagnostics';
@@ -107,16 +107,6 @@ function parseArgs(args: string[]): Options {
   if (options.files.filter((f) => f === '-').length > 1)
     throw new UsageError('stdin (-) can be read only once');
   return options;
-}
-
-function readStdin(io: CliIo): Promise<string> {
-  return new Promise((done, fail) => {
-    let text = '';
-    io.stdin.setEncoding('utf8');
-    io.stdin.on('data', (chunk: string) => (text += chunk));
-    io.stdin.on('end', () => done(text));
-    io.stdin.on('error', fail);
-  });
 }
 
 /** A catalog file is either bpftrace's own listing or our JSON catalog format. */

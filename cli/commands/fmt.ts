@@ -1,0 +1,144 @@
+// `fieldtrace fmt`: the language server's formatter for scripts in a terminal or CI, with the
+// same settings as the editor (`--indent`, `--width`) and the same dialect choice as `check`.
+import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { type CliCommand, UsageError, readStdin, write } from '../command';
+import { parseVersion } from '../../server/analysis/dialects';
+import { DEFAULT_FORMAT, type FormatSettings, formatSettings, formatText } from '../../server/format/format';
+import { Targets } from '../../server/targets';
+
+const USAGE = `Usage: fieldtrace fmt [options] FILE...
+
+Formats bpftrace scripts in bpftrace's own \`--fmt\` style, in the dialect of a bpftrace
+version (no bpftrace needed). Files are rewritten in place; FILE "-" reads stdin and writes
+the formatted script to stdout. A script with syntax errors is formatted only where it parses.
+
+Options:
+  --check                list the files that would change, change nothing
+  --bpftrace-version V   dialect to format for (e.g. 0.17, 0.26); default: the local
+                         \`bpftrace --version\` if installed, else the latest known
+  --indent N             spaces per level (default ${DEFAULT_FORMAT.indent}, as fieldtrace.format.indentSize)
+  --width N              line width (default ${DEFAULT_FORMAT.width}, as fieldtrace.format.width)
+  -h, --help             this help
+
+Exit status: 0 done (with --check: nothing would change), 1 with --check: some file would
+change, without: some file has syntax errors; 2 bad usage or unreadable input.`;
+
+interface Options {
+  check: boolean;
+  version?: string;
+  settings: FormatSettings;
+  files: string[];
+}
+
+function parseArgs(args: string[]): Options {
+  let check = false;
+  let version: string | undefined;
+  let indent: number = DEFAULT_FORMAT.indent;
+  let width: number = DEFAULT_FORMAT.width;
+  const files: string[] = [];
+  const integer = (flag: string, v: string, min: number, max: number) => {
+    const n = /^\d+$/.test(v) ? Number(v) : NaN;
+    if (!(n >= min && n <= max))
+      throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not '${v}'`);
+    return n;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const take = () => {
+      if (eq > 0) return arg.slice(eq + 1);
+      const v = args[++i];
+      if (v === undefined || (v.startsWith('-') && v !== '-')) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--check':
+        check = true;
+        break;
+      case '--bpftrace-version': {
+        const v = take();
+        if (!parseVersion(v))
+          throw new UsageError(`--bpftrace-version: '${v}' is not a version like 0.17 or 0.26`);
+        version = v;
+        break;
+      }
+      case '--indent':
+        indent = integer(flag, take(), 1, 16);
+        break;
+      case '--width':
+        width = integer(flag, take(), 20, 1000);
+        break;
+      case '--':
+        files.push(...args.slice(i + 1));
+        i = args.length;
+        break;
+      default:
+        if (arg.startsWith('-') && arg !== '-')
+          throw new UsageError(`unknown option '${arg}' (see fieldtrace fmt --help)`);
+        files.push(arg);
+    }
+  }
+  if (!files.length) throw new UsageError('no script given (FILE..., or - for stdin)');
+  if (files.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
+  return { check, version, settings: formatSettings(indent, width), files };
+}
+
+export const fmtCommand: CliCommand = {
+  name: 'fmt',
+  summary: "format bpftrace scripts in bpftrace's --fmt style, for any dialect",
+  usage: USAGE,
+  async run(args, io) {
+    const options = parseArgs(args);
+    const targets = new Targets();
+    if (options.version) targets.setSetting(options.version);
+    else await targets.detectLocal();
+    const dialect = targets.forDocument('untitled:fmt').dialect;
+    if (dialect.unsupported) write(io.stderr, `fieldtrace fmt: ${dialect.unsupported}`);
+
+    // Read everything first: an unreadable file is a usage error, reported before any change.
+    const inputs: Array<{ file: string; text: string }> = [];
+    for (const file of options.files) {
+      if (file === '-') {
+        inputs.push({ file, text: await readStdin(io) });
+        continue;
+      }
+      try {
+        inputs.push({ file, text: await readFile(resolve(io.cwd, file), 'utf8') });
+      } catch (error) {
+        throw new UsageError(
+          `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        );
+      }
+    }
+
+    let changed = 0;
+    let broken = 0;
+    for (const { file, text } of inputs) {
+      const name = file === '-' ? '<stdin>' : file;
+      const result = formatText(text, dialect, options.settings);
+      if (result.skipped) {
+        broken++;
+        write(io.stderr, `fieldtrace fmt: ${name}: ${result.skipped}`);
+      }
+      const formatted = result.text ?? text;
+      if (formatted !== text) changed++;
+      if (options.check) {
+        if (formatted !== text) write(io.stdout, name);
+      } else if (file === '-') {
+        io.stdout.write(formatted);
+      } else if (formatted !== text) {
+        // Through a temporary file, so that an interrupted run never leaves half a script.
+        const path = resolve(io.cwd, file);
+        const temporary = `${path}.fieldtrace-fmt-${process.pid}`;
+        const { mode } = await stat(path);
+        await writeFile(temporary, formatted, 'utf8');
+        await chmod(temporary, mode & 0o7777);
+        await rename(temporary, path);
+      }
+    }
+    if (options.check) return changed > 0 ? 1 : 0;
+    return broken > 0 ? 1 : 0;
+  },
+};
