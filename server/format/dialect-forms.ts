@@ -10,7 +10,7 @@ import type { Dialect } from '../analysis/dialects';
 
 export interface DialectForms {
   /**
-   * `if $x {` / `while $x {` for a primary condition. Older dialects require `if ($x) {`, which
+   * `if $x {` for a primary condition. Older dialects require `if ($x) {`, which
    * `--fmt` would drop: the older form is kept there.
    */
   bareConditions: boolean;
@@ -20,10 +20,12 @@ export interface DialectForms {
    * formatter checks it does): the parentheses stay in every dialect until it takes both.
    */
   forParentheses: boolean;
+  /** `while ($i < 3)`: the same holds for `while` (0.25's grammar takes `while $x {`). */
+  whileParentheses: boolean;
 }
 
 export function dialectForms(dialect: Dialect): DialectForms {
-  return { bareConditions: dialect.has('ifWithoutParens'), forParentheses: true };
+  return { bareConditions: dialect.has('ifWithoutParens'), forParentheses: true, whileParentheses: true };
 }
 
 // Style choices where we do not follow every `--fmt` to the letter, and why.

@@ -132,13 +132,25 @@ const IGNORED_KEYS = new Set([
   'parenthesized',
 ]);
 
-/** The tree without positions and the marks of written form (parentheses, stray `;`). */
-function shape(node: unknown): string {
-  return JSON.stringify(node, (key, value: unknown) => {
-    if (IGNORED_KEYS.has(key)) return undefined;
-    if (key === 'body' && typeof value === 'string') return value.replace(/[ \t\r]+$/gm, '');
-    return value;
-  });
+/** Same tree, positions and the marks of written form (parentheses, stray `;`) aside. */
+function sameTree(a: unknown, b: unknown, key = ''): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+    if (key === 'body' && typeof a === 'string' && typeof b === 'string') {
+      return a.replace(/[ \t\r]+$/gm, '') === b.replace(/[ \t\r]+$/gm, '');
+    }
+    return false;
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameTree(a[i], b[i])) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  for (const k in x) if (!IGNORED_KEYS.has(k) && !sameTree(x[k], y[k], k)) return false;
+  for (const k in y) if (!IGNORED_KEYS.has(k) && !(k in x) && y[k] !== undefined) return false;
+  return true;
 }
 
 function commentWords(text: string, parsed: ParseResult): string {
@@ -160,7 +172,7 @@ function sameProgram(
 ): boolean {
   return (
     after.problems.length === before.problems.length &&
-    shape(after.program) === shape(before.program) &&
+    sameTree(after.program, before.program) &&
     commentWords(afterText, after) === commentWords(beforeText, before)
   );
 }
@@ -229,7 +241,7 @@ export function formatDocument(
     const after = topLevel(reparsed.program);
     if (before.length !== after.length) break;
     before.forEach((item, i) => {
-      if (shape(item) !== shape(after[i])) asWritten.add(item.start);
+      if (!sameTree(item, after[i])) asWritten.add(item.start);
     });
     if (!asWritten.size) break;
   }

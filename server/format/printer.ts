@@ -316,7 +316,7 @@ export class Printer {
       case 'while': {
         const out = new Layout()
           .text('while ')
-          .append(this.condition(s.cond, narrower(width, 8)))
+          .append(this.condition(s.cond, narrower(width, 8), !this.forms.whileParentheses))
           .text(' ');
         return this.braces(out, s.body, narrower(width, indent));
       }
@@ -348,7 +348,7 @@ export class Printer {
     while (it) {
       out
         .text(first ? 'if ' : ' else if ')
-        .append(this.condition(it.cond, narrower(width, 5)))
+        .append(this.condition(it.cond, narrower(width, 5), this.forms.bareConditions))
         .text(' ');
       this.braces(out, it.then, narrower(width, indent));
       first = false;
@@ -366,10 +366,10 @@ export class Printer {
   }
 
   /** An `if`/`while` condition: bare when a primary and the dialect allows it, else in parentheses. */
-  private condition(e: Expr, width: number): Layout {
+  private condition(e: Expr, width: number, bareAllowed: boolean): Layout {
     if (isPrimary(e)) {
       const inner = this.expr(e, width, false);
-      return this.forms.bareConditions ? inner : new Layout().text('(').append(inner).text(')');
+      return bareAllowed ? inner : new Layout().text('(').append(inner).text(')');
     }
     return this.expr(e, width, false);
   }
