@@ -4,26 +4,23 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { type CliCommand, type CliIo, UsageError, write } from '../command';
-import { probeNode } from '../../core/nodes/probe';
-import type { NodeTransport } from '../../core/nodes/transport';
-import { connectNode } from '../node';
-import { transportRunner } from '../../core/nodes/commands';
-import { checkTargetComm, listenerTraceScript } from '../../core/trace/listener-script';
-import { parseTargetSpec, resolveTarget } from '../../core/trace/target';
-import { diagnosticRange, TraceSession } from '../../core/trace/session';
-import { renderText } from '../../core/trace/render-text';
-import { TraceStreamParser } from '../../core/trace/stream-parser';
+import { type NodeRunSummary, runOnNode } from '../run-on-node';
+import { checkTargetComm } from '../../core/trace/listener-script';
+import { parseTargetSpec } from '../../core/trace/target';
 
-const USAGE = `Usage: fieldtrace run [--node HOST] [--log-dir DIR] [--listener-trace [--target TARGET] [--no-stacks]] [SCRIPT] [-- ARGS...]
+const USAGE = `Usage: fieldtrace run [--node HOST]... [--log-dir DIR] [--listener-trace [--target TARGET] [--no-stacks]] [SCRIPT] [-- ARGS...]
 
 Runs a bpftrace script on a node and prints bpftrace's text output live.
 
   --node HOST        SSH destination (alias from ~/.ssh/config, user@host, user@host:port);
-                     default: this machine
+                     default: this machine. Repeat it to run on a fleet at once: each output
+                     line is prefixed with its node, each node has its own session log, and a
+                     summary per node ends the run
   --listener-trace   run the built-in listener trace instead of SCRIPT
   --target TARGET    what the listener trace follows (default: envoy): a process name, a pid,
                      container:PID (every process in the container/cgroup of PID) or
-                     NAME@container:PID (e.g. the envoy of a pod)
+                     NAME@container:PID (e.g. the envoy of a pod). NODE=TARGET (repeatable)
+                     sets the target of one node of a fleet (pids differ from node to node)
   --no-stacks        listener trace without user stacks (bpftrace < 0.20 can abort resolving
                      the stack of a process that has just exited)
   --log-dir DIR      folder for the session log <session>.jsonl (default: current folder)
@@ -34,12 +31,15 @@ Runs a bpftrace script on a node and prints bpftrace's text output live.
   ARGS               positional parameters ($1, $2, ...) for the script, never read as options
 
 Ctrl+C stops the trace cleanly (bpftrace prints its maps); the node is checked for leftovers.
-Exit code: 0 when bpftrace ended normally or was stopped, 1 on errors, 2 on usage errors.`;
+Exit code: 0 when bpftrace ended normally or was stopped (on every node), 1 on errors, 2 on usage
+errors.`;
 
 interface RunArgs {
-  node: string;
+  nodes: string[];
   listener: boolean;
   target?: string;
+  /** Per-node targets of a fleet (`--target NODE=TARGET`). */
+  nodeTargets: Map<string, string>;
   stacks: boolean;
   logDir?: string;
   script?: string;
@@ -49,8 +49,9 @@ interface RunArgs {
 
 function parseArgs(args: string[]): RunArgs {
   const out: RunArgs = {
-    node: 'local',
+    nodes: [],
     listener: false,
+    nodeTargets: new Map(),
     stacks: true,
     positional: [],
     acceptNewHostKey: false,
@@ -65,10 +66,16 @@ function parseArgs(args: string[]): RunArgs {
     if (a === '--') {
       out.positional = args.slice(i + 1);
       break;
-    } else if (a === '--node') out.node = value();
-    else if (a === '--listener-trace') out.listener = true;
-    else if (a === '--target') out.target = value();
-    else if (a === '--no-stacks') out.stacks = false;
+    } else if (a === '--node') {
+      const node = value();
+      out.nodes.push(node === 'localhost-local' ? 'local' : node);
+    } else if (a === '--listener-trace') out.listener = true;
+    else if (a === '--target') {
+      const v = value();
+      const eq = v.indexOf('=');
+      if (eq > 0) out.nodeTargets.set(v.slice(0, eq), v.slice(eq + 1));
+      else out.target = v;
+    } else if (a === '--no-stacks') out.stacks = false;
     else if (a === '--log-dir') out.logDir = value();
     else if (a === '--yes-new-host-key') out.acceptNewHostKey = true;
     else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
@@ -80,9 +87,11 @@ function parseArgs(args: string[]): RunArgs {
   }
   if (out.listener && out.script) throw new UsageError('give either --listener-trace or a SCRIPT, not both');
   if (!out.listener && !out.script) throw new UsageError('a SCRIPT (or --listener-trace) is required');
-  if (out.target && !out.listener) throw new UsageError('--target only applies to --listener-trace');
-  if (out.target !== undefined) {
-    const spec = parseTargetSpec(out.target);
+  if ((out.target || out.nodeTargets.size) && !out.listener)
+    throw new UsageError('--target only applies to --listener-trace');
+  for (const target of [out.target, ...out.nodeTargets.values()]) {
+    if (target === undefined) continue;
+    const spec = parseTargetSpec(target);
     if ('error' in spec) throw new UsageError(`--target: ${spec.error}`);
     // Checked here, before any connection: a name the trace cannot select is a usage error.
     if (spec.comm !== undefined) {
@@ -94,6 +103,12 @@ function parseArgs(args: string[]): RunArgs {
     }
   }
   if (!out.stacks && !out.listener) throw new UsageError('--no-stacks only applies to --listener-trace');
+  if (!out.nodes.length) out.nodes.push('local');
+  const twice = out.nodes.find((n, i) => out.nodes.indexOf(n) !== i);
+  if (twice) throw new UsageError(`--node ${twice} is given twice`);
+  for (const node of out.nodeTargets.keys())
+    if (!out.nodes.includes(node))
+      throw new UsageError(`--target ${node}=…: ${node} is not one of the --node values`);
   return out;
 }
 
@@ -103,14 +118,9 @@ async function readStdin(io: CliIo): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function connect(args: RunArgs, io: CliIo): Promise<NodeTransport> {
-  const node = args.node === 'localhost-local' ? 'local' : args.node;
-  return connectNode(node, io, { command: 'run', acceptNewHostKey: args.acceptNewHostKey });
-}
-
 export const runCommand: CliCommand = {
   name: 'run',
-  summary: 'run a bpftrace script (or the listener trace) on a node, live, with a session log',
+  summary: 'run a bpftrace script (or the listener trace) on one node or a fleet, live, with session logs',
   usage: USAGE,
   async run(argv, io) {
     const args = parseArgs(argv);
@@ -128,90 +138,79 @@ export const runCommand: CliCommand = {
       });
       scriptName = path.basename(file);
     }
-    const transport = await connect(args, io);
-    try {
-      const probe = await probeNode(transport);
-      if (probe.problems.length) {
-        for (const p of probe.problems) write(io.stderr, `fieldtrace run: ${p}`);
-        return 1;
-      }
-      if (args.listener) {
-        const spec = parseTargetSpec(args.target ?? 'envoy');
-        if ('error' in spec) throw new UsageError(spec.error);
-        const resolved = await resolveTarget(spec, transportRunner(transport, probe.privilege));
-        if (resolved.container)
-          write(
-            io.stderr,
-            `fieldtrace run: container cgroup ${resolved.container.path} (id ${resolved.container.id})`,
-          );
-        scriptText = listenerTraceScript({
-          target: resolved.target,
-          runningPids: resolved.runningPids,
-          bpftraceVersion: probe.bpftraceVersion ?? '0.17',
-          withStacks: args.stacks,
-        });
-        scriptName = 'listeners.bt';
-      }
-      let failed = false;
-      let session: TraceSession | undefined = undefined;
-      session = await TraceSession.start({
-        transport,
-        probe,
-        script: scriptText,
-        scriptName,
-        positional: args.positional,
-        logDir: path.resolve(io.cwd, args.logDir ?? '.'),
-        parser: new TraceStreamParser({
-          nodeId: transport.nodeId,
-          attachedWhen: args.listener ? 'begin' : 'announced',
-        }),
-        onEvent: ({ event }) => {
-          if (event.type === 'diagnostic') {
-            // Before start() returns there is no session yet; bpftrace's errors come later.
-            const range =
-              session?.isScriptDiagnostic(event) !== false ? diagnosticRange(event, scriptText) : undefined;
-            const where = range
-              ? `${args.script ?? scriptName}:${range.startLine + 1}:${range.startColumn + 1}: `
-              : '';
-            write(io.stderr, `${where}${event.severity}: ${event.message}`);
-            if (event.severity === 'error') failed = true;
-            return;
-          }
-          if (event.type === 'ended') return;
-          const text = renderText(event);
-          if (text) io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    const fleet = args.nodes.length > 1;
+    const width = Math.max(...args.nodes.map((n) => n.length));
+    const handles = args.nodes.map((node) => {
+      const prefix = fleet ? `${node.padEnd(width)} | ` : '';
+      const prefixed = (text: string) =>
+        prefix
+          ? text
+              .replace(/\n$/, '')
+              .split('\n')
+              .map((l) => prefix + l)
+              .join('\n')
+          : text;
+      return runOnNode(
+        {
+          node,
+          scriptText,
+          scriptName,
+          scriptLabel: args.script ?? scriptName,
+          ...(args.listener
+            ? {
+                listener: {
+                  target: args.nodeTargets.get(node) ?? args.target ?? 'envoy',
+                  stacks: args.stacks,
+                },
+              }
+            : {}),
+          positional: args.positional,
+          logDir: path.resolve(io.cwd, args.logDir ?? '.'),
+          acceptNewHostKey: args.acceptNewHostKey,
         },
-      });
-      write(
-        io.stderr,
-        `fieldtrace run: ${scriptName} on ${transport.nodeId} (bpftrace ${probe.bpftraceVersion}); log ${session.logPath}`,
+        io,
+        {
+          text: (text) => write(io.stdout, prefixed(text)),
+          diagnostic: (text) => write(io.stderr, prefixed(text)),
+          message: (text) => write(io.stderr, prefixed(`fieldtrace run: ${text}`)),
+        },
       );
-      let interrupts = 0;
-      const onSigint = () => {
-        interrupts++;
-        if (interrupts === 1) {
-          write(io.stderr, 'fieldtrace run: stopping (Ctrl+C again to drop the connection)…');
-          void session.stop('interrupted');
-        } else session.abandon('interrupted twice');
-      };
-      process.on('SIGINT', onSigint);
-      try {
-        const end = await session.ended;
-        const remaining = await session.verifyGone();
-        if (remaining.length) {
-          write(
-            io.stderr,
-            `fieldtrace run: bpftrace (pid ${remaining.join(', ')}) is still running on ${transport.nodeId}`,
-          );
-          return 1;
-        }
-        if (interrupts > 0) return 0;
-        return !failed && end.exitCode === 0 ? 0 : 1;
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
+    });
+    let interrupts = 0;
+    const onSigint = () => {
+      interrupts++;
+      if (interrupts === 1) {
+        write(io.stderr, 'fieldtrace run: stopping (Ctrl+C again to drop the connection)…');
+        for (const h of handles) h.stop();
+      } else for (const h of handles) h.abandon();
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const summaries = await Promise.all(handles.map((h) => h.done));
+      if (fleet) write(io.stderr, fleetSummary(summaries));
+      return summaries.every((s) => s.ok) ? 0 : 1;
     } finally {
-      transport.close();
+      process.off('SIGINT', onSigint);
     }
   },
 };
+
+/** One line per node: whether it started, its events and errors, and how it ended. */
+export function fleetSummary(summaries: NodeRunSummary[]): string {
+  const rows = [
+    ['node', 'started', 'events', 'errors', 'ended'],
+    ...summaries.map((s) => [s.node, s.started ? 'yes' : 'no', String(s.events), String(s.errors), s.ended]),
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  const lines = rows.map((r) =>
+    r
+      .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+  const failed = summaries.filter((s) => !s.ok).length;
+  return [
+    `fieldtrace run: fleet of ${summaries.length}, ${failed ? `${failed} failed` : 'all ok'}`,
+    ...lines,
+  ].join('\n');
+}

@@ -61,6 +61,7 @@ export interface SshdHarness {
 
 /** Resolves once the port answers with an SSH banner. */
 async function waitForBanner(
+  address: string,
   port: number,
   deadlineMs: number,
   child: ChildProcess,
@@ -70,7 +71,7 @@ async function waitForBanner(
   while (Date.now() < end) {
     if (child.exitCode !== null) throw new Error(`sshd exited (${child.exitCode}): ${log()}`);
     const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
+      const s = net.connect(port, address);
       s.setTimeout(1000);
       s.once('data', (d) => {
         s.destroy();
@@ -85,31 +86,46 @@ async function waitForBanner(
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`sshd did not answer on 127.0.0.1:${port}: ${log()}`);
+  throw new Error(`sshd did not answer on ${address}:${port}: ${log()}`);
 }
 
-export async function startSshd(
-  options: { alias?: string; trust?: boolean; /** false: no SFTP subsystem */ sftp?: boolean } = {},
-): Promise<SshdHarness> {
+export interface SshdOptions {
+  alias?: string;
+  trust?: boolean;
+  /** false: no SFTP subsystem */
+  sftp?: boolean;
+  /** Runs sshd inside this network namespace (the test made it), listening on `address`. */
+  netns?: string;
+  /** Listen address (default 127.0.0.1; inside `netns`, the namespace's own address). */
+  address?: string;
+  /** The client side (HOME, .ssh/config, known_hosts, key) of another harness, for a fleet. */
+  clientOf?: SshdHarness;
+  /** Sessions see no bpftrace: /usr/bin/bpftrace is covered in sshd's own mount namespace. */
+  hideBpftrace?: boolean;
+}
+
+export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fieldtrace-sshd-'));
   chmodSync(dir, 0o755); // other test users must reach their authorized_keys below
-  const home = path.join(dir, 'home');
+  const address = options.address ?? '127.0.0.1';
+  const home = options.clientOf?.home ?? path.join(dir, 'home');
   const sshDir = path.join(home, '.ssh');
   const authDir = path.join(dir, 'authorized');
   mkdirSync(sshDir, { recursive: true, mode: 0o700 });
   mkdirSync(authDir, { mode: 0o755 });
   mkdirSync('/run/sshd', { recursive: true });
   const hostKey = path.join(dir, 'ssh_host_ed25519_key');
-  const clientKey = path.join(sshDir, 'id_ed25519');
+  const clientKey = options.clientOf?.clientKey ?? path.join(sshDir, 'id_ed25519');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fieldtrace-host', '-f', hostKey]);
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fieldtrace-client', '-f', clientKey]);
+  if (!options.clientOf)
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fieldtrace-client', '-f', clientKey]);
   const hostKeyBlob = Buffer.from(readFileSync(`${hostKey}.pub`, 'utf8').split(/\s+/)[1] ?? '', 'base64');
   const clientPub = readFileSync(`${clientKey}.pub`, 'utf8');
-  const port = await freePort();
+  const port = options.netns ? 22 : await freePort();
   const alias = options.alias ?? 'fieldtrace-test';
   const baseConfig = [
     `Port ${port}`,
-    'ListenAddress 127.0.0.1',
+    `ListenAddress ${address}`,
     `HostKey ${hostKey}`,
     `AuthorizedKeysFile ${authDir}/%u`,
     `PidFile ${dir}/sshd.pid`,
@@ -130,12 +146,25 @@ export async function startSshd(
   const launch = async () => {
     writeFileSync(configFile, `${baseConfig}\n${extraConfig}\n`);
     stderr = '';
-    const c = spawn(SSHD, ['-D', '-e', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const sshd = [SSHD, '-D', '-e', '-f', configFile];
+    // `ip netns exec` gives sshd a mount namespace of its own with a fresh /sys: tracefs is
+    // mounted again there, and a hidden bpftrace is covered there only.
+    const setup = [
+      options.netns ? 'mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null' : '',
+      options.hideBpftrace ? 'mount --bind /dev/null /usr/bin/bpftrace' : '',
+    ].filter(Boolean);
+    const wrapped = setup.length ? ['sh', '-c', `${setup.join(' && ')}; exec "$@"`, 'sh', ...sshd] : sshd;
+    const argv = options.netns
+      ? ['ip', 'netns', 'exec', options.netns, ...wrapped]
+      : options.hideBpftrace
+        ? ['unshare', '-m', '--propagation', 'private', ...wrapped]
+        : sshd;
+    const c = spawn(argv[0] ?? SSHD, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     c.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
     });
     child = c;
-    await waitForBanner(port, 10_000, c, () => stderr);
+    await waitForBanner(address, port, 10_000, c, () => stderr);
   };
   const halt = async () => {
     const c = child;
@@ -163,7 +192,7 @@ export async function startSshd(
     },
     addLoopbackHost(hostAlias, user = 'root', extra = {}) {
       harness.addHost(hostAlias, {
-        HostName: '127.0.0.1',
+        HostName: address,
         Port: String(port),
         User: user,
         IdentityFile: clientKey,
@@ -173,7 +202,7 @@ export async function startSshd(
     trustHostKey(hashed = true) {
       addKnownHost(
         path.join(sshDir, 'known_hosts'),
-        '127.0.0.1',
+        address,
         port,
         { type: keyTypeOf(hostKeyBlob), blob: hostKeyBlob },
         hashed,
@@ -183,7 +212,7 @@ export async function startSshd(
       const other = path.join(dir, `other_${Date.now()}`);
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
       const blob = Buffer.from(readFileSync(`${other}.pub`, 'utf8').split(/\s+/)[1] ?? '', 'base64');
-      addKnownHost(path.join(sshDir, 'known_hosts'), '127.0.0.1', port, { type: 'ssh-ed25519', blob }, false);
+      addKnownHost(path.join(sshDir, 'known_hosts'), address, port, { type: 'ssh-ed25519', blob }, false);
     },
     clearKnownHosts() {
       rmSync(path.join(sshDir, 'known_hosts'), { force: true });
