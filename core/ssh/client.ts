@@ -39,8 +39,6 @@ export interface UnknownHostKey {
   keyType: string;
   /** `SHA256:…`, as OpenSSH shows it. */
   fingerprint: string;
-  /** Key types already on record for this host (the new one is of another type). */
-  otherKnownTypes: string[];
 }
 
 export interface SshCallbacks {
@@ -334,7 +332,7 @@ function connectOne(
       keepaliveCountMax: 3,
       algorithms: {
         serverHostKey: hostKeyOrder(
-          knownKeyTypes(host.knownHostsFiles, keyRecordName(host).name, keyRecordName(host).port),
+          knownKeyTypes(knownHostsFilesOf(host), keyRecordName(host).name, keyRecordName(host).port),
         ),
       },
       hostVerifier: (blob: Buffer, verify: (ok: boolean) => void) => {
@@ -367,6 +365,11 @@ function connectOne(
  * Host and port as known_hosts names this host: `HostKeyAlias` verbatim (OpenSSH adds no port to
  * it), else the host name with its port. Port 22 makes knownHostsName() write the bare name.
  */
+/** The user's known_hosts files, then the system-wide ones (OpenSSH's order). */
+function knownHostsFilesOf(host: SshHost): string[] {
+  return [...host.knownHostsFiles, ...host.globalKnownHostsFiles];
+}
+
 function keyRecordName(host: SshHost): { name: string; port: number } {
   return host.hostKeyAlias ? { name: host.hostKeyAlias, port: 22 } : { name: host.hostName, port: host.port };
 }
@@ -379,7 +382,7 @@ async function verifyHostKey(
 ): Promise<void> {
   const key = { type: keyTypeOf(blob), blob };
   const record = keyRecordName(host);
-  const verdict = checkHostKey(host.knownHostsFiles, record.name, record.port, key);
+  const verdict = checkHostKey(knownHostsFilesOf(host), record.name, record.port, key);
   switch (verdict.status) {
     case 'known':
       return;
@@ -392,13 +395,20 @@ async function verifyHostKey(
       );
     case 'unknown': {
       const fingerprint = fingerprintSha256(blob);
+      // The handshake asks for the types on record first: a host that answers with another type
+      // no longer has the recorded key, which is what a man in the middle looks like. OpenSSH
+      // refuses to take such a key without a person removing the old one; so do we, always.
+      if (verdict.otherTypes.length)
+        throw new HostKeyError(
+          `The host key of ${knownHostsName(record.name, record.port)} is a ${key.type} key (${fingerprint}), but only ${verdict.otherTypes.join(', ')} keys are on record for it; refusing to connect. If the host really changed its keys, remove the old ones with: ssh-keygen -R '${knownHostsName(record.name, record.port)}'`,
+          'changed',
+        );
       const accepted = await callbacks.confirmUnknownHostKey({
         alias,
         host: host.hostName,
         port: host.port,
         keyType: key.type,
         fingerprint,
-        otherKnownTypes: verdict.otherTypes,
       });
       if (!accepted)
         throw new HostKeyError(

@@ -39,6 +39,8 @@ export interface SshHost {
   /** ProxyJump hops, outermost first (`[user@]host[:port]` or aliases). */
   proxyJump: string[];
   knownHostsFiles: string[];
+  /** GlobalKnownHostsFile: the system-wide files, read (never written) after the user's. */
+  globalKnownHostsFiles: string[];
   /** HostKeyAlias: the name known_hosts records this host's key under, instead of host[:port]. */
   hostKeyAlias?: string;
   /**
@@ -53,7 +55,18 @@ export function sshConfigPath(env: SshEnvironment): string {
 }
 
 export function loadSshConfig(env: SshEnvironment): SSHConfig {
-  return SSHConfig.parse(configText(sshConfigPath(env), env, 0));
+  return parseSshConfig(configText(sshConfigPath(env), env, 0), sshConfigPath(env));
+}
+
+/** The library's parser, whose own failures (a TypeError on `ProxyCommand` with no value) become one clear error. */
+export function parseSshConfig(text: string, origin: string): SSHConfig {
+  try {
+    return SSHConfig.parse(text);
+  } catch (error) {
+    throw new Error(
+      `cannot read the SSH config ${origin}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
 }
 
 /**
@@ -119,7 +132,10 @@ function all(value: string | string[] | undefined): string[] {
 
 function expandTokens(
   value: string,
-  host: Omit<SshHost, 'identityFiles' | 'proxyJump' | 'knownHostsFiles' | 'hostKeyAlias'>,
+  host: Omit<
+    SshHost,
+    'identityFiles' | 'proxyJump' | 'knownHostsFiles' | 'globalKnownHostsFiles' | 'hostKeyAlias'
+  >,
   env: SshEnvironment,
 ): string {
   let out = value.replace(/%(.)/g, (m, c: string) => {
@@ -203,7 +219,12 @@ export function resolveSshHost(
         `'${dest.user}' holds characters that are not allowed in a user name that is expanded into a ProxyCommand`,
       );
   }
-  const knownFiles = all(get('UserKnownHostsFile')).flatMap((v) => v.split(/\s+/));
+  const files = (key: string) =>
+    all(get(key))
+      .flatMap((v) => v.split(/\s+/))
+      .filter((f) => f && f.toLowerCase() !== 'none');
+  const knownFiles = files('UserKnownHostsFile');
+  const globalFiles = files('GlobalKnownHostsFile');
   const hostKeyAlias = first(get('HostKeyAlias'));
   return {
     ...base,
@@ -220,6 +241,9 @@ export function resolveSshHost(
     knownHostsFiles: knownFiles.length
       ? knownFiles.map((f) => expandTokens(f, base, env))
       : [path.join(env.home, '.ssh', 'known_hosts'), path.join(env.home, '.ssh', 'known_hosts2')],
+    globalKnownHostsFiles: globalFiles.length
+      ? globalFiles.map((f) => expandTokens(f, base, env))
+      : ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'],
   };
 }
 

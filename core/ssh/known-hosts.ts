@@ -2,7 +2,7 @@
 // non-default ports, wildcards and negation, @revoked and @cert-authority markers.
 // The verdict is OpenSSH's: same key -> known; same type, other key -> changed; else unknown.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 
 export interface HostKey {
@@ -18,7 +18,7 @@ export type HostKeyVerdict =
   | { status: 'changed'; file: string; line: number; knownType: string; knownFingerprint: string }
   | { status: 'revoked'; file: string; line: number };
 
-interface Entry {
+export interface KnownHostsEntry {
   marker: '' | '@revoked' | '@cert-authority';
   patterns: string;
   type: string;
@@ -44,15 +44,16 @@ export function knownHostsName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
-function parseEntries(text: string): Entry[] {
-  const entries: Entry[] = [];
+/** The entries of a known_hosts text (exported for the fuzz tests: it must read anything). */
+export function parseEntries(text: string): KnownHostsEntry[] {
+  const entries: KnownHostsEntry[] = [];
   text.split('\n').forEach((raw, index) => {
     const line = raw.trim();
     if (!line || line.startsWith('#')) return;
     const fields = line.split(/\s+/);
-    let marker: Entry['marker'] = '';
+    let marker: KnownHostsEntry['marker'] = '';
     if (fields[0] === '@revoked' || fields[0] === '@cert-authority')
-      marker = fields.shift() as Entry['marker'];
+      marker = fields.shift() as KnownHostsEntry['marker'];
     if (fields.length < 3) return;
     const [patterns, type, key] = fields as [string, string, string];
     const blob = Buffer.from(key, 'base64');
@@ -62,15 +63,42 @@ function parseEntries(text: string): Entry[] {
   return entries;
 }
 
+/**
+ * OpenSSH's `*` and `?` wildcards, case-insensitive. A linear scan with one backtrack point,
+ * not a regular expression: a pattern full of `*` cannot make it blow up.
+ */
 function wildcardMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-    'i',
-  );
-  return re.test(name);
+  const p = pattern.toLowerCase();
+  const n = name.toLowerCase();
+  let pi = 0;
+  let ni = 0;
+  let star = -1;
+  let resume = 0;
+  while (ni < n.length) {
+    if (pi < p.length && (p[pi] === '?' || p[pi] === n[ni])) {
+      pi++;
+      ni++;
+    } else if (pi < p.length && p[pi] === '*') {
+      star = pi++;
+      resume = ni;
+    } else if (star >= 0) {
+      pi = star + 1;
+      ni = ++resume;
+    } else return false;
+  }
+  while (p[pi] === '*') pi++;
+  return pi === p.length;
+}
+
+// A known_hosts file larger than this is not one; reading it whole would only cost memory.
+const MAX_KNOWN_HOSTS_BYTES = 64 * 1024 * 1024;
+
+/** The text of a known_hosts file, '' when it is missing; an oversized file is an error. */
+function readKnownHosts(file: string): string {
+  if (!existsSync(file)) return '';
+  if (statSync(file).size > MAX_KNOWN_HOSTS_BYTES)
+    throw new Error(`${file} is over ${MAX_KNOWN_HOSTS_BYTES} bytes; not a known_hosts file`);
+  return readFileSync(file, 'utf8');
 }
 
 function hashedMatch(pattern: string, name: string): boolean {
@@ -106,8 +134,7 @@ export function checkHostKey(
   let known = false;
   let changed: HostKeyVerdict | undefined;
   for (const file of files) {
-    if (!existsSync(file)) continue;
-    for (const e of parseEntries(readFileSync(file, 'utf8'))) {
+    for (const e of parseEntries(readKnownHosts(file))) {
       if (!patternsMatch(e.patterns, name)) continue;
       if (e.marker === '@revoked') {
         if (e.blob.equals(key.blob)) return { status: 'revoked', file, line: e.line };
@@ -138,8 +165,7 @@ export function knownKeyTypes(files: readonly string[], host: string, port: numb
   const name = knownHostsName(host, port);
   const types: string[] = [];
   for (const file of files) {
-    if (!existsSync(file)) continue;
-    for (const e of parseEntries(readFileSync(file, 'utf8')))
+    for (const e of parseEntries(readKnownHosts(file)))
       if (!e.marker && patternsMatch(e.patterns, name) && !types.includes(e.type)) types.push(e.type);
   }
   return types;

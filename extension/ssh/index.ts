@@ -144,9 +144,6 @@ async function confirmHostKey(prompt: UnknownHostKey): Promise<boolean> {
   const detail = [
     `The authenticity of host '${where}' (${prompt.alias}) can't be established.`,
     `${prompt.keyType} key fingerprint is ${prompt.fingerprint}.`,
-    prompt.otherKnownTypes.length
-      ? `Keys of other types are known for this host: ${prompt.otherKnownTypes.join(', ')}.`
-      : '',
     'Compare it with the fingerprint on the node (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) before accepting. The key will be added to ~/.ssh/known_hosts.',
   ]
     .filter(Boolean)

@@ -36,6 +36,11 @@ export interface SshdHarness {
   env: SshEnvironment;
   /** The Host alias written to the config for root@127.0.0.1:port. */
   alias: string;
+  /**
+   * The system-wide known_hosts of this client (GlobalKnownHostsFile, set for every host in the
+   * config): a harness file, empty at first, so that tests never read the machine's own.
+   */
+  globalKnownHosts: string;
   /** Client private key authorized for every user the harness knows. */
   clientKey: string;
   hostKeyFingerprint: string;
@@ -184,6 +189,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness>
     clientKey,
     hostKeyFingerprint: fingerprintSha256(hostKeyBlob),
     hostKeyBlob,
+    globalKnownHosts: path.join(dir, 'global_known_hosts'),
     addHost(hostAlias, directives) {
       const lines = Object.entries(directives).map(([k, v]) => `  ${k} ${v}`);
       appendFileSync(path.join(sshDir, 'config'), `Host ${hostAlias}\n${lines.join('\n')}\n\n`, {
@@ -231,6 +237,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness>
     },
   };
   harness.authorize('root');
+  // First in the file, so it applies to every Host below (the first value obtained wins).
+  harness.addHost('*', { GlobalKnownHostsFile: harness.globalKnownHosts });
   harness.addLoopbackHost(alias);
   if (options.trust !== false) harness.trustHostKey();
   try {

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { configuredHosts, loadSshConfig, resolveSshHost } from '../../../core/ssh/config';
 import { connectSsh, HostKeyError, type UnknownHostKey } from '../../../core/ssh/client';
 import { execOnNode } from '../../../core/nodes/transport';
+import { addKnownHost, keyTypeOf } from '../../../core/ssh/known-hosts';
 import { type SshdHarness, sshdAvailable, startSshd } from '../../helpers/sshd';
 
 const never = { confirmUnknownHostKey: async () => assert.fail('no prompt expected for a known key') };
@@ -157,6 +158,69 @@ describe('SSH connections against a real sshd', { skip: !sshdAvailable() }, () =
           /REMOTE HOST IDENTIFICATION HAS CHANGED/.test(e.message) &&
           e.message.includes(sshd.hostKeyFingerprint),
       );
+    } finally {
+      sshd.clearKnownHosts();
+      sshd.trustHostKey();
+    }
+  });
+
+  it('reads the system-wide known_hosts (GlobalKnownHostsFile): a key pinned there is known, another one changed', async () => {
+    sshd.clearKnownHosts();
+    const key = { type: keyTypeOf(sshd.hostKeyBlob), blob: sshd.hostKeyBlob };
+    try {
+      addKnownHost(sshd.globalKnownHosts, '127.0.0.1', sshd.port, key, false);
+      const conn = await connectSsh(sshd.alias, { env: sshd.env, callbacks: never });
+      conn.close();
+      assert.ok(!existsSync(path.join(sshd.home, '.ssh', 'known_hosts')), 'nothing recorded for the user');
+      const other = path.join(sshd.dir, 'global_other');
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+      const wrong = Buffer.from(readFileSync(`${other}.pub`, 'utf8').split(' ')[1] ?? '', 'base64');
+      writeFileSync(sshd.globalKnownHosts, '');
+      addKnownHost(
+        sshd.globalKnownHosts,
+        '127.0.0.1',
+        sshd.port,
+        { type: 'ssh-ed25519', blob: wrong },
+        false,
+      );
+      await assert.rejects(
+        connectSsh(sshd.alias, { env: sshd.env, callbacks: never }),
+        (e: unknown) =>
+          e instanceof HostKeyError && e.reason === 'changed' && e.message.includes(sshd.globalKnownHosts),
+      );
+    } finally {
+      writeFileSync(sshd.globalKnownHosts, '');
+      sshd.trustHostKey();
+    }
+  });
+
+  it('refuses a key of a new type while another type is on record, even when the caller would accept it', async () => {
+    sshd.clearKnownHosts();
+    const ecdsa = path.join(sshd.dir, 'ecdsa_on_record');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', '', '-f', ecdsa]);
+    const blob = Buffer.from(readFileSync(`${ecdsa}.pub`, 'utf8').split(' ')[1] ?? '', 'base64');
+    const userFile = path.join(sshd.home, '.ssh', 'known_hosts');
+    addKnownHost(userFile, '127.0.0.1', sshd.port, { type: keyTypeOf(blob), blob });
+    const before = readFileSync(userFile, 'utf8');
+    let asked = false;
+    try {
+      await assert.rejects(
+        connectSsh(sshd.alias, {
+          env: sshd.env,
+          callbacks: {
+            confirmUnknownHostKey: async () => {
+              asked = true;
+              return true;
+            },
+          },
+        }),
+        (e: unknown) =>
+          e instanceof HostKeyError &&
+          e.reason === 'changed' &&
+          /only ecdsa-sha2-nistp256 keys are on record/.test(e.message),
+      );
+      assert.equal(asked, false, 'nobody is asked');
+      assert.equal(readFileSync(userFile, 'utf8'), before, 'nothing recorded');
     } finally {
       sshd.clearKnownHosts();
       sshd.trustHostKey();

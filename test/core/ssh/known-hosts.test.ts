@@ -10,8 +10,11 @@ import {
   fingerprintSha256,
   keyTypeOf,
   knownHostsName,
+  parseEntries,
   patternsMatch,
 } from '../../../core/ssh/known-hosts';
+import { parseSshConfig, resolveSshHost } from '../../../core/ssh/config';
+import { fuzz } from '../../helpers/fuzz';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fieldtrace-kh-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -80,5 +83,56 @@ describe('known_hosts', { skip: !haveKeygen && process.env.CI !== 'true' }, () =
     const file = path.join(dir, 'known_hosts_revoked');
     writeFileSync(file, `h ${a.line}\n@revoked * ${a.line}\n`);
     assert.equal(checkHostKey([file], 'h', 22, keyA).status, 'revoked');
+  });
+});
+
+describe('known_hosts and ssh config readers: fuzz', () => {
+  const KNOWN = [
+    '# comment',
+    '[127.0.0.1]:2222,node1.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+    '|1|F1E1KeoE/eEWhi10WpGv4OdiO6Y=|3988QV0VE8wmZL7suNrYQLITLCg= ecdsa-sha2-nistp256 AAAAE2VjZHNh',
+    '@revoked *.example.com,!bad.example.com ssh-rsa AAAAB3NzaC1yc2E=',
+    '@cert-authority *.corp ssh-ed25519 AAAA',
+  ].join('\n');
+  const CONFIG = [
+    'Host *',
+    '  GlobalKnownHostsFile /etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2',
+    'Host node1 !bad n?de*',
+    '  HostName 10.0.0.%h',
+    '  User "a b"',
+    '  Port 2222',
+    '  IdentityFile ~/.ssh/id_%r@%h',
+    '  UserKnownHostsFile ~/.ssh/kh none',
+    '  HostKeyAlias node1-key',
+    '  ProxyJump jump1,user@jump2:22',
+    'Match host node1 user root',
+    '  ProxyCommand ssh -W %h:%p jump',
+  ].join('\n');
+
+  it('10,000 mutated known_hosts texts and 10,000 ssh configs: no crash, bounded time', () => {
+    const names = ['node1.example.com', '[127.0.0.1]:2222', 'bad.example.com', 'x.corp'];
+    fuzz([KNOWN], { seed: 71, count: 10_000, budgetMs: 30_000 }, (input, i) => {
+      const entries = parseEntries(input.toString('utf8'));
+      for (const e of entries) {
+        assert.ok(e.line >= 1 && Buffer.isBuffer(e.blob));
+        patternsMatch(e.patterns, names[i % names.length]!);
+      }
+    });
+    const env = { home: '/nonexistent-home', agentSocket: undefined, localUser: 'root' };
+    fuzz([CONFIG], { seed: 72, count: 10_000, budgetMs: 60_000 }, (input) => {
+      try {
+        const host = resolveSshHost('node1', env, parseSshConfig(input.toString('utf8'), 'fuzz'));
+        assert.ok(Number.isInteger(host.port) && host.port >= 1 && host.port <= 65535);
+      } catch (error) {
+        // A config we cannot use is a plain Error that says why, never a TypeError or a RangeError.
+        assert.equal((error as Error).constructor, Error, String(error));
+      }
+    });
+  });
+
+  it('a pattern full of wildcards matches in linear time', () => {
+    const started = Date.now();
+    assert.equal(patternsMatch(`${'*a'.repeat(5000)}b`, 'a'.repeat(20_000)), false);
+    assert.ok(Date.now() - started < 5000);
   });
 });
