@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { declaresUnsafe } from '../../common/pragmas';
 
 export interface Verdict {
   error: boolean;
@@ -94,12 +95,14 @@ export function bpftraceVersion(): string | undefined {
   return run.status === 0 ? run.stdout.trim() : undefined;
 }
 
-/** `bpftrace -d` of one corpus script (run from the corpus folder so paths match). */
+/** `bpftrace -d` of one corpus script (run from the corpus folder so paths match); with `--unsafe`
+ * when the script carries the unsafe pragma, as a Run of it would. */
 export function runBpftrace(script: string, dir = CORPUS_DIR, timeoutMs = 30_000): Promise<Verdict> {
   const source = readFileSync(join(dir, script), 'utf8');
+  const args = [...(declaresUnsafe(source) ? ['--unsafe'] : []), '-d', script];
   return new Promise((resolve, reject) => {
     // -d dumps the AST and IR on stdout: discard it, the verdict is in the status and stderr.
-    const child = spawn('bpftrace', ['-d', script], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('bpftrace', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => (stderr += chunk));
