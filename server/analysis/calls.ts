@@ -1,7 +1,7 @@
 // Calls: macros, functions per dialect (arity and version from dialects.ts's FUNCTIONS rows,
 // argument rules from the declarative table of signatures.ts), the value a call returns, and the
 // deprecated and unsafe forms.
-import type { CallExpr } from '../syntax/ast';
+import type { CallExpr, Expr } from '../syntax/ast';
 import type { Checker } from './checker';
 import { FUNCTIONS, type FunctionRow, versionNote } from './dialects';
 import { expr } from './expressions';
@@ -9,9 +9,52 @@ import { ident } from './identifiers';
 import { machineCall } from './machine';
 import { mapRef } from './maps';
 import { printfFormat } from './printf';
-import { type ArgPosition, type ArgRule, SIGNATURES, STACK_MODES } from './signatures';
+import {
+  type ArgPosition,
+  type ArgRule,
+  SIGNATURES,
+  STACK_MODES,
+  STANDALONE_CALLS,
+  STANDALONE_RULES_UNTIL,
+} from './signatures';
 import { closest } from './suggest';
 import { display, INT, NONE, STRING, type Ty, UNKNOWN } from './types';
+
+/** Where a call stands: alone, as the whole value of an assignment, or as a whole map key. */
+export type CallPlace = 'statement' | 'map' | 'var' | 'key';
+
+// Set by the statement or map key that holds the call, read when the call itself is checked.
+// Nodes belong to one analysis, so a WeakMap keyed by them carries no state between analyses.
+const places = new WeakMap<CallExpr, CallPlace>();
+
+/** Says where a call stands (any other expression is ignored). */
+export function placeCall(e: Expr, place: CallPlace): void {
+  if (e.kind === 'call') places.set(e, place);
+}
+
+/**
+ * Aggregations stand directly as a map's value; the calls of STANDALONE_CALLS stand alone (both
+ * rules of bpftrace's check_assignment). From 0.24 on only the forms certain in every version are
+ * reported: an aggregation alone or into a variable, an async call into a map, variable or key.
+ */
+function placement(cx: Checker, e: CallExpr, row: FunctionRow): void {
+  const place = places.get(e);
+  const all = cx.dialect.minor <= STANDALONE_RULES_UNTIL;
+  if (row.aggregate) {
+    if (place === 'map') return;
+    if (all || place === 'statement' || place === 'var' || place === 'key')
+      cx.report(e, 'error', 'aggregate-not-assigned', `${row.name}() should be directly assigned to a map`);
+    return;
+  }
+  if (place === undefined || place === 'statement') return;
+  if ((all && STANDALONE_CALLS.has(row.name)) || (row.async && row.returns === 'none'))
+    cx.report(
+      e,
+      'error',
+      'async-in-assignment',
+      `${row.name}() should not be used in an assignment or as a map key`,
+    );
+}
 
 /** A call: macros, known functions per dialect (arity, argument rules), builtins called as functions. */
 export function call(cx: Checker, e: CallExpr, statement: boolean): Ty {
@@ -78,6 +121,7 @@ export function call(cx: Checker, e: CallExpr, statement: boolean): Ty {
     return UNKNOWN;
   }
   void statement;
+  placement(cx, e, row);
   if (
     name === 'delete' &&
     e.args.length === 1 &&

@@ -7,6 +7,7 @@ import type { Checker } from './checker';
 import { INTEGER_TYPES } from './dialects';
 import { ident } from './identifiers';
 import { mapRead } from './maps';
+import { binaryOperands, indexOperands, ternaryOperands, unaryOperand } from './operands';
 import type { Severity } from './results';
 import { readVar } from './scopes';
 import { block, incDec } from './statements';
@@ -55,6 +56,7 @@ function exprInner(cx: Checker, e: Expr): Ty {
     case 'binary': {
       const l = expr(cx, e.left);
       const r = expr(cx, e.right);
+      if (binaryOperands(cx, e, l, r)) return BOOLEAN_OPS.has(e.op) ? INT : l.k === 'ptr' ? l : r.k === 'ptr' ? r : INT;
       for (const [side, t] of [
         [e.left, l],
         [e.right, r],
@@ -98,6 +100,7 @@ function exprInner(cx: Checker, e: Expr): Ty {
         return INT;
       }
       const t = expr(cx, e.operand);
+      unaryOperand(cx, e, t);
       if (e.op === '*') {
         if (t.k === 'ptr') return fromCType(t.to);
         if (t.k === 'struct') {
@@ -118,10 +121,11 @@ function exprInner(cx: Checker, e: Expr): Ty {
       return INT;
     }
     case 'ternary': {
-      expr(cx, e.cond);
+      const c = expr(cx, e.cond);
       if (!e.then) cx.needs(e, 'shortTernary', 'The short ternary `?:`');
       const a = e.then ? expr(cx, e.then) : UNKNOWN;
       const b = expr(cx, e.else);
+      ternaryOperands(cx, e, c, a, b);
       return a.k !== 'unknown' ? a : b;
     }
     case 'field':
@@ -129,6 +133,7 @@ function exprInner(cx: Checker, e: Expr): Ty {
     case 'index': {
       const t = expr(cx, e.object);
       expr(cx, e.index);
+      if (t.k !== 'string' && indexOperands(cx, e, t)) return UNKNOWN;
       if (t.k === 'string' && !cx.dialect.has('stringIndex')) {
         cx.report(
           e,

@@ -3,6 +3,7 @@
 import type { MapDecl, MapExpr, Span } from '../syntax/ast';
 import type { Checker } from './checker';
 import { MAP_DECL_TYPES } from './dialects';
+import { placeCall } from './calls';
 import { expr } from './expressions';
 import type { MapSymbol } from './results';
 import { lookup } from './scopes';
@@ -30,18 +31,7 @@ export function mapRef(cx: Checker, m: MapExpr, isWrite: boolean, wholeMap = fal
         `A tuple cannot be used as a map key in bpftrace ${cx.dialect.name}: use several keys, @map[$a, $b]`,
       );
     }
-    if (k.kind === 'call') {
-      const row = cx.dialect.func(k.callee.name);
-      if (row?.aggregate)
-        cx.report(k, 'error', 'aggregate-not-assigned', `${row.name}() should be directly assigned to a map`);
-      else if (row?.async && row.returns === 'none')
-        cx.report(
-          k,
-          'error',
-          'async-in-assignment',
-          `${row.name}() should not be used in an assignment or as a map key`,
-        );
-    }
+    placeCall(k, 'key');
     return expr(cx, k);
   });
   const arity = m.keys ? m.keys.length : 0;

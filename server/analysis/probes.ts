@@ -5,6 +5,7 @@ import type { AttachPoint, Probe, Span } from '../syntax/ast';
 import type { Checker, Scope } from './checker';
 import { HARDWARE_EVENTS, PROBES, type ProbeRow, SOFTWARE_EVENTS, versionNote } from './dialects';
 import { expr } from './expressions';
+import { conditionType } from './operands';
 import { machineAttachPoint } from './machine';
 import type { Diag, Edit, ProbeInfo, Severity } from './results';
 import { settlePendingReads } from './scopes';
@@ -32,7 +33,7 @@ export function probe(cx: Checker, probe: Probe, beginEnd: Map<string, Span>): v
   cx.ctx = { info, kinds, loopDepth: 0, forDepth: 0, pendingReads: [] };
   const probeScope: Scope = { vars: new Map(), span: probe.body };
   cx.scope = probeScope;
-  if (probe.predicate) expr(cx, probe.predicate);
+  if (probe.predicate) conditionType(cx, 'predicate', probe.predicate, expr(cx, probe.predicate));
   block(cx, probe.body, cx.dialect.has('blockScoping'));
   settlePendingReads(cx);
   cx.ctx = undefined;

@@ -65,6 +65,28 @@ export const STACK_MODES: Array<[since: number, mode: string]> = [
   [25, 'build_id'],
 ];
 
+/**
+ * Calls that must stand alone, neither assigned nor a map key: bpftrace's
+ * check_assignment(call, false, false, false) in semantic_analyser.cpp of v0.17.0 .. v0.22.x.
+ */
+export const STANDALONE_CALLS = new Set([
+  'delete',
+  'join',
+  'printf',
+  'system',
+  'cat',
+  'debugf',
+  'exit',
+  'print',
+  'clear',
+  'zero',
+  'time',
+  'signal',
+  'override',
+]);
+/** The last minor version whose check_assignment this file describes. */
+export const STANDALONE_RULES_UNTIL = 22;
+
 const FORMAT: ArgRule[] = [{ rule: 'format', conversions: true }];
 const STRING_LITERAL: ArgRule = {
   rule: 'literal',

@@ -1,11 +1,12 @@
 // Statements: blocks and their scopes, assignments (variables and maps), `let`, `if`, loops
 // (`while`, `unroll`, `for` over maps and ranges) with `break`/`continue`, `++`/`--`.
 import type { Block, Expr, Stmt } from '../syntax/ast';
-import { call } from './calls';
+import { call, placeCall } from './calls';
 import type { Checker } from './checker';
 import { FEATURES } from './dialects';
 import { expr, typeRefTy } from './expressions';
 import { mapRef, mapValue, valueMismatch } from './maps';
+import { assignedValue, conditionType, incDecOperand } from './operands';
 import { define, lookup, readVar, withScope } from './scopes';
 import { INT, kindOf, type Ty, UNKNOWN } from './types';
 
@@ -37,14 +38,7 @@ export function stmt(cx: Checker, s: Stmt): void {
         return;
       }
       if (e.kind === 'call') {
-        const row = cx.dialect.func(e.callee.name);
-        if (row?.aggregate)
-          cx.report(
-            e,
-            'error',
-            'aggregate-not-assigned',
-            `${row.name}() should be directly assigned to a map`,
-          );
+        placeCall(e, 'statement');
         call(cx, e, true);
         return;
       }
@@ -74,7 +68,7 @@ export function stmt(cx: Checker, s: Stmt): void {
           },
         );
       }
-      expr(cx, s.cond);
+      conditionType(cx, 'if', s.cond, expr(cx, s.cond));
       block(cx, s.then, scoped);
       if (s.else) {
         if (s.else.kind === 'block') block(cx, s.else, scoped);
@@ -203,8 +197,12 @@ export function stmt(cx: Checker, s: Stmt): void {
 
 export function incDec(cx: Checker, target: Expr, op: string): void {
   if (target.kind === 'var') {
-    if (!lookup(cx, target.name)) readVar(cx, target);
-    else lookup(cx, target.name)!.refs.push(target);
+    const known = lookup(cx, target.name);
+    if (!known) readVar(cx, target);
+    else {
+      known.refs.push(target);
+      incDecOperand(cx, target, op, known.ty);
+    }
   } else if (target.kind === 'map') {
     mapRef(cx, target, true);
     mapValue(cx, target, INT);
@@ -216,18 +214,12 @@ export function incDec(cx: Checker, target: Expr, op: string): void {
 
 export function assign(cx: Checker, s: Extract<Stmt, { kind: 'assign' }>): void {
   const value = s.value;
+  placeCall(value, s.target.kind === 'map' ? 'map' : 'var');
   let ty: Ty;
   if (value.kind === 'call' && cx.dialect.func(value.callee.name)?.aggregate) {
     const row = cx.dialect.func(value.callee.name)!;
     call(cx, value, false);
-    if (s.target.kind !== 'map') {
-      cx.report(
-        value,
-        'error',
-        'aggregate-not-assigned',
-        `${row.name}() should be directly assigned to a map`,
-      );
-    } else if (s.op !== '=') {
+    if (s.target.kind === 'map' && s.op !== '=') {
       cx.report(
         s.opSpan,
         'error',
@@ -238,17 +230,7 @@ export function assign(cx: Checker, s: Extract<Stmt, { kind: 'assign' }>): void 
     ty = { k: 'agg', fn: row.name };
   } else {
     ty = expr(cx, value);
-    if (value.kind === 'call') {
-      const row = cx.dialect.func(value.callee.name);
-      if (row?.async && row.returns === 'none') {
-        cx.report(
-          value,
-          'error',
-          'async-in-assignment',
-          `${row.name}() should not be used in an assignment or as a map key`,
-        );
-      }
-    }
+    if (value.kind !== 'call') assignedValue(cx, value, ty);
   }
   const target = s.target;
   if (target.kind === 'var') {
