@@ -17,6 +17,8 @@ import {
   STANDALONE_CALLS,
   STANDALONE_RULES_UNTIL,
 } from './signatures';
+import { isIPv4, isIPv6 } from 'node:net';
+import { typeKind } from './operands';
 import { closest } from './suggest';
 import { display, INT, NONE, STRING, type Ty, UNKNOWN } from './types';
 
@@ -231,6 +233,7 @@ function checkArguments(cx: Checker, e: CallExpr, row: FunctionRow, tys: Ty[]): 
   const name = row.name;
   const first = e.args[0];
   for (const rule of SIGNATURES[name] ?? []) {
+    if ('until' in rule && rule.until !== undefined && cx.dialect.minor > rule.until) continue;
     if (rule.rule === 'format') {
       // A format function without arguments is an arity error, reported already.
       if (!first) return;
@@ -333,6 +336,75 @@ function applyRule(
       cx.report(a, 'error', 'argument-kind', say(rule.message, rule.at));
       return true;
     }
+    case 'kind': {
+      const kind = tys[rule.at] && typeKind(tys[rule.at]);
+      if (!kind || rule.kinds.includes(kind)) return false;
+      cx.report(e, 'error', 'argument-kind', say(rule.message).replace('{provided}', kind));
+      return true;
+    }
+    case 'nonNegative': {
+      const a = e.args[rule.at];
+      const negative =
+        (a?.kind === 'int' && a.value < 0) ||
+        (a?.kind === 'unary' && a.op === '-' && a.operand.kind === 'int' && a.operand.value > 0);
+      if (!negative) return false;
+      cx.report(e, 'error', 'argument-kind', say(rule.message));
+      return true;
+    }
+    case 'needsLength': {
+      const kind = tys[0] && typeKind(tys[0]);
+      if (e.args.length !== 1 || !kind || kind === 'array') return false;
+      cx.report(e, 'error', 'argument-kind', say(rule.message).replace('{provided}', kind));
+      return true;
+    }
+    case 'bytes': {
+      const t = tys[rule.at];
+      const size = t && byteSize(t);
+      if (!t || (t.k !== 'string' && (size === undefined || rule.sizes.includes(size)))) return false;
+      cx.report(e, 'error', 'argument-kind', say(rule.message));
+      return true;
+    }
+    case 'address': {
+      const a = e.args[rule.at];
+      if (a?.kind !== 'string') return false;
+      const message = addressProblem(a.value);
+      if (!message) return false;
+      cx.report(e, 'error', 'argument-kind', `${row.name}() ${message}`);
+      return true;
+    }
+    case 'stackMode':
+      if (e.args.length !== 2 || e.args[0].kind === 'ident') return false;
+      cx.report(e, 'error', 'argument-kind', say(rule.message));
+      return true;
+    case 'atMost':
+      for (const i of positions(rule.at, e.args.length)) {
+        const a = e.args[i];
+        if (a.kind !== 'int' || a.value <= rule.max) continue;
+        cx.report(e, 'error', 'argument-kind', `${say(rule.message)}, ${a.value} given`);
+        reported = true;
+      }
+      return reported;
+    case 'printArgs': {
+      const first = e.args[0];
+      if (!first) return false;
+      if (first.kind !== 'map') {
+        if (e.args.length === 1) return false;
+        cx.report(e, 'error', 'arity', `Non-map print() only takes 1 argument, ${e.args.length} found`);
+        return true;
+      }
+      for (const a of e.args.slice(1)) {
+        if (a.kind === 'int' || a.kind === 'param') continue;
+        cx.report(e, 'error', 'argument-kind', 'print() expects integer literals for top and div');
+        return true;
+      }
+      return false;
+    }
+    case 'wholeMap': {
+      const a = e.args[0];
+      if (a?.kind !== 'map' || !a.keys) return false;
+      cx.report(e, 'error', 'argument-kind', say(rule.message));
+      return true;
+    }
     case 'probes': {
       const rows = cx.ctx?.info.rows;
       if (!rows) return false;
@@ -354,4 +426,18 @@ function describeKind(t: Ty | undefined): string {
   if (t.k === 'string') return 'string';
   if (t.k === 'int' || t.k === 'ptr') return 'integer';
   return display(t);
+}
+
+/** The size in bytes of a byte array type (`__u8[4]`), when the server knows it. */
+function byteSize(t: Ty): number | undefined {
+  if (t.k !== 'other') return undefined;
+  const m = /^(?:unsigned )?(?:char|u8|__u8|uint8|s8|__s8|int8)\s*\[(\d+)\]$/.exec(t.name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** What bpftrace's pton() says of a literal: the family comes from a '.' or a ':'. */
+function addressProblem(text: string): string | undefined {
+  if (text.includes('.')) return isIPv4(text) ? undefined : `expects a valid IPv4/IPv6 address, got ${text}`;
+  if (text.includes(':')) return isIPv6(text) ? undefined : `expects a valid IPv4/IPv6 address, got ${text}`;
+  return `expects an string argument of an IPv4/IPv6 address, got ${text}`;
 }

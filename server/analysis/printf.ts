@@ -48,6 +48,7 @@ export function printfFormat(cx: Checker, e: CallExpr, fmt: string, args: Ty[]):
     );
     return;
   }
+  if (e.callee.name === 'debugf' && debugfLimits(cx, e, specs)) return;
   specs.forEach((s, i) => {
     const t = args[i];
     const arg = e.args[i + 1];
@@ -71,8 +72,22 @@ export function printfFormat(cx: Checker, e: CallExpr, fmt: string, args: Ty[]):
           },
         );
       }
+      else if (t.k === 'other' && t.name === 'buffer')
+        cx.report(
+          e,
+          'error',
+          'printf-format',
+          `${e.callee.name}: %s specifier expects a value of type string (buffer supplied); print a buffer with %r`,
+        );
     } else if (s.conv === 'r' || s.conv === 'rx' || s.conv === 'rh') {
-      // buffers
+      if (t.k === 'other' && t.name === 'buffer') return;
+      if (t.k === 'int' || t.k === 'ptr' || t.k === 'string' || t.k === 'tuple' || t.k === 'stack')
+        cx.report(
+          e,
+          'error',
+          'printf-format',
+          `${e.callee.name}: %${s.conv} specifier expects a value of type buffer (${t.k === 'ptr' ? 'integer' : display(t)} supplied); make one with buf()`,
+        );
     } else if (
       (t.k === 'agg' && (!cx.dialect.has('mapValueRead') || !READABLE_AGGREGATES.has(t.fn))) ||
       t.k === 'string' ||
@@ -90,4 +105,28 @@ export function printfFormat(cx: Checker, e: CallExpr, fmt: string, args: Ty[]):
       );
     }
   });
+}
+
+/** bpf_trace_printk's conversions: those of debugf (bpftrace's bpf_trace_printk_format_types). */
+const PRINTK_CONVERSIONS = /^(d|u|x|p|s)$/;
+/** bpf_trace_printk takes at most three arguments (bpf-helpers(7)). */
+const PRINTK_MAX_ARGS = 3;
+
+/** debugf() prints through bpf_trace_printk: three arguments at most, a few conversions. */
+function debugfLimits(cx: Checker, e: CallExpr, specs: Array<{ conv: string }>): boolean {
+  if (specs.length > PRINTK_MAX_ARGS) {
+    cx.report(
+      e,
+      'error',
+      'printf-format',
+      `debugf: Cannot use more than ${PRINTK_MAX_ARGS} conversion specifiers`,
+    );
+    return true;
+  }
+  const unknown = specs.find((s) => !PRINTK_CONVERSIONS.test(s.conv));
+  if (unknown) {
+    cx.report(e, 'error', 'printf-format', `debugf: Unknown format string token: %${unknown.conv}`);
+    return true;
+  }
+  return false;
 }

@@ -30,7 +30,25 @@ export type ArgRule =
   /** An integer literal argument must lie in [min, max]. */
   | { rule: 'range'; at: number; min: number; max: number; message: string; continues?: boolean }
   /** Only these probe types (row names) provide what the function reads. */
-  | { rule: 'probes'; only: readonly string[]; message: string; continues?: boolean };
+  | { rule: 'probes'; only: readonly string[]; message: string; continues?: boolean }
+  /** The argument's type is one of these kinds (bpftrace's names: integer, pointer, array...). */
+  | { rule: 'kind'; at: number; kinds: readonly string[]; message: string; until?: number }
+  /** An integer literal argument must not be negative. */
+  | { rule: 'nonNegative'; at: number; message: string; until?: number }
+  /** With no length argument the first argument must be an array (its size is the length). */
+  | { rule: 'needsLength'; message: string; until?: number }
+  /** The argument is a byte array of one of these sizes (strings never are). */
+  | { rule: 'bytes'; at: number; sizes: readonly number[]; message: string; until?: number }
+  /** The literal text is an IPv4 address (it has a '.') or an IPv6 one (a ':'). */
+  | { rule: 'address'; at: number; until?: number }
+  /** With two arguments, the first is a stack mode (a bare name). */
+  | { rule: 'stackMode'; message: string; until?: number }
+  /** An integer literal argument is at most `max`. */
+  | { rule: 'atMost'; at: ArgPosition; max: number; message: string; until?: number }
+  /** print(@map[, top[, div]]) takes integer literals after a map, nothing after any other value. */
+  | { rule: 'printArgs'; until?: number }
+  /** The map argument is the whole map, not one of its keys. */
+  | { rule: 'wholeMap'; message: string; until?: number };
 
 /** pt_regs names bpftrace accepts in reg() on x86_64. */
 export const X86_64_REGISTERS = [
@@ -94,7 +112,19 @@ const STRING_LITERAL: ArgRule = {
   at: 0,
   message: '{fn}() expects a string literal',
 };
+/** bpftrace's MAX_STACK_SIZE (src/types.h). */
+const MAX_STACK_SIZE = 1024;
+/**
+ * The rules below marked `until: 22` are read from semantic_analyser.cpp of v0.17.0 and verified
+ * against bpftrace 0.17 (test/corpus/literals); the same checks stand there up to v0.22.x.
+ */
+const CHECKED_UNTIL = 22;
 const STACK: ArgRule[] = [
+  {
+    rule: 'stackMode',
+    message: '{fn}() expects a stack mode (bpftrace, perf) as its first argument',
+    until: CHECKED_UNTIL,
+  },
   {
     rule: 'literal',
     kind: 'int',
@@ -102,7 +132,26 @@ const STACK: ArgRule[] = [
     allowIdent: true,
     message: '{fn}() expects an integer literal limit',
   },
+  {
+    rule: 'atMost',
+    at: 'last',
+    max: MAX_STACK_SIZE,
+    message: `{fn}([int limit]): limit shouldn't exceed ${MAX_STACK_SIZE}`,
+    until: CHECKED_UNTIL,
+  },
 ];
+const NEGATIVE_LENGTH: ArgRule = {
+  rule: 'nonNegative',
+  at: 1,
+  message: '{fn}() cannot use a negative length',
+  until: CHECKED_UNTIL,
+};
+const WHOLE_MAP: ArgRule = {
+  rule: 'wholeMap',
+  message: 'The map passed to {fn}() should not be indexed by a key',
+  until: CHECKED_UNTIL,
+};
+const FORMAT_LITERAL: ArgRule = { ...STRING_LITERAL, onCall: true };
 
 /** Per function name; functions absent here have only their FUNCTIONS row's checks. */
 export const SIGNATURES: Record<string, ArgRule[]> = {
@@ -112,8 +161,79 @@ export const SIGNATURES: Record<string, ArgRule[]> = {
   errorf: FORMAT,
   warnf: FORMAT,
   cat: [{ rule: 'format', conversions: false }],
-  str: [{ rule: 'notString', at: 1, message: '{fn}() expects an integer length as its second argument' }],
-  buf: [{ rule: 'notString', at: 1, message: '{fn}() expects an integer length as its second argument' }],
+  str: [
+    {
+      rule: 'kind',
+      at: 0,
+      kinds: ['integer', 'pointer'],
+      message: '{fn}() expects an integer or a pointer type as first argument ({provided} provided)',
+      until: CHECKED_UNTIL,
+    },
+    NEGATIVE_LENGTH,
+    { rule: 'notString', at: 1, message: '{fn}() expects an integer length as its second argument' },
+  ],
+  buf: [
+    {
+      rule: 'kind',
+      at: 0,
+      kinds: ['integer', 'string', 'pointer', 'array'],
+      message: '{fn}() expects an integer, string, or array argument but saw {provided}',
+      until: CHECKED_UNTIL,
+    },
+    {
+      rule: 'needsLength',
+      message: '{fn}() expects a length argument for non-array type {provided}',
+      until: CHECKED_UNTIL,
+    },
+    NEGATIVE_LENGTH,
+    { rule: 'notString', at: 1, message: '{fn}() expects an integer length as its second argument' },
+  ],
+  join: [
+    {
+      rule: 'kind',
+      at: 0,
+      kinds: ['integer', 'pointer'],
+      message: '{fn}() only supports int or pointer arguments ({provided} provided)',
+      until: CHECKED_UNTIL,
+    },
+    {
+      rule: 'literal',
+      kind: 'string',
+      at: 1,
+      onCall: true,
+      message: '{fn}() expects a string literal as its delimiter',
+    },
+  ],
+  cgroup_path: [
+    {
+      rule: 'kind',
+      at: 0,
+      kinds: ['integer'],
+      message: '{fn}() only supports integer arguments ({provided} provided)',
+      until: CHECKED_UNTIL,
+    },
+    {
+      rule: 'kind',
+      at: 1,
+      kinds: ['string'],
+      message: '{fn}() only supports string arguments ({provided} provided)',
+      until: CHECKED_UNTIL,
+    },
+  ],
+  strftime: [FORMAT_LITERAL],
+  time: [FORMAT_LITERAL],
+  macaddr: [
+    {
+      rule: 'bytes',
+      at: 0,
+      sizes: [6],
+      message: '{fn}() argument must be 6 bytes in size',
+      until: CHECKED_UNTIL,
+    },
+  ],
+  print: [{ rule: 'printArgs', until: CHECKED_UNTIL }],
+  clear: [WHOLE_MAP],
+  zero: [WHOLE_MAP],
   ntop: [
     {
       rule: 'notString',
@@ -155,7 +275,7 @@ export const SIGNATURES: Record<string, ArgRule[]> = {
   ],
   kaddr: [STRING_LITERAL],
   cgroupid: [STRING_LITERAL],
-  pton: [STRING_LITERAL],
+  pton: [STRING_LITERAL, { rule: 'address', at: 0, until: CHECKED_UNTIL }],
   percpu_kaddr: [STRING_LITERAL],
   hist: [
     { rule: 'range', at: 1, min: 0, max: 5, message: 'hist() bits must be between 0 and 5', continues: true },
