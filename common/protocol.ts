@@ -9,6 +9,8 @@ export interface FieldtraceInitializationOptions {
   /** `fieldtrace.format.indentSize` and `.width`; the editor's tab size never replaces them. */
   formatIndentSize?: number;
   formatWidth?: number;
+  /** fieldtrace.bpftrace.unsafe: scripts run with `bpftrace --unsafe`. */
+  bpftraceUnsafe?: boolean;
 }
 
 export interface ServerStatus {

@@ -96,6 +96,7 @@ export class FieldtraceContext implements vscode.Disposable {
       bpftraceVersion: settings.get<string>('bpftrace.version') ?? '',
       formatIndentSize: settings.get<number>('format.indentSize'),
       formatWidth: settings.get<number>('format.width'),
+      bpftraceUnsafe: settings.get<boolean>('bpftrace.unsafe') ?? false,
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ language: 'bpftrace' }],

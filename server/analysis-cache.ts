@@ -30,7 +30,7 @@ export class AnalysisCache {
     const started = performance.now();
     let analysis: Analysis;
     try {
-      analysis = analyze(doc.getText(), target.dialect, target.catalog);
+      analysis = analyze(doc.getText(), target.dialect, target.catalog, undefined, { unsafe: target.unsafe });
     } catch (err) {
       // A bug must cost the features of one document version, never the server.
       this.log.error(`analysis of ${uri} failed: ${(err as Error).stack ?? String(err)}`);

@@ -77,13 +77,18 @@ export class BpftraceLanguageServer {
       const settings = params.settings as
         | {
             fieldtrace?: {
-              bpftrace?: { version?: unknown };
+              bpftrace?: { version?: unknown; unsafe?: unknown };
               format?: { indentSize?: unknown; width?: unknown };
             };
           }
         | undefined;
       const format = settings?.fieldtrace?.format;
       if (format) this.format = formatSettings(format.indentSize, format.width);
+      const unsafe = settings?.fieldtrace?.bpftrace?.unsafe;
+      if (unsafe !== undefined) {
+        this.targets.setUnsafe(unsafe);
+        this.revalidateAll();
+      }
       const version = settings?.fieldtrace?.bpftrace?.version;
       if (version !== undefined) {
         this.options.bpftraceVersion = String(version);
@@ -136,9 +141,11 @@ export class BpftraceLanguageServer {
       bpftraceVersion?: unknown;
       formatIndentSize?: unknown;
       formatWidth?: unknown;
+      bpftraceUnsafe?: unknown;
     };
     const version = options.bpftraceVersion;
     this.format = formatSettings(options.formatIndentSize, options.formatWidth);
+    this.targets.setUnsafe(options.bpftraceUnsafe);
     this.options = {
       bpftraceVersion:
         typeof version === 'number' ? String(version) : typeof version === 'string' ? version : '',

@@ -8,6 +8,8 @@ import type { NodeTarget } from '../common/protocol';
 export interface Target {
   dialect: Dialect;
   catalog: Catalog;
+  /** Scripts run with `bpftrace --unsafe` (the setting; a script may also say so itself). */
+  unsafe: boolean;
   /** Changes whenever the target changes, for cache keys. */
   key: string;
 }
@@ -19,6 +21,7 @@ interface NodeEntry {
 
 export class Targets {
   private settingVersion = '';
+  private unsafeSetting = false;
   private localVersionFound = '';
   private defaultCatalog: Catalog = bundledCatalog();
   private readonly nodes = new Map<string, NodeEntry>();
@@ -30,6 +33,12 @@ export class Targets {
     // Other editors' configs may give a number (`bpftraceVersion = 0.17` in Lua).
     this.settingVersion =
       typeof version === 'string' || typeof version === 'number' ? String(version).trim() : '';
+    this.bump();
+  }
+
+  /** fieldtrace.bpftrace.unsafe: every script runs with `bpftrace --unsafe`. */
+  setUnsafe(unsafe: unknown): void {
+    this.unsafeSetting = unsafe === true;
     this.bump();
   }
 
@@ -98,7 +107,7 @@ export class Targets {
     const cacheKey = `${key}:${version}`;
     let t = this.cache.get(cacheKey);
     if (!t) {
-      t = { dialect: new Dialect(version), catalog, key: cacheKey };
+      t = { dialect: new Dialect(version), catalog, unsafe: this.unsafeSetting, key: cacheKey };
       this.cache.set(cacheKey, t);
     }
     return t;

@@ -35,6 +35,9 @@ Options:
                          its host key must already be in known_hosts
   --format text|json     text: FILE:LINE:COL: severity: MESSAGE, then a summary (default);
                          json: [{file, line, column, endLine, endColumn, severity, message, code}]
+  --unsafe               the scripts run with \`bpftrace --unsafe\`: system(), signal() and
+                         override() are allowed (a script says so itself with a line
+                         \`// fieldtrace: unsafe\`)
   -h, --help             this help
 
 Exit status: 0 no errors (warnings allowed), 1 errors found, 2 bad usage or unreadable input.`;
@@ -55,11 +58,12 @@ interface Options {
   catalogFile?: string;
   node?: string;
   format: 'text' | 'json';
+  unsafe: boolean;
   files: string[];
 }
 
 function parseArgs(args: string[]): Options {
-  const options: Options = { format: 'text', files: [] };
+  const options: Options = { format: 'text', unsafe: false, files: [] };
   const value = (i: number, flag: string): string => {
     const v = args[i + 1];
     if (v === undefined || (v.startsWith('-') && v !== '-')) throw new UsageError(`${flag} needs a value`);
@@ -92,6 +96,9 @@ function parseArgs(args: string[]): Options {
         options.format = f;
         break;
       }
+      case '--unsafe':
+        options.unsafe = true;
+        break;
       case '--':
         options.files.push(...args.slice(i + 1));
         i = args.length;
@@ -221,7 +228,7 @@ export const checkCommand: CliCommand = {
       const target = targets.forDocument(uri);
       dialectNote = target.dialect.unsupported;
       const doc = TextDocument.create(uri, 'bpftrace', 1, text);
-      const analysis = analyze(text, target.dialect, target.catalog);
+      const analysis = analyze(text, target.dialect, target.catalog, undefined, { unsafe: options.unsafe });
       findings.push(...toDiagnostics(doc, analysis).map((d) => toFinding(file, d)));
     }
     const target = targets.forDocument('untitled:summary');

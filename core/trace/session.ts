@@ -10,6 +10,7 @@ import type { NodeProbe } from '../nodes/probe';
 import type { NodeTransport } from '../nodes/transport';
 import { listenerTraceEnvironment } from './listener-script';
 import { remainingBpftrace, type TraceEnd, type TraceOutputParser, TraceRun } from './runner';
+import { declaresUnsafe } from '../../common/pragmas';
 
 export type DiagnosticEvent = Extract<TraceEvent, { type: 'diagnostic' }>;
 
@@ -84,6 +85,8 @@ export interface TraceSessionOptions {
   script: string;
   scriptName?: string;
   bpftraceOptions?: string[];
+  /** Run with `bpftrace --unsafe` (the setting); a script with `// fieldtrace: unsafe` always is. */
+  unsafe?: boolean;
   positional?: string[];
   /** Folder for the session log (`<sessionId>.jsonl`). */
   logDir: string;
@@ -142,7 +145,7 @@ export class TraceSession {
         transport: options.transport,
         script: options.script,
         scriptName: options.scriptName,
-        bpftraceOptions: options.bpftraceOptions,
+        bpftraceOptions: withUnsafe(options),
         positional: options.positional,
         privilege: probe.privilege,
         bpftrace: probe.bpftracePath,
@@ -243,4 +246,13 @@ export class TraceSession {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+}
+
+/** bpftrace's options, with `--unsafe` when the script or the setting asks for it. */
+function withUnsafe(options: TraceSessionOptions): string[] | undefined {
+  const given = options.bpftraceOptions ?? [];
+  if (given.includes('--unsafe') || !(options.unsafe || declaresUnsafe(options.script))) {
+    return options.bpftraceOptions;
+  }
+  return ['--unsafe', ...given];
 }

@@ -270,6 +270,7 @@ export function registerTrace(ctx: FieldtraceContext): void {
       transport,
       probe,
       script: text,
+      unsafe: vscode.workspace.getConfiguration('fieldtrace').get<boolean>('bpftrace.unsafe') ?? false,
       scriptName: script.uri
         ? path.basename(script.uri.fsPath)
         : listenerTarget

@@ -6,7 +6,7 @@
 // signatures.ts, printf.ts, and machine.ts (facts of the target machine).
 import type { Span } from '../syntax/ast';
 import type { Catalog } from '../catalog/catalog';
-import { Checker } from './checker';
+import { type AnalysisOptions, Checker } from './checker';
 import type { Dialect } from './dialects';
 import type { MachineFacts } from './machine';
 import { mapDeclaration, undefinedMaps } from './maps';
@@ -18,9 +18,16 @@ import { block } from './statements';
 import { UNKNOWN } from './types';
 
 export type { Analysis, Diag, Edit, MapSymbol, ProbeInfo, Severity, VarSymbol } from './results';
+export type { AnalysisOptions } from './checker';
 
-export function analyze(text: string, dialect: Dialect, catalog: Catalog, facts?: MachineFacts): Analysis {
-  const cx = new Checker(text, dialect, catalog, facts);
+export function analyze(
+  text: string,
+  dialect: Dialect,
+  catalog: Catalog,
+  facts?: MachineFacts,
+  options?: AnalysisOptions,
+): Analysis {
+  const cx = new Checker(text, dialect, catalog, facts, options);
   const program = cx.parsed.program;
   for (const p of cx.parsed.problems) {
     const comment = p.openedAt !== undefined && text.startsWith('/*', p.openedAt);

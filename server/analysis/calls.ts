@@ -4,6 +4,7 @@
 import type { CallExpr, Expr } from '../syntax/ast';
 import type { Checker } from './checker';
 import { FUNCTIONS, type FunctionRow, versionNote } from './dialects';
+import { literalDefine } from './defines';
 import { expr } from './expressions';
 import { ident } from './identifiers';
 import { machineCall } from './machine';
@@ -14,10 +15,12 @@ import {
   type ArgRule,
   SIGNATURES,
   STACK_MODES,
+  SIGNALS,
   STANDALONE_CALLS,
   STANDALONE_RULES_UNTIL,
 } from './signatures';
 import { isIPv4, isIPv6 } from 'node:net';
+import { UNSAFE_PRAGMA } from '../../common/pragmas';
 import { typeKind } from './operands';
 import { closest } from './suggest';
 import { display, INT, NONE, STRING, type Ty, UNKNOWN } from './types';
@@ -152,14 +155,7 @@ export function call(cx: Checker, e: CallExpr, statement: boolean): Ty {
       },
     );
   }
-  if (row.unsafe) {
-    cx.report(
-      e,
-      'error',
-      'unsafe',
-      `${name}() is an unsafe function being used in safe mode (it needs \`bpftrace --unsafe\`)`,
-    );
-  }
+  if (row.unsafe && !cx.unsafe) unsafeCall(cx, e);
   const [min, max] = cx.dialect.arity(row);
   const n = e.args.length;
   if (n < min || n > max) {
@@ -303,6 +299,7 @@ function applyRule(
         const a = e.args[i];
         const ok =
           a.kind === rule.kind ||
+          literalDefine(cx, a, rule.kind) ||
           (rule.allowParam && a.kind === 'param') ||
           (rule.allowIdent && a.kind === 'ident');
         if (ok) continue;
@@ -399,6 +396,24 @@ function applyRule(
       }
       return false;
     }
+    case 'signal': {
+      const a = e.args[0];
+      if (!a) return false;
+      let message: string | undefined;
+      if (a.kind === 'string') {
+        const upper = a.value.toUpperCase();
+        const name = upper.startsWith('S') ? upper.replace(/^SIG/, '') : upper;
+        if (!(upper.startsWith('S') ? upper.startsWith('SIG') : true) || !SIGNALS.includes(name))
+          message = `${a.value} is not a valid signal`;
+      } else if (a.kind === 'int') {
+        if (a.value < 1 || a.value > 64) message = `${a.value} is not a valid signal, allowed range: [1,64]`;
+      } else if (tys[0] && typeKind(tys[0]) && typeKind(tys[0]) !== 'integer') {
+        message = 'signal only accepts string literals or integers';
+      }
+      if (!message) return false;
+      cx.report(e, 'error', 'argument-kind', message);
+      return true;
+    }
     case 'wholeMap': {
       const a = e.args[0];
       if (a?.kind !== 'map' || !a.keys) return false;
@@ -440,4 +455,26 @@ function addressProblem(text: string): string | undefined {
   if (text.includes('.')) return isIPv4(text) ? undefined : `expects a valid IPv4/IPv6 address, got ${text}`;
   if (text.includes(':')) return isIPv6(text) ? undefined : `expects a valid IPv4/IPv6 address, got ${text}`;
   return `expects an string argument of an IPv4/IPv6 address, got ${text}`;
+}
+
+/** An unsafe call in a script that does not say it runs with `--unsafe`: the fix says so. */
+function unsafeCall(cx: Checker, e: CallExpr): void {
+  // After a shebang line, which must stay first.
+  const at = cx.text.startsWith('#!') ? cx.text.indexOf('\n') + 1 || cx.text.length : 0;
+  cx.report(
+    e,
+    'error',
+    'unsafe',
+    `${e.callee.name}() is an unsafe function being used in safe mode (it needs \`bpftrace --unsafe\`: add \`${UNSAFE_PRAGMA}\` to the script, or set fieldtrace.bpftrace.unsafe)`,
+    {
+      fixes: [
+        {
+          start: at,
+          end: at,
+          newText: `${UNSAFE_PRAGMA}\n`,
+          title: `Run this script with --unsafe (add \`${UNSAFE_PRAGMA}\`)`,
+        },
+      ],
+    },
+  );
 }

@@ -8,6 +8,14 @@ import { type Dialect, FEATURES } from './dialects';
 import type { MachineFacts } from './machine';
 import type { Diag, MapSymbol, ProbeInfo, Severity, VarSymbol } from './results';
 import type { Ty } from './types';
+import { declaresUnsafe } from '../../common/pragmas';
+
+/** How the script will be run, beyond its dialect and target machine. */
+export interface AnalysisOptions {
+  /** Runs with `bpftrace --unsafe` (a setting or `fieldtrace check --unsafe`); the script's own
+   * `// fieldtrace: unsafe` comment says the same. */
+  unsafe?: boolean;
+}
 
 export interface Scope {
   parent?: Scope;
@@ -45,6 +53,8 @@ export class Checker {
   /** #includes with no constant table: what they define is unknown. */
   readonly opaqueHeaders: string[] = [];
   scope?: Scope;
+  /** system(), signal() and override() are allowed: the script runs with `bpftrace --unsafe`. */
+  readonly unsafe: boolean;
   private readonly argsFieldsCache = new Map<ProbeInfo, TracepointField[] | undefined>();
   private readonly suggestions = new Map<string, string | undefined>();
 
@@ -53,8 +63,10 @@ export class Checker {
     readonly dialect: Dialect,
     readonly catalog: Catalog,
     readonly facts?: MachineFacts,
+    options: AnalysisOptions = {},
   ) {
     this.parsed = parse(text);
+    this.unsafe = options.unsafe === true || declaresUnsafe(text);
   }
 
   report(span: Span, severity: Severity, code: string, message: string, extra: Partial<Diag> = {}): void {

@@ -56,7 +56,8 @@ function exprInner(cx: Checker, e: Expr): Ty {
     case 'binary': {
       const l = expr(cx, e.left);
       const r = expr(cx, e.right);
-      if (binaryOperands(cx, e, l, r)) return BOOLEAN_OPS.has(e.op) ? INT : l.k === 'ptr' ? l : r.k === 'ptr' ? r : INT;
+      if (binaryOperands(cx, e, l, r))
+        return BOOLEAN_OPS.has(e.op) ? INT : l.k === 'ptr' ? l : r.k === 'ptr' ? r : INT;
       for (const [side, t] of [
         [e.left, l],
         [e.right, r],

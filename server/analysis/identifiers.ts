@@ -4,6 +4,7 @@
 import type { Expr } from '../syntax/ast';
 import type { Checker } from './checker';
 import { BUILTINS, type BuiltinRow, versionNote } from './dialects';
+import { defineUse } from './defines';
 import { builtinUse } from './probes';
 import type { Diag } from './results';
 import { closest } from './suggest';
@@ -47,7 +48,7 @@ export function ident(cx: Checker, e: Extract<Expr, { kind: 'ident' }>): Ty {
     return INT;
   }
   const c = cx.constants.get(e.name);
-  if (c) return INT;
+  if (c) return c.origin === '#define' ? defineUse(cx, e) : INT;
   if (cx.dialect.has('macro') && cx.macros.get(e.name)?.params.length === 0) return UNKNOWN;
   if (cx.catalog.enumConstant(e.name) !== undefined) return INT;
   // Names the target knows in another version.

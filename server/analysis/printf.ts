@@ -71,8 +71,7 @@ export function printfFormat(cx: Checker, e: CallExpr, fmt: string, args: Ty[]):
               : undefined,
           },
         );
-      }
-      else if (t.k === 'other' && t.name === 'buffer')
+      } else if (t.k === 'other' && t.name === 'buffer')
         cx.report(
           e,
           'error',

@@ -2,6 +2,7 @@
 // the catalog, BEGIN/END rules, and which builtins a probe type provides (args, retval, argN,
 // func...). What the target machine has (functions, binaries, symbols) is asked of machine.ts.
 import type { AttachPoint, Probe, Span } from '../syntax/ast';
+import { attachPointRules } from './attach-rules';
 import type { Checker, Scope } from './checker';
 import { HARDWARE_EVENTS, PROBES, type ProbeRow, SOFTWARE_EVENTS, versionNote } from './dialects';
 import { expr } from './expressions';
@@ -30,6 +31,7 @@ export function probe(cx: Checker, probe: Probe, beginEnd: Map<string, Span>): v
       } else beginEnd.set(row.name, ap);
     }
   }
+  attachPointRules(cx, probe, info.rows);
   cx.ctx = { info, kinds, loopDepth: 0, forDepth: 0, pendingReads: [] };
   const probeScope: Scope = { vars: new Map(), span: probe.body };
   cx.scope = probeScope;

@@ -30,7 +30,9 @@ export type ArgRule =
   /** An integer literal argument must lie in [min, max]. */
   | { rule: 'range'; at: number; min: number; max: number; message: string; continues?: boolean }
   /** Only these probe types (row names) provide what the function reads. */
-  | { rule: 'probes'; only: readonly string[]; message: string; continues?: boolean }
+  | { rule: 'probes'; only: readonly string[]; message: string; continues?: boolean; until?: number }
+  /** signal(): a signal name literal (with or without SIG), or an integer literal in [1, 64]. */
+  | { rule: 'signal'; until?: number }
   /** The argument's type is one of these kinds (bpftrace's names: integer, pointer, array...). */
   | { rule: 'kind'; at: number; kinds: readonly string[]; message: string; until?: number }
   /** An integer literal argument must not be negative. */
@@ -112,6 +114,37 @@ const STRING_LITERAL: ArgRule = {
   at: 0,
   message: '{fn}() expects a string literal',
 };
+/** The signal names bpftrace knows (src/ast/signal.cpp), `SIG` prefix optional. */
+export const SIGNALS = [
+  'ABRT',
+  'ALRM',
+  'BUS',
+  'CHLD',
+  'CONT',
+  'FPE',
+  'HUP',
+  'ILL',
+  'INT',
+  'KILL',
+  'PIPE',
+  'POLL',
+  'QUIT',
+  'SEGV',
+  'STOP',
+  'SYS',
+  'TERM',
+  'TRAP',
+  'TSTP',
+  'TTIN',
+  'TTOU',
+  'URG',
+  'USR1',
+  'USR2',
+  'VTALRM',
+  'WINCH',
+  'XCPU',
+  'XFSZ',
+];
 /** bpftrace's MAX_STACK_SIZE (src/types.h). */
 const MAX_STACK_SIZE = 1024;
 /**
@@ -232,6 +265,41 @@ export const SIGNATURES: Record<string, ArgRule[]> = {
     },
   ],
   print: [{ rule: 'printArgs', until: CHECKED_UNTIL }],
+  signal: [
+    {
+      rule: 'probes',
+      only: [
+        'kprobe',
+        'kretprobe',
+        'uprobe',
+        'uretprobe',
+        'usdt',
+        'tracepoint',
+        'profile',
+        'fentry',
+        'fexit',
+      ],
+      message: 'signal can not be used with "{probe}" probes',
+      until: CHECKED_UNTIL,
+    },
+    { rule: 'signal', until: CHECKED_UNTIL },
+  ],
+  override: [
+    {
+      rule: 'probes',
+      only: ['kprobe'],
+      message: '{fn} can only be used with kprobes.',
+      continues: true,
+      until: CHECKED_UNTIL,
+    },
+    {
+      rule: 'kind',
+      at: 0,
+      kinds: ['integer'],
+      message: '{fn}() only supports integer arguments ({provided} provided)',
+      until: CHECKED_UNTIL,
+    },
+  ],
   clear: [WHOLE_MAP],
   zero: [WHOLE_MAP],
   ntop: [

@@ -125,6 +125,24 @@ describe('fieldtrace check', () => {
     assert.equal(clean.code, 0, clean.stdout);
   });
 
+  it('allows system(), signal() and override() only when the script runs with --unsafe', async () => {
+    const script = 'BEGIN\n{\n  system("true");\n  exit();\n}\n';
+    const safe = await check(['--bpftrace-version', '0.17', '-'], { input: script });
+    assert.equal(safe.code, 1, safe.stdout);
+    assert.match(safe.stdout, /^<stdin>:3:3: error: system\(\) is an unsafe function .*fieldtrace: unsafe/m);
+    const flag = await check(['--bpftrace-version', '0.17', '--unsafe', '-'], { input: script });
+    assert.equal(flag.code, 0, flag.stdout);
+    const pragma = await check(['--bpftrace-version', '0.17', '-'], {
+      input: `// fieldtrace: unsafe\n${script}`,
+    });
+    assert.equal(pragma.code, 0, pragma.stdout);
+    // The pragma is a line of its own: a mention inside another comment does not count.
+    const mention = await check(['--bpftrace-version', '0.17', '-'], {
+      input: `// see fieldtrace: unsafe in the docs\n${script}`,
+    });
+    assert.equal(mention.code, 1, mention.stdout);
+  });
+
   it('checks in the dialect asked for: args.fd is an error in 0.17, fine in 0.26', async () => {
     const old = await check(['--bpftrace-version', '0.17', ARGS_DOT]);
     assert.equal(old.code, 1, old.stdout);

@@ -27,7 +27,7 @@ import {
 } from '../corpus/verdict';
 
 const CI = process.env.CI === 'true';
-const REQUIRED = 0.98;
+const REQUIRED = 0.99;
 const CLASSES = [
   'syntax',
   'probes',
@@ -235,6 +235,9 @@ test('differential: the server agrees with bpftrace 0.17 on the corpus', async (
     ),
   ];
 
+  // A sample is too small for the agreement bar (one disagreement is over 1 %): its figure is
+  // printed, and what it proves is that the recording still holds.
+  const informational: typeof results = [];
   const version = bpftraceVersion();
   const live = spawnSync('bpftrace', ['-lv', 'tracepoint:syscalls:sys_enter_bind'], { encoding: 'utf8' });
   const canRun = version?.includes('v0.17') && live.status === 0 && live.stdout.includes('umyaddr');
@@ -247,8 +250,14 @@ test('differential: the server agrees with bpftrace 0.17 on the corpus', async (
       const b = verdicts.get(s)!;
       return a.error !== b.error || (a.line ?? null) !== (b.line ?? null);
     });
-    if (drift.length) t.diagnostic(`live bpftrace differs from the recording on: ${drift.join(', ')}`);
-    results.push(
+    if (drift.length) {
+      const message = `live bpftrace differs from the recording on: ${drift.join(', ')}`;
+      // On the kernel of the recording a difference means a stale recording: npm run corpus:record.
+      if (release() === recorded.kernel) assert.fail(`${message} (npm run corpus:record)`);
+      t.diagnostic(message);
+    }
+    const whole = sample.length === scripts.length;
+    (whole ? results : informational).push(
       compare(
         `live ${version} (kernel ${release()}), ${sample.length} scripts`,
         verdicts,
@@ -275,7 +284,7 @@ test('differential: the server agrees with bpftrace 0.17 on the corpus', async (
     );
   }
 
-  const out = results.map((r) => r.report).join('\n\n');
+  const out = [...results, ...informational].map((r) => r.report).join('\n\n');
   console.log(out);
   const disagreements = [...new Set(results.flatMap((r) => r.disagreements))];
   if (process.env.FIELDTRACE_DISAGREEMENTS) {
@@ -284,7 +293,7 @@ test('differential: the server agrees with bpftrace 0.17 on the corpus', async (
   for (const r of results) {
     assert.ok(
       r.ratio >= REQUIRED,
-      `agreement ${(100 * r.ratio).toFixed(1)} % < 98 %:\n${disagreements.join('\n')}`,
+      `agreement ${(100 * r.ratio).toFixed(1)} % < 99 %:\n${disagreements.join('\n')}`,
     );
   }
 });

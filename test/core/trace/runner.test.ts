@@ -105,6 +105,28 @@ describe('trace runner', { skip: !haveBpftrace }, () => {
     }
   });
 
+  it('runs with --unsafe when the script says // fieldtrace: unsafe or the setting asks; not otherwise', async () => {
+    const body = 'BEGIN {\n  system("echo unsafe-ran");\n  exit();\n}\n';
+    const run = async (script: string, unsafe?: boolean) => {
+      const { session, events } = await startSession(new LocalTransport(), script, { unsafe });
+      const end = await session.ended;
+      return { end, session, ran: events.some((e) => e.type === 'output' && e.text.includes('unsafe-ran')) };
+    };
+    const pragma = await run(`// fieldtrace: unsafe\n${body}`);
+    assert.equal(pragma.end.exitCode, 0, JSON.stringify(pragma.session.diagnostics));
+    assert.ok(pragma.ran);
+    const setting = await run(body, true);
+    assert.equal(setting.end.exitCode, 0, JSON.stringify(setting.session.diagnostics));
+    assert.ok(setting.ran);
+    const safe = await run(body);
+    assert.notEqual(safe.end.exitCode, 0);
+    assert.ok(!safe.ran);
+    assert.ok(
+      safe.session.diagnostics.some((d) => /unsafe function being used in safe mode/.test(d.message)),
+      JSON.stringify(safe.session.diagnostics),
+    );
+  });
+
   it('escalates to SIGKILL when SIGINT is ignored, and nothing remains', async () => {
     const fake = path.join(logDir, 'bpftrace');
     writeFileSync(
