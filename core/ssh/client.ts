@@ -146,6 +146,18 @@ function authSteps(host: SshHost, options: ConnectOptions): { steps: AuthStep[];
   return { steps, tried };
 }
 
+/**
+ * The line sshd hands to the user's login shell (`$SHELL -c LINE`), which may be fish, tcsh or
+ * anything else with its own quoting rules. Only base64 letters and a fixed frame cross it: the
+ * command itself is decoded and run by /bin/sh on the node, so no login shell ever parses it.
+ * The frame is one line of words, single quotes without backslashes, `!` or newlines, which sh,
+ * bash, zsh, fish and csh/tcsh all read the same way.
+ */
+export function loginShellLine(command: string): string {
+  const encoded = Buffer.from(command, 'utf8').toString('base64');
+  return `exec /bin/sh -c 'eval "$(echo ${encoded} | base64 -d)"'`;
+}
+
 /** One SSH connection to a node; also the transport the runner and the probe use. */
 export class SshConnection implements NodeTransport {
   readonly closed: Promise<void>;
@@ -161,8 +173,7 @@ export class SshConnection implements NodeTransport {
   }
 
   spawn(command: string): Promise<NodeProcess> {
-    // Our words go to /bin/sh, whatever the user's login shell is.
-    const line = `exec /bin/sh -c '${command.replace(/'/g, `'\\''`)}'`;
+    const line = loginShellLine(command);
     return new Promise((resolve, reject) => {
       this.client.exec(line, (error, channel: ClientChannel) => {
         if (error) return reject(new Error(`${this.nodeId}: cannot start a command: ${error.message}`));

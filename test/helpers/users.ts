@@ -11,11 +11,15 @@ export interface TestUser {
   remove(): void;
 }
 
-export function createTestUser(baseDir: string, prefix: string, options: { sudo?: boolean } = {}): TestUser {
+export function createTestUser(
+  baseDir: string,
+  prefix: string,
+  options: { sudo?: boolean; /** login shell (default /bin/sh) */ shell?: string } = {},
+): TestUser {
   const name = `${prefix}${randomBytes(3).toString('hex')}`.slice(0, 31);
   const home = path.join(baseDir, `home-${name}`);
   mkdirSync(home, { recursive: true });
-  execFileSync('useradd', ['-M', '-d', home, '-s', '/bin/sh', name]);
+  execFileSync('useradd', ['-M', '-d', home, '-s', options.shell ?? '/bin/sh', name]);
   const sudoers = path.join('/etc/sudoers.d', `fieldtrace-test-${name}`);
   try {
     execFileSync('usermod', ['-p', '*', name]);
