@@ -133,24 +133,29 @@ const IGNORED_KEYS = new Set([
 ]);
 
 /** Same tree, positions and the marks of written form (parentheses, stray `;`) aside. */
-function sameTree(a: unknown, b: unknown, key = ''): boolean {
+function sameTree(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
-    if (key === 'body' && typeof a === 'string' && typeof b === 'string') {
-      return a.replace(/[ \t\r]+$/gm, '') === b.replace(/[ \t\r]+$/gm, '');
-    }
-    return false;
-  }
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
     for (let i = 0; i < a.length; i++) if (!sameTree(a[i], b[i])) return false;
     return true;
   }
   const x = a as Record<string, unknown>;
   const y = b as Record<string, unknown>;
-  for (const k in x) if (!IGNORED_KEYS.has(k) && !sameTree(x[k], y[k], k)) return false;
-  for (const k in y) if (!IGNORED_KEYS.has(k) && !(k in x) && y[k] !== undefined) return false;
-  return true;
+  const keys = Object.keys(x);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    const u = x[k];
+    const v = y[k];
+    if (u === v || IGNORED_KEYS.has(k)) continue;
+    // A C definition's body is kept as written but for trailing spaces.
+    if (k === 'body' && typeof u === 'string' && typeof v === 'string') {
+      if (u.replace(/[ \t\r]+$/gm, '') !== v.replace(/[ \t\r]+$/gm, '')) return false;
+    } else if (!sameTree(u, v)) return false;
+  }
+  // A part the formatted tree has and the original lacks (an `else`, a predicate).
+  return Object.keys(y).length === keys.length || Object.keys(y).every((k) => k in x || y[k] === undefined);
 }
 
 function commentWords(text: string, parsed: ParseResult): string {

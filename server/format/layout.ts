@@ -6,26 +6,46 @@
 type Piece = { text: string } | { comment: string };
 
 class Line {
-  readonly pieces: Piece[] = [];
+  /** The line while it holds text only (the common case): no piece objects at all. */
+  private plain = '';
+  /** Pieces, once a comment arrives. */
+  private pieces?: Piece[];
   private cached = -1;
 
-  push(piece: Piece): void {
-    this.pieces.push(piece);
+  isEmpty(): boolean {
+    return this.pieces ? this.pieces.length === 0 : this.plain === '';
+  }
+
+  pushText(text: string): void {
+    if (this.pieces) {
+      this.pieces.push({ text });
+      this.cached = -1;
+    } else this.plain += text;
+  }
+
+  pushComment(comment: string): void {
+    this.pieces ??= this.plain === '' ? [] : [{ text: this.plain }];
+    this.pieces.push({ comment });
     this.cached = -1;
   }
 
-  pushAll(pieces: readonly Piece[]): void {
-    for (const p of pieces) this.pieces.push(p);
-    this.cached = -1;
+  pushLine(other: Line): void {
+    if (!other.pieces) this.pushText(other.plain);
+    else
+      for (const p of other.pieces)
+        if ('text' in p) this.pushText(p.text);
+        else this.pushComment(p.comment);
   }
 
   columns(): number {
+    if (!this.pieces) return this.plain.length;
     if (this.cached < 0) this.cached = this.render().length;
     return this.cached;
   }
 
   /** A comment that ends its line is written `// text`; one followed by more text `/* text *\/`. */
   render(): string {
+    if (!this.pieces) return this.plain;
     let out = '';
     let onlySpace = true;
     const last = this.pieces.length - 1;
@@ -53,19 +73,19 @@ export class Layout {
   private readonly lines: Line[] = [new Line()];
 
   text(s: string): this {
-    this.last().push({ text: s });
+    this.last().pushText(s);
     return this;
   }
 
   /** A comment piece on the current line. */
   comment(s: string): this {
-    this.last().push({ comment: s });
+    this.last().pushComment(s);
     return this;
   }
 
   /** A comment on a line of its own, and a new line after it. */
   commentLine(s: string): this {
-    this.last().push({ comment: s });
+    this.last().pushComment(s);
     this.lines.push(new Line());
     return this;
   }
@@ -92,8 +112,8 @@ export class Layout {
     const all = other.lines.length;
     for (let i = 0; i < all; i++) {
       const current = this.last();
-      if (col !== 0 && current.pieces.length === 0) current.push({ text: pad });
-      current.pushAll(other.lines[i].pieces);
+      if (col !== 0 && current.isEmpty()) current.pushText(pad);
+      current.pushLine(other.lines[i]);
       if (indent > 0 || i < all - 1) this.lines.push(new Line());
     }
     return this;
@@ -107,7 +127,7 @@ export class Layout {
 
   /** Lines with content; a trailing empty line (the place for more text) does not count. */
   lineCount(): number {
-    return this.last().pieces.length === 0 ? this.lines.length - 1 : this.lines.length;
+    return this.last().isEmpty() ? this.lines.length - 1 : this.lines.length;
   }
 
   /** The lines as text, without trailing spaces, each ended by a newline. */

@@ -38,10 +38,6 @@ const PRECEDENCE = new Map<string, number>();
   ['*', '/', '%'],
 ].forEach((ops, level) => ops.forEach((op) => PRECEDENCE.set(op, level)));
 
-function isNegativeLiteral(e: Expr): boolean {
-  return e.kind === 'unary' && !e.postfix && e.op === '-' && e.operand.kind === 'int';
-}
-
 /** Expressions printed without parentheses wherever they appear. */
 export function isPrimary(e: Expr): boolean {
   switch (e.kind) {
@@ -58,7 +54,8 @@ export function isPrimary(e: Expr): boolean {
     case 'offsetof':
       return true;
     default:
-      return isNegativeLiteral(e);
+      // `-1` too is an operator applied to a number, as bpftrace's parser reads it: `(-1)`.
+      return false;
   }
 }
 
@@ -66,7 +63,6 @@ function isLiteral(e: Expr): boolean {
   return (
     e.kind === 'int' ||
     e.kind === 'string' ||
-    isNegativeLiteral(e) ||
     (e.kind === 'ident' && (e.name === 'true' || e.name === 'false'))
   );
 }
