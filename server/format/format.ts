@@ -143,9 +143,7 @@ function sameTree(a: unknown, b: unknown): boolean {
   }
   const x = a as Record<string, unknown>;
   const y = b as Record<string, unknown>;
-  const keys = Object.keys(x);
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
+  for (const k in x) {
     const u = x[k];
     const v = y[k];
     if (u === v || IGNORED_KEYS.has(k)) continue;
@@ -155,7 +153,8 @@ function sameTree(a: unknown, b: unknown): boolean {
     } else if (!sameTree(u, v)) return false;
   }
   // A part the formatted tree has and the original lacks (an `else`, a predicate).
-  return Object.keys(y).length === keys.length || Object.keys(y).every((k) => k in x || y[k] === undefined);
+  for (const k in y) if (!(k in x) && y[k] !== undefined && !IGNORED_KEYS.has(k)) return false;
+  return true;
 }
 
 function commentWords(text: string, parsed: ParseResult): string {
@@ -219,9 +218,13 @@ export function formatText(
   dialect: Dialect,
   settings: FormatSettings = DEFAULT_FORMAT,
 ): { text?: string; skipped?: string } {
-  const result = formatDocument(text, dialect, settings);
+  // A Windows-edited script keeps its line ends (an editor converts edits to the document's own).
+  const crlf = /^[^\n]*\r\n/.test(text);
+  const source = crlf ? text.replace(/\r\n/g, '\n') : text;
+  const result = formatDocument(source, dialect, settings);
   if (result.skipped && result.edits.length === 0) return { skipped: result.skipped };
-  return { text: applyEdits(text, result.edits), skipped: result.skipped };
+  const formatted = applyEdits(source, result.edits);
+  return { text: crlf ? formatted.replace(/\n/g, '\r\n') : formatted, skipped: result.skipped };
 }
 
 export function formatDocument(

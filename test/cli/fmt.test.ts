@@ -57,6 +57,8 @@ describe('fieldtrace fmt', () => {
     assert.equal(newest.stdout, TIDY_026);
     const oldest = await fmt(['--bpftrace-version', '0.17', '-'], MESSY);
     assert.equal(oldest.stdout, TIDY_026.replace('if $x {', 'if ($x) {'));
+    const windows = await fmt(['--bpftrace-version', '0.26', '-'], MESSY.replace(/\n/g, '\r\n'));
+    assert.equal(windows.stdout, TIDY_026.replace(/\n/g, '\r\n'), 'CRLF line ends are kept');
   });
 
   it('leaves a script with a syntax error as written, says so, and exits 1', async () => {
