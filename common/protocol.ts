@@ -80,3 +80,27 @@ export namespace SetCatalogRequest {
   export const method = 'fieldtrace/setCatalog';
   export const type = new RequestType<SetCatalogParams, SetCatalogResult, void>(method);
 }
+
+/** One node's verdict on a script: what its bpftrace (dialect, catalog) would reject. */
+export interface NodeVerdict {
+  nodeId: string;
+  /** The dialect the script was checked in (the node's bpftrace, else the default). */
+  bpftraceVersion: string;
+  /** false: the node was never pushed (setNodeTarget), so the default target was used. */
+  known: boolean;
+  errors: { line: number; character: number; message: string; code?: string }[];
+  warnings: number;
+}
+
+export interface CheckOnNodesParams {
+  /** An open document, or `text` for a script that is not one (a generated listener trace). */
+  uri?: string;
+  text?: string;
+  nodeIds: string[];
+}
+
+/** Checks one script against several nodes at once, before a fleet run fans out. */
+export namespace CheckOnNodesRequest {
+  export const method = 'fieldtrace/checkOnNodes';
+  export const type = new RequestType<CheckOnNodesParams, { nodes: NodeVerdict[] }, void>(method);
+}

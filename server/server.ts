@@ -28,6 +28,7 @@ import { registerNavigation } from './features/navigation';
 import { registerFolding } from './features/folding';
 import { registerCodeActions } from './features/codeActions';
 import { LEGEND as SEMANTIC_TOKENS_LEGEND, registerSemanticTokens } from './features/semanticTokens';
+import { registerNodeCompatibility } from './features/node-compatibility';
 import { ON_TYPE_TRIGGERS, registerFormatting } from './features/formatting';
 import { DEFAULT_FORMAT, type FormatSettings, formatSettings } from './format/format';
 
@@ -131,6 +132,7 @@ export class BpftraceLanguageServer {
       dialectOf: (uri) => this.targets.forDocument(uri).dialect,
       settings: () => this.format,
     });
+    registerNodeCompatibility({ ...features, targets: this.targets });
     this.documents.onDidClose((e) => this.analyses.forget(e.document.uri));
     this.documents.listen(this.connection);
     this.connection.listen();

@@ -98,6 +98,20 @@ export class Targets {
     return { version: LATEST_NAME, source: 'latest' };
   }
 
+  /** A node's own target; `known` is false when the node was never pushed (defaults used). */
+  forNode(nodeId: string): Target & { known: boolean; version: string } {
+    const node = this.nodes.get(nodeId);
+    const version = node?.version ?? this.defaultVersion().version;
+    const catalog = node?.catalog ?? this.defaultCatalog;
+    return {
+      dialect: new Dialect(version),
+      catalog,
+      key: `${this.generation}:${nodeId}:${version}`,
+      known: node !== undefined,
+      version,
+    };
+  }
+
   forDocument(uri: string): Target {
     const nodeId = this.documentNodes.get(uri);
     const node = nodeId ? this.nodes.get(nodeId) : undefined;
