@@ -106,6 +106,7 @@ export class Targets {
     return {
       dialect: new Dialect(version),
       catalog,
+      unsafe: this.unsafeSetting,
       key: `${this.generation}:${nodeId}:${version}`,
       known: node !== undefined,
       version,
