@@ -1,7 +1,8 @@
 // One trace session: a TraceRun on a node plus everything around it that must not depend on the
 // UI: the `.jsonl` session log (written synchronously per batch so nothing received is lost),
-// the event rate, bpftrace's diagnostics mapped to script ranges, and the check after a stop
-// that no bpftrace of ours is left on the node.
+// the event bus every consumer subscribes to (terminal, listener state, node diagnostics, the
+// CLI's printer), the event rate, bpftrace's diagnostics mapped to script ranges, and the check
+// after a stop that no bpftrace of ours is left on the node.
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
@@ -78,6 +79,41 @@ export class SessionLogWriter {
   }
 }
 
+export type TraceEventListener = (event: SessionTraceEvent) => void;
+
+/**
+ * The one-way event bus of trace sessions: a session writes each event to its log, then publishes
+ * it here; consumers subscribe (to every session, or to one by id) and never publish back.
+ */
+export class TraceEventBus {
+  private readonly listeners = new Set<TraceEventListener>();
+
+  /** @param onListenerError hears what a listener threw; the other listeners still get the event. */
+  constructor(private readonly onListenerError: (error: unknown) => void = () => undefined) {}
+
+  subscribe(listener: TraceEventListener, sessionId?: string): { dispose(): void } {
+    const wrapped: TraceEventListener =
+      sessionId === undefined ? listener : (e) => e.sessionId === sessionId && listener(e);
+    this.listeners.add(wrapped);
+    return { dispose: () => this.listeners.delete(wrapped) };
+  }
+
+  publish(event: SessionTraceEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.onListenerError(error);
+      }
+    }
+  }
+}
+
+/** A fresh session id: sortable by start time, unique on the machine. */
+export function newSessionId(now = new Date()): string {
+  return `${now.toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+}
+
 export interface TraceSessionOptions {
   transport: NodeTransport;
   /** The node's probe; a node with problems is refused with those messages. */
@@ -91,7 +127,14 @@ export interface TraceSessionOptions {
   /** Folder for the session log (`<sessionId>.jsonl`). */
   logDir: string;
   parser: TraceOutputParser;
-  onEvent?(event: SessionTraceEvent): void;
+  /** Where the session publishes its events (after logging them); a session of its own if absent. */
+  bus?: TraceEventBus;
+  /** Subscribes to this session's events on the bus before the first one can arrive. */
+  onEvent?: TraceEventListener;
+  /**
+   * Known before start() so that subscribers of this session (a terminal) can be on the bus
+   * before its first event; fresh if absent.
+   */
   sessionId?: string;
   stopTimeoutsMs?: { interrupt: number; kill: number };
   /** How the script reaches the node (see TraceRunOptions.transfer). */
@@ -123,23 +166,24 @@ export class TraceSession {
   firstEventMs: number | undefined;
   attachedMs: number | undefined;
   private readonly log: SessionLogWriter;
+  private readonly bus: TraceEventBus;
   private readonly recent: number[] = [];
   private run: TraceRun | undefined;
   private endResult: TraceEnd | undefined;
 
   private constructor(private readonly options: TraceSessionOptions) {
-    this.id =
-      options.sessionId ??
-      `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+    this.id = options.sessionId ?? newSessionId();
     this.nodeId = options.transport.nodeId;
     this.logPath = path.join(options.logDir, `${this.id}.jsonl`);
     this.log = new SessionLogWriter(this.logPath);
+    this.bus = options.bus ?? new TraceEventBus();
   }
 
   static async start(options: TraceSessionOptions): Promise<TraceSession> {
     const { probe } = options;
     if (probe.problems.length || !probe.privilege) throw new NodeNotReadyError(probe.problems);
     const session = new TraceSession(options);
+    const subscription = options.onEvent ? session.bus.subscribe(options.onEvent, session.id) : undefined;
     try {
       session.run = await TraceRun.start({
         transport: options.transport,
@@ -159,11 +203,13 @@ export class TraceSession {
       });
     } catch (error) {
       session.log.close();
+      subscription?.dispose();
       throw error;
     }
     void session.run.ended.then((end) => {
       session.endResult = end;
       session.log.close();
+      subscription?.dispose();
     });
     return session;
   }
@@ -178,7 +224,7 @@ export class TraceSession {
     if (event.type === 'diagnostic') this.diagnostics.push(event);
     const sessionEvent: SessionTraceEvent = { sessionId: this.id, nodeId: this.nodeId, event };
     this.log.append(sessionEvent);
-    this.options.onEvent?.(sessionEvent);
+    this.bus.publish(sessionEvent);
   }
 
   get running(): boolean {

@@ -15,8 +15,9 @@ import { ListenerReducer } from '../../core/listeners/reducer';
 import { takeLocalSnapshot, takeRemoteSnapshot } from '../../core/listeners/snapshot';
 import { type CommandRunner, transportRunner } from '../../core/nodes/commands';
 import { createThrottle } from '../../core/listeners/throttle';
+import type { TraceEventBus } from '../../core/trace/session';
 import type { FieldtraceContext } from '../context';
-import { LOCAL_NODE } from '../ssh/index';
+import { LOCAL_NODE, type NodeManager } from '../ssh/index';
 import { pickNodeProcess } from '../ssh/process-picker';
 
 export const LISTENERS_VIEW_ID = 'fieldtrace.listeners';
@@ -30,7 +31,10 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
   private readonly sessions = new Set<string>();
   private readonly nodeIds = new Set<string>();
 
-  constructor(private readonly ctx: FieldtraceContext) {}
+  constructor(
+    private readonly ctx: FieldtraceContext,
+    private readonly nodes: NodeManager,
+  ) {}
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.disposeView();
@@ -199,7 +203,7 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
       nodeId = picked.id;
     }
     if (nodeId === LOCAL_NODE) return { nodeId };
-    const { transport, probe } = await this.ctx.nodes.probe(nodeId);
+    const { transport, probe } = await this.nodes.probe(nodeId);
     if (!probe.privilege)
       throw new Error(`${nodeId}: neither root nor password-less sudo, which nsenter and /proc need`);
     return { nodeId, run: transportRunner(transport, probe.privilege) };
@@ -287,10 +291,13 @@ class ListenersViewProvider implements vscode.WebviewViewProvider, vscode.Dispos
   }
 }
 
-export function registerListeners(ctx: FieldtraceContext): void {
-  const provider = ctx.track(new ListenersViewProvider(ctx));
+export function registerListeners(
+  ctx: FieldtraceContext,
+  { nodes, bus }: { nodes: NodeManager; bus: TraceEventBus },
+): void {
+  const provider = ctx.track(new ListenersViewProvider(ctx, nodes));
   ctx.track(vscode.window.registerWebviewViewProvider(LISTENERS_VIEW_ID, provider));
-  ctx.track(ctx.traceEvents.event((e) => provider.onEvent(e)));
+  ctx.track(bus.subscribe((e) => provider.onEvent(e)));
   ctx.registerCommand('fieldtrace.listeners.openLog', () => provider.openLog());
   ctx.registerCommand('fieldtrace.listeners.snapshot', () => provider.snapshot());
   ctx.registerCommand('fieldtrace.listeners.adminCheck', () => provider.adminCheck());

@@ -3,12 +3,13 @@
 // passphrases (SecretStorage only), the probe cache, and pushes each probed node's bpftrace
 // version and tracepoint catalog to the language server.
 import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
 import { SetDocumentTargetNotification, SetNodeTargetNotification } from '../../common/protocol';
 import { NodeProbeCache, type NodeProbe, TracepointCatalogCache } from '../../core/nodes/probe';
 import { LocalTransport, type NodeTransport } from '../../core/nodes/transport';
 import { connectSsh, type SshCallbacks, type UnknownHostKey } from '../../core/ssh/client';
 import { configuredHosts, defaultSshEnvironment, loadSshConfig } from '../../core/ssh/config';
-import type { FieldtraceContext } from '../context';
+import type { Configuration } from '../configuration';
 
 export const LOCAL_NODE = 'local';
 
@@ -18,26 +19,33 @@ export interface NodeChoice {
   description: string;
 }
 
+export interface NodeManagerDeps {
+  log: vscode.LogOutputChannel;
+  /** Where SSH key passphrases are kept (never in settings or files). */
+  secrets: vscode.SecretStorage;
+  configuration: Configuration;
+  /** The running language client, told each probed node's dialect and catalog. */
+  languageClient(): LanguageClient | undefined;
+}
+
 export class NodeManager implements vscode.Disposable {
   private readonly connections = new Map<string, Promise<NodeTransport>>();
   private readonly probes = new NodeProbeCache();
   private readonly catalogs = new TracepointCatalogCache();
   private readonly local = new LocalTransport();
 
-  constructor(private readonly ctx: FieldtraceContext) {}
+  constructor(private readonly deps: NodeManagerDeps) {}
 
   /** This machine first, then the setting's nodes, then the SSH config's hosts. */
   listNodes(): NodeChoice[] {
     const nodes: NodeChoice[] = [{ id: LOCAL_NODE, label: 'This machine', description: 'local bpftrace' }];
-    const configured = vscode.workspace.getConfiguration('fieldtrace').get<string[]>('nodes') ?? [];
-    for (const id of configured)
-      if (typeof id === 'string' && id.trim() && !nodes.some((n) => n.id === id))
-        nodes.push({ id: id.trim(), label: id.trim(), description: 'fieldtrace.nodes' });
+    for (const id of this.deps.configuration.settings.nodes)
+      if (!nodes.some((n) => n.id === id)) nodes.push({ id, label: id, description: 'fieldtrace.nodes' });
     try {
       for (const id of configuredHosts(loadSshConfig(defaultSshEnvironment())))
         if (!nodes.some((n) => n.id === id)) nodes.push({ id, label: id, description: '~/.ssh/config' });
     } catch (error) {
-      this.ctx.log.warn(`Reading ~/.ssh/config: ${error instanceof Error ? error.message : String(error)}`);
+      this.deps.log.warn(`Reading ~/.ssh/config: ${error instanceof Error ? error.message : String(error)}`);
     }
     return nodes;
   }
@@ -68,7 +76,7 @@ export class NodeManager implements vscode.Disposable {
   async probe(nodeId: string): Promise<{ transport: NodeTransport; probe: NodeProbe }> {
     const transport = await this.connect(nodeId);
     const probe = await this.probes.get(transport);
-    this.ctx.log.info(
+    this.deps.log.info(
       `${this.label(nodeId)}: bpftrace ${probe.bpftraceVersion ?? 'missing'}, kernel ${probe.kernelRelease}, ${probe.privilege ?? 'no privileges'}, tracefs ${probe.tracefs ?? 'missing'}, BTF ${probe.btf ? 'yes' : 'no'}`,
     );
     void this.pushNodeTarget(transport, probe);
@@ -77,7 +85,7 @@ export class NodeManager implements vscode.Disposable {
 
   /** Tells the language server the node's dialect and catalog, and which document runs there. */
   async pushNodeTarget(transport: NodeTransport, probe: NodeProbe, documentUri?: string): Promise<void> {
-    const client = this.ctx.languageClient;
+    const client = this.deps.languageClient();
     if (!client) return;
     await client.sendNotification(SetNodeTargetNotification.type, {
       nodeId: probe.nodeId,
@@ -99,14 +107,14 @@ export class NodeManager implements vscode.Disposable {
         tracepointListing: listing,
       });
     } catch (error) {
-      this.ctx.log.warn(
+      this.deps.log.warn(
         `Tracepoint catalog of ${this.label(probe.nodeId)}: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }
 
   private callbacks(): SshCallbacks {
-    const secrets = this.ctx.extension.secrets;
+    const secrets = this.deps.secrets;
     const secretKey = (file: string) => `fieldtrace.passphrase:${file}`;
     return {
       confirmUnknownHostKey: (prompt) => confirmHostKey(prompt),

@@ -4,11 +4,16 @@
 import * as vscode from 'vscode';
 import { findFrameInLine } from '../../core/stacks/frames';
 import type { Resolution } from '../../core/stacks/resolver';
+import type { Configuration } from '../configuration';
 import type { FieldtraceContext } from '../context';
+import type { NodeManager } from '../ssh/index';
 import { StackService } from './service';
 
-export function registerStacks(ctx: FieldtraceContext): StackService {
-  const service = ctx.track(new StackService(ctx));
+export function registerStacks(
+  ctx: FieldtraceContext,
+  { nodes, configuration }: { nodes: NodeManager; configuration: Configuration },
+): StackService {
+  const service = ctx.track(new StackService(ctx, nodes, configuration));
   const tree = new StacksTree(service);
   ctx.track(
     vscode.window.createTreeView('fieldtrace.stacks', { treeDataProvider: tree, showCollapseAll: true }),
@@ -33,7 +38,7 @@ export function registerStacks(ctx: FieldtraceContext): StackService {
   ctx.track(
     vscode.languages.registerDocumentLinkProvider(
       [{ language: 'plaintext' }, { language: 'log' }],
-      new FrameDocumentLinks(),
+      new FrameDocumentLinks(configuration),
     ),
   );
   // Index in the background once there is something to index; links wait for it when clicked.
@@ -142,8 +147,10 @@ class FrameTerminalLinks implements vscode.TerminalLinkProvider<FrameLink> {
 
 /** Opt-in (`fieldtrace.stacks.documentLinks`): stack traces pasted into plain-text and log files. */
 class FrameDocumentLinks implements vscode.DocumentLinkProvider {
+  constructor(private readonly configuration: Configuration) {}
+
   provideDocumentLinks(document: vscode.TextDocument): vscode.DocumentLink[] {
-    if (!vscode.workspace.getConfiguration('fieldtrace.stacks').get<boolean>('documentLinks')) return [];
+    if (!this.configuration.settings.stacks.documentLinks) return [];
     const links: vscode.DocumentLink[] = [];
     let previous: string | undefined;
     const max = Math.min(document.lineCount, 20000);

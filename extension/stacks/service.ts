@@ -2,20 +2,18 @@
 // cancellable progress notification, persists it in globalStorage (reused per file by size
 // and mtime), keeps it current from a file watcher, and answers frame resolutions.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { existsSync } from 'node:fs';
 import { demangle } from '../../core/stacks/demangle';
-import {
-  type CommandRunner,
-  DwarfResolver,
-  type PathMapping,
-  transportRunner,
-} from '../../core/stacks/dwarf';
+import { type CommandRunner, DwarfResolver, transportRunner } from '../../core/stacks/dwarf';
 import { parseFrameLine } from '../../core/stacks/frames';
 import { type Resolution, Resolver } from '../../core/stacks/resolver';
 import { CancelledError, SOURCE_EXTENSIONS, SourceIndex } from '../../core/stacks/sourceIndex';
+import type { Configuration } from '../configuration';
 import type { FieldtraceContext } from '../context';
+import { resolvePathMappings, resolveSourceRoots } from '../settings';
+import type { NodeManager } from '../ssh/index';
 
 export class StackService implements vscode.Disposable {
   private index: SourceIndex | undefined;
@@ -27,21 +25,21 @@ export class StackService implements vscode.Disposable {
   private saveTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly ctx: FieldtraceContext) {
+  constructor(
+    private readonly ctx: FieldtraceContext,
+    private readonly nodes: NodeManager,
+    private readonly configuration: Configuration,
+  ) {
     this.disposables.push(
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('fieldtrace.sourceRoots')) void this.rebuild();
-      }),
+      configuration.onDidChange(['sourceRoots'], () => void this.rebuild()),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.rebuild()),
     );
   }
 
   /** Source roots: the setting (workspace-relative paths allowed), else the workspace folders. */
   roots(): string[] {
-    const configured = vscode.workspace.getConfiguration('fieldtrace').get<string[]>('sourceRoots') ?? [];
     const folders = vscode.workspace.workspaceFolders?.map((f) => f.uri.fsPath) ?? [];
-    if (!configured.length) return folders;
-    return configured.map((r) => (path.isAbsolute(r) ? r : path.resolve(folders[0] ?? process.cwd(), r)));
+    return resolveSourceRoots(this.configuration.settings.sourceRoots, folders, process.cwd());
   }
 
   /** The index, building it first if needed (with progress). Undefined when cancelled or no roots. */
@@ -81,20 +79,18 @@ export class StackService implements vscode.Disposable {
    * travel; the binary stays on the node).
    */
   private async dwarfFor(): Promise<DwarfResolver | undefined> {
-    const config = vscode.workspace.getConfiguration('fieldtrace.stacks');
-    const binary = (config.get<string>('debugBinary') ?? '').trim();
-    const node = (config.get<string>('debugBinaryNode') ?? '').trim();
+    const stacks = this.configuration.settings.stacks;
+    const binary = stacks.debugBinary;
+    const node = stacks.debugBinaryNode;
     if (!binary || (!node && !existsSync(binary))) return undefined;
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
-    const mappings = (config.get<PathMapping[]>('pathMappings') ?? [])
-      .filter((m) => typeof m?.from === 'string' && typeof m?.to === 'string')
-      .map((m) => ({ from: m.from, to: m.to.replace('${workspaceFolder}', folder) }));
+    const mappings = resolvePathMappings(stacks.pathMappings, folder);
     const key = JSON.stringify([binary, node, this.roots(), mappings]);
     if (!this.dwarfResolver || this.dwarfKey !== key) {
       this.dwarfResolver = undefined;
       this.dwarfKey = key;
       let runner: CommandRunner | undefined;
-      if (node) runner = transportRunner(await this.ctx.nodes.connect(node));
+      if (node) runner = transportRunner(await this.nodes.connect(node));
       this.dwarfResolver = new DwarfResolver(binary, this.roots(), { pathMappings: mappings, runner });
     }
     return this.dwarfResolver;

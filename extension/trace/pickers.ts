@@ -1,0 +1,101 @@
+// The questions the trace commands ask: on which nodes, which session, which process to follow.
+import * as vscode from 'vscode';
+import { transportRunner } from '../../core/nodes/commands';
+import { listProcesses } from '../../core/nodes/processes';
+import {
+  describeProcess,
+  describeTarget,
+  parseTargetSpec,
+  TARGET_SYNTAX,
+  type TargetSpec,
+} from '../../core/trace/target';
+import type { NodeManager } from '../ssh/index';
+import { pickNodeProcess } from '../ssh/process-picker';
+import { sessionTitle } from './session-summary';
+import type { SessionRecord, TraceSessions } from './sessions';
+
+/** Node ids to run on; with one node (this machine only) nothing is asked. */
+export async function pickNodes(nodes: NodeManager, canPickMany: boolean): Promise<string[]> {
+  const choices = nodes.listNodes();
+  if (choices.length === 1 && choices[0]) return [choices[0].id];
+  const items = choices.map((n) => ({ label: n.label, description: n.description, id: n.id }));
+  if (canPickMany) {
+    const picked = await vscode.window.showQuickPick(items, {
+      title: 'Run on which nodes?',
+      canPickMany: true,
+    });
+    return picked?.map((p) => p.id) ?? [];
+  }
+  const picked = await vscode.window.showQuickPick(items, { title: 'Run on which node?' });
+  return picked ? [picked.id] : [];
+}
+
+/** A session, asked only when there are several. */
+export async function pickSession(
+  sessions: TraceSessions,
+  onlyRunning: boolean,
+): Promise<SessionRecord | undefined> {
+  const candidates = sessions.list(onlyRunning);
+  if (candidates.length <= 1) return candidates[0];
+  const picked = await vscode.window.showQuickPick(
+    candidates.map((r) => ({
+      label: sessionTitle(r),
+      description: r.session.running ? `${r.session.eventCount} events` : 'ended',
+      record: r,
+    })),
+    { title: onlyRunning ? 'Stop which trace?' : 'Show which trace?' },
+  );
+  return picked?.record;
+}
+
+/**
+ * Which process the listener trace follows: typed (a name, a pid, container:PID,
+ * NAME@container:PID) or picked from the node's processes; a picked process that lives in a
+ * container is offered as "its name in its container" (follows a hot restart) or its pid alone.
+ */
+export async function pickListenerTarget(
+  nodes: NodeManager,
+  nodeId: string,
+): Promise<TargetSpec | undefined> {
+  // Connected first: host-key and passphrase prompts come before the picker, not over it.
+  const { transport, probe } = await nodes.probe(nodeId);
+  if (probe.problems.length)
+    throw new Error(`cannot trace on ${nodes.label(nodeId)}: ${probe.problems.join(' ')}`);
+  const run = transportRunner(transport, probe.privilege);
+  const picked = await pickNodeProcess<TargetSpec>({
+    title: `Listener trace on ${nodes.label(nodeId)}: which process?`,
+    placeholder: `Type ${TARGET_SYNTAX}, or pick a process`,
+    initialValue: 'envoy',
+    processes: listProcesses(run),
+    typed: (text) => {
+      const parsed = parseTargetSpec(text);
+      return 'error' in parsed
+        ? { label: text, description: parsed.error }
+        : { label: text, description: `trace ${describeTarget(parsed)}`, value: parsed };
+    },
+  });
+  if (!picked) return undefined;
+  if ('typed' in picked) return picked.typed;
+  const process = await describeProcess(run, picked.pid);
+  // A name is a target only if it reads as one (not digits, not container:…).
+  const byName = parseTargetSpec(process.comm);
+  if (!process.container || !('comm' in byName) || byName.containerOf !== undefined)
+    return { pid: process.pid };
+  const inContainer = await vscode.window.showQuickPick(
+    [
+      {
+        label: `${process.comm} in its container`,
+        description: process.container.path,
+        detail: 'Every process of that name in the container, a restarted one included',
+        spec: { comm: process.comm, containerOf: process.pid } as TargetSpec,
+      },
+      {
+        label: `pid ${process.pid} only`,
+        detail: 'This process alone',
+        spec: { pid: process.pid } as TargetSpec,
+      },
+    ],
+    { title: `${process.comm} (pid ${process.pid}) runs in a container` },
+  );
+  return inContainer?.spec;
+}

@@ -1,0 +1,260 @@
+// The trace sessions of this window: starts one on a node (a script, or the listener trace of a
+// target), gives it a terminal and its node diagnostics (both subscribers of the event bus), stops
+// it, and after a dropped connection checks over a new one that no bpftrace of it is left.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { transportRunner } from '../../core/nodes/commands';
+import { listenerTraceScript } from '../../core/trace/listener-script';
+import { newSessionId, type TraceEventBus, TraceSession } from '../../core/trace/session';
+import { TraceStreamParser } from '../../core/trace/stream-parser';
+import { resolveTarget, type TargetSpec } from '../../core/trace/target';
+import type { Configuration } from '../configuration';
+import { LOCAL_NODE, type NodeManager } from '../ssh/index';
+import { NodeDiagnostics } from './node-diagnostics';
+import type { SessionFacts } from './session-summary';
+import { TraceTerminal } from './terminal';
+
+export interface SessionRecord {
+  session: TraceSession;
+  nodeLabel: string;
+  scriptLabel: string;
+  terminal: TraceTerminal;
+  /** Set when the user asked for the stop (a drop is then no news). */
+  stopRequested?: boolean;
+}
+
+export interface ScriptToRun {
+  text: string;
+  label: string;
+  /** The script's file, where the node's errors are shown. */
+  uri?: vscode.Uri;
+}
+
+/** The listener trace of a target, generated for the node's bpftrace. */
+export interface ListenerTraceRun {
+  target: TargetSpec;
+  /** User stacks of socket calls; the setting when absent. */
+  withStacks?: boolean;
+}
+
+export interface TraceSessionsDeps {
+  log: vscode.LogOutputChannel;
+  nodes: NodeManager;
+  bus: TraceEventBus;
+  configuration: Configuration;
+  /** Where session logs go while fieldtrace.trace.sessionLogDirectory is empty. */
+  defaultLogDir: string;
+}
+
+export class TraceSessions implements vscode.Disposable {
+  private readonly records = new Map<string, SessionRecord>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** A session started or ended. */
+  readonly onDidChange = this.changed.event;
+  private readonly diagnostics = new NodeDiagnostics();
+  private closing = false;
+
+  constructor(private readonly deps: TraceSessionsDeps) {}
+
+  /** Newest first. */
+  list(onlyRunning = false): SessionRecord[] {
+    return [...this.records.values()].filter((r) => !onlyRunning || r.session.running).reverse();
+  }
+
+  get(sessionId: string): SessionRecord | undefined {
+    return this.records.get(sessionId);
+  }
+
+  facts(record: SessionRecord): SessionFacts {
+    const s = record.session;
+    return {
+      id: s.id,
+      nodeLabel: record.nodeLabel,
+      scriptLabel: record.scriptLabel,
+      running: s.running,
+      eventCount: s.eventCount,
+      rate: s.rate(),
+      end: s.end,
+      logPath: s.logPath,
+    };
+  }
+
+  async start(
+    nodeId: string,
+    script: ScriptToRun,
+    listener?: ListenerTraceRun,
+  ): Promise<SessionRecord | undefined> {
+    const { nodes, bus, configuration, log } = this.deps;
+    const settings = configuration.settings;
+    const nodeLabel = nodes.label(nodeId);
+    const { transport, probe } = await nodes.probe(nodeId);
+    if (probe.problems.length) {
+      void vscode.window.showErrorMessage(
+        `Fieldtrace: cannot trace on ${nodeLabel}: ${probe.problems.join(' ')}`,
+      );
+      return undefined;
+    }
+    const withStacks = listener?.withStacks ?? settings.listeners.userStacks;
+    let text = script.text;
+    if (listener) {
+      // The container's cgroup and the processes already running are looked up on the node.
+      const resolved = await resolveTarget(listener.target, transportRunner(transport, probe.privilege));
+      text = listenerTraceScript({
+        target: resolved.target,
+        runningPids: resolved.runningPids,
+        bpftraceVersion: probe.bpftraceVersion ?? '0.17',
+        withStacks,
+      });
+      if (resolved.container)
+        log.info(
+          `Listener trace on ${nodeLabel}: container cgroup ${resolved.container.path} (id ${resolved.container.id})`,
+        );
+    }
+    if (script.uri) {
+      this.diagnostics.clear(script.uri);
+      void nodes.pushNodeTarget(transport, probe, script.uri.toString());
+    }
+    // Subscribers of this session are on the bus before its first event (which can come before
+    // TraceSession.start() returns).
+    const sessionId = newSessionId();
+    const current: { record?: SessionRecord } = {};
+    const terminal = new TraceTerminal(`Fieldtrace: ${nodeLabel}`, () => {
+      if (current.record) void this.stop(current.record);
+    });
+    terminal.follow(bus, sessionId);
+    const scriptDiagnostics = script.uri
+      ? this.diagnostics.follow(bus, sessionId, { uri: script.uri, text, nodeLabel })
+      : undefined;
+    const crashes = this.offerRerunAfterCrash(
+      sessionId,
+      nodeId,
+      script,
+      listener && { ...listener, withStacks },
+    );
+    let session: TraceSession;
+    try {
+      session = await TraceSession.start({
+        transport,
+        probe,
+        script: text,
+        unsafe: settings.bpftrace.unsafe,
+        scriptName: script.uri ? path.basename(script.uri.fsPath) : listener ? 'listeners.bt' : 'script.bt',
+        logDir: settings.trace.sessionLogDirectory || this.deps.defaultLogDir,
+        parser: new TraceStreamParser({ nodeId, attachedWhen: listener ? 'begin' : 'announced' }),
+        bus,
+        sessionId,
+        stopTimeoutsMs: { interrupt: settings.trace.stopTimeoutSeconds * 1000, kill: 3000 },
+      });
+    } catch (error) {
+      terminal.dispose();
+      scriptDiagnostics?.dispose();
+      crashes.dispose();
+      throw error;
+    }
+    const record: SessionRecord = { session, nodeLabel, scriptLabel: script.label, terminal };
+    current.record = record;
+    this.records.set(session.id, record);
+    scriptDiagnostics?.attach(session);
+    terminal.note(
+      `${script.label} on ${nodeLabel} (bpftrace ${probe.bpftraceVersion}); log: ${session.logPath}`,
+    );
+    terminal.show();
+    this.changed.fire();
+    // The terminal already shows bpftrace's end (the `ended` event).
+    void session.ended.then(async () => {
+      this.changed.fire();
+      // A trace that ended without a stop while its connection went away was cut by a drop.
+      if (nodeId === LOCAL_NODE || this.closing || record.stopRequested) return;
+      const dropped = await Promise.race([
+        transport.closed.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 3000)),
+      ]);
+      if (dropped && !this.closing && !record.stopRequested) await this.checkAfterDrop(record, nodeId);
+    });
+    return record;
+  }
+
+  async stop(record: SessionRecord): Promise<void> {
+    if (!record.session.running) return;
+    record.stopRequested = true;
+    const result = await record.session.stop();
+    if (result.remaining.length)
+      void vscode.window.showWarningMessage(
+        `Fieldtrace: bpftrace (pid ${result.remaining.join(', ')}) is still running on ${record.nodeLabel} after the stop.`,
+      );
+  }
+
+  /** A bpftrace that aborts mid-trace has no script position to show: the user hears of it here. */
+  private offerRerunAfterCrash(
+    sessionId: string,
+    nodeId: string,
+    script: ScriptToRun,
+    listener: Required<ListenerTraceRun> | undefined,
+  ): { dispose(): void } {
+    const subscription = this.deps.bus.subscribe((e) => {
+      if (e.event.type === 'ended') subscription.dispose();
+      if (e.event.type !== 'diagnostic' || !e.event.crash) return;
+      const again = 'Run Again';
+      const withoutStacks = 'Run Without Stacks';
+      const nodeLabel = this.deps.nodes.label(nodeId);
+      void vscode.window
+        .showErrorMessage(
+          `Fieldtrace: ${nodeLabel}: ${e.event.message}`,
+          ...(listener?.withStacks ? [again, withoutStacks] : [again]),
+        )
+        .then((picked) => {
+          if (!picked) return;
+          const rerun = listener && {
+            ...listener,
+            withStacks: picked === withoutStacks ? false : listener.withStacks,
+          };
+          this.start(nodeId, script, rerun).catch(
+            (error: unknown) =>
+              void vscode.window.showErrorMessage(
+                `Fieldtrace: ${script.label} on ${nodeLabel}: ${error instanceof Error ? error.message : String(error)}`,
+              ),
+          );
+        });
+    }, sessionId);
+    return subscription;
+  }
+
+  /**
+   * A dropped connection ends the trace, and the wrapper on the node stops bpftrace with its
+   * channel. Whether it did is checked over a new connection, and said.
+   */
+  private async checkAfterDrop(record: SessionRecord, nodeId: string): Promise<void> {
+    const label = record.nodeLabel;
+    record.terminal.note(`the connection to ${label} dropped; checking the node for this trace's bpftrace…`);
+    // The manager forgets the dead connection when it sees the close: ask after that.
+    await new Promise((r) => setTimeout(r, 500));
+    if (this.closing) return;
+    try {
+      const remaining = await record.session.verifyGone(await this.deps.nodes.connect(nodeId), 10_000);
+      if (remaining.length) {
+        const message = `Fieldtrace: the connection to ${label} dropped, and bpftrace (pid ${remaining.join(', ')}) of "${record.scriptLabel}" still runs there.`;
+        record.terminal.say(message);
+        void vscode.window.showWarningMessage(message);
+      } else {
+        const message = `the connection to ${label} dropped; the trace "${record.scriptLabel}" ended and no bpftrace of it remains on the node.`;
+        record.terminal.note(message);
+        void vscode.window.showInformationMessage(`Fieldtrace: ${message}`);
+      }
+    } catch (error) {
+      const message = `Fieldtrace: the connection to ${label} dropped and could not be made again to check for a leftover bpftrace: ${error instanceof Error ? error.message : String(error)}`;
+      record.terminal.say(message);
+      void vscode.window.showWarningMessage(message);
+    }
+  }
+
+  /** Deactivation drops every channel: the wrapper on each node stops its bpftrace on EOF. */
+  dispose(): void {
+    this.closing = true;
+    for (const r of this.records.values()) {
+      if (r.session.running) r.session.abandon('the editor closed');
+      r.terminal.dispose();
+    }
+    this.diagnostics.dispose();
+    this.changed.dispose();
+  }
+}

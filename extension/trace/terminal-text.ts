@@ -1,0 +1,40 @@
+// What the trace terminal prints, without the terminal: each event as bpftrace's text mode renders
+// it, with the CRLF line ends a pseudoterminal needs, and a bounded history for reopening.
+import type { TraceEvent } from '../../common/events';
+import { renderText } from '../../core/trace/render-text';
+
+/** A pseudoterminal moves to column 0 only on CR: every line end becomes CRLF. */
+export function toTerminal(text: string): string {
+  return text.replace(/\r?\n/g, '\r\n');
+}
+
+/** The terminal's text for one event (a whole line), or undefined when it prints nothing. */
+export function eventText(event: TraceEvent): string | undefined {
+  const rendered = renderText(event);
+  if (!rendered) return undefined;
+  return toTerminal(rendered.endsWith('\n') ? rendered : `${rendered}\n`);
+}
+
+/** A line of our own among bpftrace's output: dimmed and marked with `#`. */
+export function noteText(note: string): string {
+  return toTerminal(`\x1b[2m# ${note}\x1b[0m\n`);
+}
+
+/** What was printed so far, cut from the front beyond `maxChars` (a reopened terminal replays it). */
+export class TerminalHistory {
+  private readonly chunks: string[] = [];
+  private chars = 0;
+
+  constructor(private readonly maxChars = 2_000_000) {}
+
+  push(text: string): void {
+    this.chunks.push(text);
+    this.chars += text.length;
+    while (this.chars > this.maxChars && this.chunks.length > 1)
+      this.chars -= this.chunks.shift()?.length ?? 0;
+  }
+
+  replay(): string[] {
+    return [...this.chunks];
+  }
+}
