@@ -413,12 +413,12 @@ function listenerItem(base: string, l: ListenerView, level: number): HTMLElement
   );
 }
 
-function processItem(p: ProcessView): HTMLElement {
+function processItem(p: ProcessView, level: number, showNode: boolean): HTMLElement {
   const id = `${p.node}/${p.pid}`;
   const workers = p.threads.filter((t) => !t.exited && t.tid !== 0).length;
   const desc = [
     `pid ${p.pid}`,
-    p.node,
+    showNode ? p.node : '',
     `${workers} thread(s)`,
     p.parentPid !== undefined ? `child of ${p.parentPid}` : '',
     p.exited ? 'exited' : '',
@@ -447,25 +447,54 @@ function processItem(p: ProcessView): HTMLElement {
                 icon: a.error ? 'error' : 'dashboard',
                 className: a.error ? 'disagree' : undefined,
               },
-              2,
+              level + 1,
             ),
           );
           if (a.statsNote)
             children.push(
-              item({ id: `${id}/statsnote`, label: a.statsNote, icon: 'info', className: 'reason' }, 2),
+              item(
+                { id: `${id}/statsnote`, label: a.statsNote, icon: 'info', className: 'reason' },
+                level + 1,
+              ),
             );
         }
         p.notes.forEach((n, i) =>
-          children.push(item({ id: `${id}/note${i}`, label: n, icon: 'warning', className: 'disagree' }, 2)),
+          children.push(
+            item({ id: `${id}/note${i}`, label: n, icon: 'warning', className: 'disagree' }, level + 1),
+          ),
         );
         if (p.listeners.length === 0)
-          children.push(item({ id: `${id}/none`, label: 'No listening sockets seen yet.', icon: 'info' }, 2));
-        children.push(...p.listeners.map((l) => listenerItem(id, l, 2)));
+          children.push(
+            item({ id: `${id}/none`, label: 'No listening sockets seen yet.', icon: 'info' }, level + 1),
+          );
+        children.push(...p.listeners.map((l) => listenerItem(id, l, level + 1)));
         return children;
       },
     },
-    1,
+    level,
   );
+}
+
+/** A fleet: one item per node, its processes below, in the order the nodes first appear. */
+function nodeItems(processes: ProcessView[]): HTMLElement[] {
+  const byNode = new Map<string, ProcessView[]>();
+  for (const p of processes) byNode.set(p.node, [...(byNode.get(p.node) ?? []), p]);
+  return [...byNode].map(([node, list]) => {
+    const listeners = list.reduce((n, p) => n + p.listeners.length, 0);
+    const accepts = list.reduce((n, p) => n + p.listeners.reduce((m, l) => m + l.totalAccepts, 0), 0);
+    return item(
+      {
+        id: `node:${node}`,
+        label: node,
+        description: `${list.length} process(es) · ${listeners} listener(s) · ${accepts} accepts`,
+        icon: 'vm',
+        defaultOpen: true,
+        className: 'node',
+        children: () => list.map((p) => processItem(p, 2, false)),
+      },
+      1,
+    );
+  });
 }
 
 // ---- page -------------------------------------------------------------------------------------
@@ -517,9 +546,14 @@ function render(): void {
   for (const m of current.messages) app.append(el('p', 'message', m));
   const tree = el('ul', 'tree');
   tree.setAttribute('role', 'tree');
-  tree.setAttribute('aria-label', 'Listeners by process');
+  const nodes = new Set(current.processes.map((p) => p.node));
+  tree.setAttribute('aria-label', nodes.size > 1 ? 'Listeners by node and process' : 'Listeners by process');
   tree.addEventListener('keydown', onTreeKey);
-  tree.append(...current.processes.map(processItem));
+  tree.append(
+    ...(nodes.size > 1
+      ? nodeItems(current.processes)
+      : current.processes.map((p) => processItem(p, 1, true))),
+  );
   app.append(tree);
   const items = visibleItems();
   const target = items.find((li) => li.dataset.id === focused) ?? items[0];

@@ -335,3 +335,43 @@ test(
     }
   },
 );
+
+test(
+  'a fleet groups by node, then process; one node shows no node level',
+  { skip, timeout: 60_000 },
+  async () => {
+    const { page, errors } = await openPage();
+    try {
+      const onNode = (node: string) =>
+        seedState.processes.map((p) => ({ ...p, node, pid: p.pid + (node === 'node-b' ? 1 : 0) }));
+      const fleet: ListenerState = { ...seedState, processes: [...onNode('node-a'), ...onNode('node-b')] };
+      await send(page, { type: 'state', state: fleet });
+      const nodeA = page.locator('[role="treeitem"][data-id="node:node-a"]');
+      await nodeA.waitFor();
+      assert.equal(await nodeA.getAttribute('aria-level'), '1');
+      const nodes = await page.locator('[role="treeitem"][aria-level="1"] > .row .label').allTextContents();
+      assert.deepEqual(nodes, ['node-a', 'node-b']);
+      const processes = nodeA.locator('[role="treeitem"].process');
+      assert.equal(await processes.count(), seedState.processes.length);
+      assert.equal(await processes.first().getAttribute('aria-level'), '2');
+      // The listener rows sit one level below their process, as without a fleet.
+      const listener = nodeA.locator('[role="treeitem"][data-id$="/inet 0.0.0.0:15001"]');
+      assert.equal(await listener.getAttribute('aria-level'), '3');
+      assert.equal(
+        await page.locator('[role="tree"]').getAttribute('aria-label'),
+        'Listeners by node and process',
+      );
+      await page.screenshot({
+        path: path.join(root, 'test-results/listeners-webview-fleet.png'),
+        fullPage: true,
+      });
+
+      await send(page, { type: 'state', state: seedState });
+      await page.locator('[role="treeitem"][data-id="node:node-a"]').waitFor({ state: 'detached' });
+      assert.equal(await page.locator('[role="treeitem"].process').first().getAttribute('aria-level'), '1');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  },
+);
