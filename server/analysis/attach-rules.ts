@@ -32,8 +32,19 @@ export function attachPointRules(cx: Checker, probe: Probe, rows: Array<ProbeRow
 
 function watchpoint(cx: Checker, ap: AttachPoint, provider: string): void {
   const [target, length, mode] = ap.parts.map((p) => p.name);
-  if (target === undefined || !/^(0x[0-9a-f]+|\d+)$/i.test(target)) return; // a function: -p/-c
   const say = (message: string) => cx.report(ap, 'error', 'watchpoint', message);
+  if (target === undefined) return;
+  if (target.includes('+')) {
+    // func+argN: which process is watched comes from -p or -c when bpftrace starts.
+    const [func, arg, ...more] = target.split('+').filter(Boolean);
+    if (!func || !arg || more.length) say('Invalid function/address argument: write func+argN');
+    else if (!/^arg\d+$/.test(arg)) say(`Invalid function argument '${arg}': write argN`);
+    return;
+  }
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(target)) {
+    say(`${provider} needs an address or func+argN, not '${target}'`);
+    return;
+  }
   if (provider === 'asyncwatchpoint')
     say('asyncwatchpoint requires a function name (func+argN), not an address');
   else if (Number(target) === 0) say('watchpoint must be attached to a non-zero address');

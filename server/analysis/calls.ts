@@ -300,6 +300,12 @@ function applyRule(
         const ok =
           a.kind === rule.kind ||
           literalDefine(cx, a, rule.kind) ||
+          // str($1) of a positional parameter is a literal (known when bpftrace starts).
+          (rule.kind === 'string' &&
+            a.kind === 'call' &&
+            a.callee.name === 'str' &&
+            a.args.length === 1 &&
+            a.args[0].kind === 'param') ||
           (rule.allowParam && a.kind === 'param') ||
           (rule.allowIdent && a.kind === 'ident');
         if (ok) continue;
@@ -385,6 +391,11 @@ function applyRule(
       const first = e.args[0];
       if (!first) return false;
       if (first.kind !== 'map') {
+        const kind = tys[0] && typeKind(tys[0]);
+        if (kind === 'none' || kind === 'pointer') {
+          cx.report(e, 'error', 'argument-kind', `${kind} type passed to print() is not printable`);
+          return true;
+        }
         if (e.args.length === 1) return false;
         cx.report(e, 'error', 'arity', `Non-map print() only takes 1 argument, ${e.args.length} found`);
         return true;
@@ -405,13 +416,20 @@ function applyRule(
         const name = upper.startsWith('S') ? upper.replace(/^SIG/, '') : upper;
         if (!(upper.startsWith('S') ? upper.startsWith('SIG') : true) || !SIGNALS.includes(name))
           message = `${a.value} is not a valid signal`;
-      } else if (a.kind === 'int') {
-        if (a.value < 1 || a.value > 64) message = `${a.value} is not a valid signal, allowed range: [1,64]`;
+      } else if (a.kind === 'int' || (a.kind === 'unary' && a.op === '-' && a.operand.kind === 'int')) {
+        const n = a.kind === 'int' ? a.value : -(a.operand as { value: number }).value;
+        if (n < 1 || n > 64) message = `${n} is not a valid signal, allowed range: [1,64]`;
       } else if (tys[0] && typeKind(tys[0]) && typeKind(tys[0]) !== 'integer') {
         message = 'signal only accepts string literals or integers';
       }
       if (!message) return false;
       cx.report(e, 'error', 'argument-kind', message);
+      return true;
+    }
+    case 'pattern': {
+      const a = e.args[rule.at];
+      if (a?.kind !== 'string' || rule.pattern.test(a.value)) return false;
+      cx.report(e, 'error', 'argument-kind', say(rule.message));
       return true;
     }
     case 'wholeMap': {

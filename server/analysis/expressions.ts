@@ -7,7 +7,7 @@ import type { Checker } from './checker';
 import { INTEGER_TYPES } from './dialects';
 import { ident } from './identifiers';
 import { mapRead } from './maps';
-import { binaryOperands, indexOperands, ternaryOperands, unaryOperand } from './operands';
+import { binaryOperands, castOperand, indexOperands, ternaryOperands, unaryOperand } from './operands';
 import type { Severity } from './results';
 import { readVar } from './scopes';
 import { block, incDec } from './statements';
@@ -164,7 +164,7 @@ function exprInner(cx: Checker, e: Expr): Ty {
       return UNKNOWN;
     }
     case 'cast': {
-      expr(cx, e.operand);
+      castOperand(cx, e, expr(cx, e.operand));
       return castType(cx, e.type, true);
     }
     case 'tuple': {
@@ -392,7 +392,9 @@ export function field(cx: Checker, e: FieldExpr): Ty {
     );
     return UNKNOWN;
   }
-  if (obj.k === 'int' || obj.k === 'string') {
+  // fexit's retval has the traced function's BTF return type, which the catalog does not hold.
+  const btfRetval = e.object.kind === 'ident' && e.object.name === 'retval' && cx.ctx?.kinds.has('fexit');
+  if ((obj.k === 'int' && !btfRetval) || obj.k === 'string') {
     cx.report(
       e,
       'error',

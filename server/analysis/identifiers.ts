@@ -102,6 +102,7 @@ function builtinType(b: BuiltinRow): Ty {
     else if (b.kind === 'stack') ty = { k: 'stack', name: b.name };
     else if (b.kind === 'sym') ty = { k: 'other', name: b.type };
     else if (b.name === 'curtask') ty = { k: 'ptr', to: 'struct task_struct' };
+    else if (b.kind === 'pointer') ty = { k: 'ptr', to: b.type.replace(/\s*\*$/, '') };
     else ty = { k: 'int', name: b.type };
     builtinTypes.set(b, ty);
   }

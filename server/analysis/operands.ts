@@ -4,7 +4,7 @@
 // the type checker was rewritten; there these checks stay off rather than guess.
 // Types are named as bpftrace names them in its messages (integer, pointer, string, none, tuple,
 // record, kstack, ...); an expression whose type the server does not know is never reported.
-import type { BinaryExpr, Expr, IndexExpr, Span, TernaryExpr, UnaryExpr } from '../syntax/ast';
+import type { BinaryExpr, CastExpr, Expr, IndexExpr, Span, TernaryExpr, UnaryExpr } from '../syntax/ast';
 import type { Checker } from './checker';
 import { display, type Ty } from './types';
 
@@ -206,4 +206,35 @@ export function assignedValue(cx: Checker, value: Expr, t: Ty): void {
   const none = t.k === 'none' || (t.k === 'tuple' && t.elements.some((x) => x.k === 'none'));
   if (none)
     cx.report(value, 'error', 'invalid-assignment', `Invalid expression for assignment: ${display(t)}`);
+}
+
+/** `x op= v` is `x = x op v`: the same operand rules as the binary operator. */
+export function compoundOperands(
+  cx: Checker,
+  s: { op: string; opSpan: Span; target: Expr; value: Expr; start: number; end: number },
+  had: Ty | undefined,
+  value: Ty,
+): void {
+  if (!had || s.op === '=') return;
+  const op = s.op.slice(0, -1);
+  binaryOperands(
+    cx,
+    { kind: 'binary', op, opSpan: s.opSpan, left: s.target, right: s.value, start: s.start, end: s.end },
+    had,
+    value,
+  );
+}
+
+/** Casts read integers, pointers and records; a cast to an integer type reads no string or tuple. */
+export function castOperand(cx: Checker, e: CastExpr, t: Ty): void {
+  if (!operandRules(cx)) return;
+  const kind = typeKind(t);
+  if (!kind) return;
+  if (kind === 'none') {
+    cx.report(e, 'error', 'invalid-cast', 'Cannot cast from "none" type');
+    return;
+  }
+  const toInteger = !e.type.tag && e.type.pointer === 0 && e.type.array === undefined;
+  if (toInteger && kind !== 'integer' && kind !== 'pointer' && kind !== 'record')
+    cx.report(e, 'error', 'invalid-cast', `Casts are not supported for type: "${display(t)}"`);
 }

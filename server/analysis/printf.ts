@@ -53,6 +53,15 @@ export function printfFormat(cx: Checker, e: CallExpr, fmt: string, args: Ty[]):
     const t = args[i];
     const arg = e.args[i + 1];
     if (t.k === 'unknown' || arg.kind === 'param') return;
+    if (t.k === 'none') {
+      cx.report(
+        e,
+        'error',
+        'printf-format',
+        `${e.callee.name}: %${s.conv} specifier expects a value, but argument ${i + 1} returns none`,
+      );
+      return;
+    }
     if (s.conv === 's') {
       if (t.k === 'int' || t.k === 'ptr') {
         const hint =

@@ -31,6 +31,8 @@ export type ArgRule =
   | { rule: 'range'; at: number; min: number; max: number; message: string; continues?: boolean }
   /** Only these probe types (row names) provide what the function reads. */
   | { rule: 'probes'; only: readonly string[]; message: string; continues?: boolean; until?: number }
+  /** A string literal argument matches this pattern. */
+  | { rule: 'pattern'; at: number; pattern: RegExp; message: string; until?: number }
   /** signal(): a signal name literal (with or without SIG), or an integer literal in [1, 64]. */
   | { rule: 'signal'; until?: number }
   /** The argument's type is one of these kinds (bpftrace's names: integer, pointer, array...). */
@@ -163,6 +165,7 @@ const STACK: ArgRule[] = [
     kind: 'int',
     at: 'last',
     allowIdent: true,
+    allowParam: true,
     message: '{fn}() expects an integer literal limit',
   },
   {
@@ -265,6 +268,38 @@ export const SIGNATURES: Record<string, ArgRule[]> = {
     },
   ],
   print: [{ rule: 'printArgs', until: CHECKED_UNTIL }],
+  // Verified on 0.17: `strncmp(comm, "bash", $n)` -> "strncmp() expects a integer literal".
+  strncmp: [
+    {
+      rule: 'kind',
+      at: 0,
+      kinds: ['string'],
+      message: '{fn}() only supports string arguments ({provided} provided)',
+      until: CHECKED_UNTIL,
+    },
+    {
+      rule: 'kind',
+      at: 1,
+      kinds: ['string'],
+      message: '{fn}() only supports string arguments ({provided} provided)',
+      until: CHECKED_UNTIL,
+    },
+    {
+      rule: 'literal',
+      kind: 'int',
+      at: 2,
+      allowParam: true,
+      message: 'strncmp() expects an integer literal length ({provided} provided)',
+    },
+  ],
+  path: [
+    {
+      rule: 'probes',
+      only: ['fentry', 'fexit', 'iter'],
+      message: "The path function can only be used with 'kfunc', 'kretfunc', 'iter' probes",
+      until: CHECKED_UNTIL,
+    },
+  ],
   signal: [
     {
       rule: 'probes',
@@ -314,6 +349,25 @@ export const SIGNATURES: Record<string, ArgRule[]> = {
   ustack: STACK,
   reg: [
     {
+      rule: 'probes',
+      only: [
+        'kprobe',
+        'kretprobe',
+        'uprobe',
+        'uretprobe',
+        'usdt',
+        'profile',
+        'interval',
+        'software',
+        'hardware',
+        'watchpoint',
+        'asyncwatchpoint',
+      ],
+      message: 'reg can not be used with "{probe}" probes',
+      continues: true,
+      until: CHECKED_UNTIL,
+    },
+    {
       rule: 'oneOf',
       at: 0,
       values: X86_64_REGISTERS,
@@ -330,15 +384,12 @@ export const SIGNATURES: Record<string, ArgRule[]> = {
       continues: true,
     },
     STRING_LITERAL,
-  ],
-  // Verified on 0.17: `strncmp(comm, "bash", $n)` -> "strncmp() expects a integer literal".
-  strncmp: [
     {
-      rule: 'literal',
-      kind: 'int',
-      at: 2,
-      allowParam: true,
-      message: 'strncmp() expects an integer literal length ({provided} provided)',
+      rule: 'pattern',
+      at: 0,
+      pattern: /^[a-zA-Z0-9./_-]+$/,
+      message: '{fn}() expects a string that is a valid symbol (letters, digits, . / _ -) as input',
+      until: CHECKED_UNTIL,
     },
   ],
   kaddr: [STRING_LITERAL],

@@ -6,7 +6,7 @@ import type { Checker } from './checker';
 import { FEATURES } from './dialects';
 import { expr, typeRefTy } from './expressions';
 import { mapRef, mapValue, valueMismatch } from './maps';
-import { assignedValue, conditionType, incDecOperand } from './operands';
+import { assignedValue, compoundOperands, conditionType, incDecOperand } from './operands';
 import { define, lookup, readVar, withScope } from './scopes';
 import { INT, kindOf, type Ty, UNKNOWN } from './types';
 
@@ -233,6 +233,13 @@ export function assign(cx: Checker, s: Extract<Stmt, { kind: 'assign' }>): void 
     if (value.kind !== 'call') assignedValue(cx, value, ty);
   }
   const target = s.target;
+  const had =
+    target.kind === 'var'
+      ? lookup(cx, target.name)?.ty
+      : target.kind === 'map'
+        ? cx.maps.get(target.name)?.value
+        : undefined;
+  compoundOperands(cx, s, had, ty);
   if (target.kind === 'var') {
     if (s.op !== '=' && !lookup(cx, target.name)) readVar(cx, target);
     const existing = lookup(cx, target.name);
