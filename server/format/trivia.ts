@@ -89,11 +89,12 @@ export class Trivia {
   gap(from: number, to: number): GapItem[] {
     const items: GapItem[] = [];
     let pos = from;
+    // Whole lines with nothing on them (a line holding only a stray `;` is not one).
     const blanks = (a: number, b: number, atFileStart: boolean) => {
-      let newlines = 0;
-      for (let i = a; i < b; i++) if (this.text.charCodeAt(i) === 10) newlines++;
-      const n = atFileStart ? newlines : Math.max(0, newlines - 1);
-      for (let k = 0; k < n; k++) items.push({ kind: 'blank' });
+      const lines = this.text.slice(a, b).split('\n');
+      for (let i = atFileStart ? 0 : 1; i < lines.length - 1; i++) {
+        if (lines[i].trim() === '') items.push({ kind: 'blank' });
+      }
     };
     for (const c of this.take(from, to)) {
       blanks(pos, c.start, pos === 0);
