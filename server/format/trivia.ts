@@ -20,6 +20,9 @@ export interface TriviaComment {
 
 export type GapItem = { kind: 'blank' } | { kind: 'comment'; comment: TriviaComment };
 
+const BLANK: GapItem = { kind: 'blank' };
+const NONE: never[] = [];
+
 function commentLines(text: string, block: boolean): string[] {
   if (!block) return [text.slice(2).replace(/^ /, '').trimEnd()];
   const body = text.slice(2, text.endsWith('*/') ? -2 : undefined);
@@ -70,9 +73,10 @@ export class Trivia {
   }
 
   /** Takes the comments that start in [from, to), in order. */
-  take(from: number, to: number): TriviaComment[] {
-    const out: TriviaComment[] = [];
+  take(from: number, to: number): readonly TriviaComment[] {
     let i = this.firstAtOrAfter(from);
+    if (i >= this.comments.length || this.comments[i].start >= to) return NONE;
+    const out: TriviaComment[] = [];
     for (; i < this.comments.length && this.comments[i].start < to; i++) {
       if (this.taken[i]) continue;
       this.taken[i] = true;
@@ -91,9 +95,15 @@ export class Trivia {
     let pos = from;
     // Whole lines with nothing on them (a line holding only a stray `;` is not one).
     const blanks = (a: number, b: number, atFileStart: boolean) => {
-      const lines = this.text.slice(a, b).split('\n');
-      for (let i = atFileStart ? 0 : 1; i < lines.length - 1; i++) {
-        if (lines[i].trim() === '') items.push({ kind: 'blank' });
+      let counting = atFileStart;
+      let empty = true;
+      for (let i = a; i < b; i++) {
+        const c = this.text.charCodeAt(i);
+        if (c === 10) {
+          if (counting && empty) items.push(BLANK);
+          counting = true;
+          empty = true;
+        } else if (c !== 32 && c !== 9 && c !== 13) empty = false;
       }
     };
     for (const c of this.take(from, to)) {
