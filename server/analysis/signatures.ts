@@ -188,6 +188,16 @@ const WHOLE_MAP: ArgRule = {
   until: CHECKED_UNTIL,
 };
 const FORMAT_LITERAL: ArgRule = { ...STRING_LITERAL, onCall: true };
+/** bpftrace's check_arg(call, type, n): argument n is of that type (integer or string). */
+function only(kind: 'integer' | 'string', at: number): ArgRule {
+  return {
+    rule: 'kind',
+    at,
+    kinds: [kind],
+    message: `{fn}() only supports ${kind} arguments ({provided} provided)`,
+    until: CHECKED_UNTIL,
+  };
+}
 
 /** Per function name; functions absent here have only their FUNCTIONS row's checks. */
 export const SIGNATURES: Record<string, ArgRule[]> = {
@@ -240,22 +250,7 @@ export const SIGNATURES: Record<string, ArgRule[]> = {
       message: '{fn}() expects a string literal as its delimiter',
     },
   ],
-  cgroup_path: [
-    {
-      rule: 'kind',
-      at: 0,
-      kinds: ['integer'],
-      message: '{fn}() only supports integer arguments ({provided} provided)',
-      until: CHECKED_UNTIL,
-    },
-    {
-      rule: 'kind',
-      at: 1,
-      kinds: ['string'],
-      message: '{fn}() only supports string arguments ({provided} provided)',
-      until: CHECKED_UNTIL,
-    },
-  ],
+  cgroup_path: [only('integer', 0), only('string', 1)],
   strftime: [FORMAT_LITERAL],
   time: [FORMAT_LITERAL],
   macaddr: [
@@ -270,20 +265,8 @@ export const SIGNATURES: Record<string, ArgRule[]> = {
   print: [{ rule: 'printArgs', until: CHECKED_UNTIL }],
   // Verified on 0.17: `strncmp(comm, "bash", $n)` -> "strncmp() expects a integer literal".
   strncmp: [
-    {
-      rule: 'kind',
-      at: 0,
-      kinds: ['string'],
-      message: '{fn}() only supports string arguments ({provided} provided)',
-      until: CHECKED_UNTIL,
-    },
-    {
-      rule: 'kind',
-      at: 1,
-      kinds: ['string'],
-      message: '{fn}() only supports string arguments ({provided} provided)',
-      until: CHECKED_UNTIL,
-    },
+    only('string', 0),
+    only('string', 1),
     {
       rule: 'literal',
       kind: 'int',
@@ -327,13 +310,7 @@ export const SIGNATURES: Record<string, ArgRule[]> = {
       continues: true,
       until: CHECKED_UNTIL,
     },
-    {
-      rule: 'kind',
-      at: 0,
-      kinds: ['integer'],
-      message: '{fn}() only supports integer arguments ({provided} provided)',
-      until: CHECKED_UNTIL,
-    },
+    only('integer', 0),
   ],
   clear: [WHOLE_MAP],
   zero: [WHOLE_MAP],
