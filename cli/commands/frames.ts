@@ -7,9 +7,11 @@ import { type CliCommand, type CliIo, UsageError, write } from '../command';
 import { connectNode } from '../node';
 import { demangle } from '../../core/stacks/demangle';
 import type { NodeTransport } from '../../core/nodes/transport';
-import { DwarfResolver, type PathMapping, transportRunner } from '../../core/stacks/dwarf';
+import { transportRunner } from '../../core/nodes/commands';
+import { DwarfResolver, type PathMapping } from '../../core/stacks/dwarf';
 import { extractStacks } from '../../core/stacks/frames';
-import { type Resolution, Resolver } from '../../core/stacks/resolver';
+import type { Resolution } from '../../core/stacks/resolution';
+import { Resolver } from '../../core/stacks/resolver';
 import { SourceIndex } from '../../core/stacks/sourceIndex';
 
 const USAGE = `Usage: fieldtrace frames --source DIR [--source DIR...] [--binary FILE [--node HOST]]

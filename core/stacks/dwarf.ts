@@ -1,53 +1,20 @@
 // Exact lines from DWARF: `symbol+offset` -> address (symbol table of the binary) -> file:line
-// and the inline chain (addr2line). Runs through a CommandRunner, so the same code works on
-// this machine and on a node over SSH; arguments are passed as a list, never through a shell.
+// and the inline chain (addr2line). Runs through the one CommandRunner (core/nodes/commands.ts),
+// so the same code works on this machine and on a node over SSH; arguments are passed as a list,
+// never through a shell.
 // Caller frames are looked up at return address - 1: the return address is the instruction
 // after the call and may belong to the next line (or to no line at all after a noreturn call).
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { shellCommand } from '../nodes/shell';
-import { execOnNode, type NodeTransport } from '../nodes/transport';
+import { type CommandLimits, type CommandRunner, localRunner } from '../nodes/commands';
 import type { Frame } from './frames';
-import type { Location, Resolution } from './resolver';
-
-export interface CommandResult {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
-
-/** Runs a program with arguments (no shell). The SSH runner implements the same interface. */
-export interface CommandRunner {
-  run(command: string, args: string[]): Promise<CommandResult>;
-}
-
-export const localRunner: CommandRunner = {
-  run(command, args) {
-    return new Promise((resolve) => {
-      execFile(command, args, { maxBuffer: 512 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
-        resolve({ stdout, stderr: stderr || (error && !stdout ? error.message : ''), code });
-      });
-    });
-  },
-};
+import type { Location, Resolution } from './resolution';
 
 /**
- * Runs the symbol tools on a node (SSH or local transport): the binary stays where it is and
- * only addresses and lines travel. Words are quoted by shellCommand(), never pasted raw.
+ * `nm` of a large binary (Envoy: hundreds of MB of symbols) and `addr2line` over its DWARF need
+ * far more time and output than the short commands on a node.
  */
-export function transportRunner(transport: NodeTransport, timeoutMs = 120_000): CommandRunner {
-  return {
-    async run(command, args) {
-      const r = await execOnNode(transport, shellCommand([command, ...args]), {
-        timeoutMs,
-        maxBytes: 512 * 1024 * 1024,
-      });
-      return { stdout: r.stdout, stderr: r.stderr, code: r.code ?? 1 };
-    },
-  };
-}
+export const SYMBOL_TOOL_LIMITS: CommandLimits = { timeoutMs: 120_000, maxBytes: 512 * 1024 * 1024 };
 
 export interface PathMapping {
   from: string;
@@ -111,10 +78,12 @@ export class DwarfResolver {
   /** Demangled name -> address, from the binary's symbol table. */
   private loadSymbols(): Promise<Map<string, SymbolEntry>> {
     this.symbols ??= (async () => {
-      const r = await this.runner.run(this.options.nm ?? 'nm', ['--defined-only', '-C', this.binary]);
-      if (r.code !== 0) throw new Error(`nm ${this.binary} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
+      const stdout = await this.runner(
+        [this.options.nm ?? 'nm', '--defined-only', '-C', this.binary],
+        SYMBOL_TOOL_LIMITS,
+      );
       const map = new Map<string, SymbolEntry>();
-      for (const line of r.stdout.split('\n')) {
+      for (const line of stdout.split('\n')) {
         const m = /^([0-9a-fA-F]+) [TtWi] (.+)$/.exec(line);
         if (!m) continue;
         const entry = { address: BigInt(`0x${m[1]}`) };
@@ -142,17 +111,20 @@ export class DwarfResolver {
     });
     const wanted = addrs.filter((a): a is bigint => a !== undefined);
     if (!wanted.length) return frames.map(() => undefined);
-    const r = await this.runner.run(this.options.addr2line ?? 'addr2line', [
-      '-e',
-      this.binary,
-      '-a',
-      '-f',
-      '-i',
-      '-C',
-      ...wanted.map((a) => `0x${a.toString(16)}`),
-    ]);
-    if (r.code !== 0) throw new Error(`addr2line failed: ${r.stderr.trim() || `exit ${r.code}`}`);
-    const chains = parseAddr2line(r.stdout);
+    const stdout = await this.runner(
+      [
+        this.options.addr2line ?? 'addr2line',
+        '-e',
+        this.binary,
+        '-a',
+        '-f',
+        '-i',
+        '-C',
+        ...wanted.map((a) => `0x${a.toString(16)}`),
+      ],
+      SYMBOL_TOOL_LIMITS,
+    );
+    const chains = parseAddr2line(stdout);
     return frames.map((f, i) => {
       const a = addrs[i];
       if (a === undefined) return undefined;

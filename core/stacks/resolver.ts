@@ -11,38 +11,10 @@ import { lambdasIn, normalizeType, parameterTypes } from './cppParse';
 import { demangle } from './demangle';
 import { mapBuildPath } from './dwarf';
 import { findFrameInLine, type Frame } from './frames';
+import type { Location, Resolution } from './resolution';
 import type { Definition } from './scanner';
 import type { IndexEntry, SourceIndex } from './sourceIndex';
 import { type ParsedSymbol, parseSymbol, qualifiedName, splitTopLevel } from './symbol';
-
-export interface Location {
-  file: string;
-  /** 1-based. */
-  line: number;
-  /** 0-based. */
-  column: number;
-}
-
-export interface Resolution {
-  /** The frame as written. */
-  frame: string;
-  /** Demangled symbol text ('' for a bare address). */
-  symbol: string;
-  parsed?: ParsedSymbol;
-  /** Where to open; absent when unresolved. */
-  location?: Location;
-  resolvedBy?: 'index' | 'dwarf';
-  /** Why it is unresolved, or how it was resolved when that needs saying (lambda choice, thunk). */
-  reason?: string;
-  /** Qualified name and parameters of the definition opened. */
-  definition?: string;
-  /** Near matches (not opened): other overloads, renamed functions. */
-  candidates?: Array<Location & { definition: string }>;
-  /** Inline chain from DWARF, innermost first. */
-  inlined?: Array<Location & { function: string }>;
-  /** Module the frame is in, when printed. */
-  module?: string;
-}
 
 export interface ResolveOptions {
   /** The next inner frame (the function this one called): picks among lambdas. */

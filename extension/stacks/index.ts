@@ -3,7 +3,7 @@
 // that the other views call.
 import * as vscode from 'vscode';
 import { findFrameInLine } from '../../core/stacks/frames';
-import type { Resolution } from '../../core/stacks/resolver';
+import type { Resolution } from '../../core/stacks/resolution';
 import type { Configuration } from '../configuration';
 import type { FieldtraceContext } from '../context';
 import type { NodeManager } from '../ssh/index';

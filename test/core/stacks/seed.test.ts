@@ -5,7 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { extractStacks } from '../../../core/stacks/frames';
-import { type Resolution, Resolver } from '../../../core/stacks/resolver';
+import type { Resolution } from '../../../core/stacks/resolution';
+import { Resolver } from '../../../core/stacks/resolver';
 import { SourceIndex } from '../../../core/stacks/sourceIndex';
 
 const repo = path.resolve(__dirname, '../../..');
