@@ -2,7 +2,8 @@
 // `bpftrace --version`, else the latest), or the node a document is bound to.
 import { execFile } from 'node:child_process';
 import { bundledCatalog, catalogFromListing, type Catalog } from './catalog/catalog';
-import { Dialect, LATEST_NAME, parseVersion } from './analysis/dialects';
+import { parseBpftraceVersion } from '../common/bpftrace-version';
+import { Dialect, LATEST_NAME } from './analysis/dialects';
 import type { NodeTarget } from '../common/protocol';
 
 export interface Target {
@@ -76,7 +77,7 @@ export class Targets {
   detectLocal(command = 'bpftrace'): Promise<string> {
     return new Promise((resolve) => {
       execFile(command, ['--version'], { timeout: 5000 }, (err, stdout) => {
-        const v = err ? undefined : parseVersion(stdout);
+        const v = err ? undefined : parseBpftraceVersion(stdout);
         this.localVersionFound = v ? `${v.major}.${v.minor}` : '';
         this.bump();
         resolve(this.localVersionFound);

@@ -1,6 +1,7 @@
 // What a node offers for tracing, found once per connection and cached per host: bpftrace and
 // its version, kernel release, root or passwordless sudo, tracefs and BTF. Every gap comes with
 // a message that says what to install or configure.
+import { bpftraceVersionName, parseBpftraceVersion } from '../../common/bpftrace-version';
 import { shellCommand } from './shell';
 import { execOnNode, type NodeTransport } from './transport';
 
@@ -49,11 +50,6 @@ function parseProbe(text: string): Map<string, string> {
   return values;
 }
 
-/** `bpftrace v0.17.0` -> `0.17.0`; also `bpftrace v0.21.2-1` style suffixes. */
-export function parseBpftraceVersion(text: string): string | undefined {
-  return /\bv?(\d+\.\d+(?:\.\d+)?)/.exec(text)?.[1];
-}
-
 export async function probeNode(transport: NodeTransport): Promise<NodeProbe> {
   const asUser = await execOnNode(transport, shellCommand(['/bin/sh', '-c', PROBE]), { timeoutMs: 20_000 });
   if (asUser.code !== 0 && !asUser.stdout)
@@ -75,6 +71,7 @@ export async function probeNode(transport: NodeTransport): Promise<NodeProbe> {
       v = new Map([...parseProbe(asRoot.stdout)].filter(([k]) => !['user', 'uid'].includes(k)));
   }
   const versionText = v.get('version');
+  const version = parseBpftraceVersion(versionText);
   const probe: NodeProbe = {
     nodeId: transport.nodeId,
     user,
@@ -83,7 +80,7 @@ export async function probeNode(transport: NodeTransport): Promise<NodeProbe> {
     privilege,
     bpftracePath: v.get('bpftrace'),
     bpftraceVersionText: versionText,
-    bpftraceVersion: versionText ? parseBpftraceVersion(versionText) : undefined,
+    bpftraceVersion: version && bpftraceVersionName(version),
     tracefs: v.get('tracefs'),
     btf: v.get('btf') === 'yes',
     problems: [],

@@ -18,6 +18,7 @@
 // `comm` is the name of the *thread* (Envoy's workers are `wrk:worker_N`). A comm target picks
 // the process at exec, at a rename to that name, or when its main thread is first seen, and
 // then follows its pid.
+import { atLeastBpftrace, type BpftraceVersion, parseBpftraceVersion } from '../../common/bpftrace-version';
 import {
   ATTACHED_KIND,
   LISTENER_LINE_TAG,
@@ -60,21 +61,13 @@ const PATH_BYTES = 64;
 /** A unix bind's path shares a BPF program with a stack id and the comm: 48 fits in 512 bytes. */
 const UNIX_PATH_BYTES = 48;
 
-export interface BpftraceVersion {
-  major: number;
-  minor: number;
-}
-
-export function parseBpftraceVersion(text: string): BpftraceVersion {
-  const match = /(\d+)\.(\d+)/.exec(text);
-  if (!match) {
+/** The version the script is written for; a text without one is refused. */
+function scriptVersion(text: string): BpftraceVersion {
+  const version = parseBpftraceVersion(text);
+  if (!version) {
     throw new Error(`cannot read a bpftrace version from '${text}' (expected e.g. 0.17 or v0.21.2)`);
   }
-  return { major: Number(match[1]), minor: Number(match[2]) };
-}
-
-function atLeast(v: BpftraceVersion, major: number, minor: number): boolean {
-  return v.major > major || (v.major === major && v.minor >= minor);
+  return version;
 }
 
 /** Thread names are at most 15 bytes; quotes, backslashes and control characters are refused. */
@@ -109,7 +102,7 @@ const MAP_KEYS = 65536;
  * one trace per process. The map size lets a busy proxy's sockets all be followed to close().
  */
 export function listenerTraceEnvironment(bpftraceVersion: string): Record<string, string> {
-  if (atLeast(parseBpftraceVersion(bpftraceVersion), 0, 20)) return {};
+  if (atLeastBpftrace(scriptVersion(bpftraceVersion), 0, 20)) return {};
   // The variable was renamed during 0.18/0.19; bpftrace ignores names it does not know.
   return {
     BPFTRACE_CACHE_USER_SYMBOLS: '1',
@@ -119,7 +112,7 @@ export function listenerTraceEnvironment(bpftraceVersion: string): Record<string
 }
 
 export function listenerTraceScript(opts: ListenerTraceOptions): string {
-  const version = parseBpftraceVersion(opts.bpftraceVersion);
+  const version = scriptVersion(opts.bpftraceVersion);
   const { comm, pid, cgroupId } = opts.target;
   checkId('pid', pid);
   checkId('cgroupId', cgroupId);
@@ -129,9 +122,9 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
   }
   const withStacks = opts.withStacks ?? true;
   // 0.17/0.18: `args` is a pointer; from 0.19 it is a struct (and `.` is the modern spelling).
-  const a = (field: string) => (atLeast(version, 0, 19) ? `args.${field}` : `args->${field}`);
+  const a = (field: string) => (atLeastBpftrace(version, 0, 19) ? `args.${field}` : `args->${field}`);
   const del = (map: string, key: string) =>
-    atLeast(version, 0, 22)
+    atLeastBpftrace(version, 0, 22)
       ? `delete(${map}, ${key.includes(',') ? `(${key})` : key})`
       : `delete(${map}[${key}])`;
 
@@ -188,7 +181,7 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
     `// target: ${[pid !== undefined ? `pid ${pid}` : '', cgroupId !== undefined ? `cgroup ${cgroupId}` : '', comm !== undefined ? `comm ${comm}` : ''].filter(Boolean).join(', ')}; bpftrace ${version.major}.${version.minor} dialect`,
     '',
   );
-  if (atLeast(version, 0, 20)) {
+  if (atLeastBpftrace(version, 0, 20)) {
     lines.push('config = {', '  cache_user_symbols = "PER_PID";', `  max_map_keys = ${MAP_KEYS};`, '}', '');
   }
 

@@ -1,6 +1,7 @@
 // The bpftrace dialect table: every language difference between 0.17 and 0.26 the server
 // knows, in one place. Checks and features ask a Dialect; none compares version numbers itself.
 // Sources: bpftrace CHANGELOG, reference guide/man page per tag, and ../shared/BPFTRACE-LANGUAGE.md.
+import { parseBpftraceVersion } from '../../common/bpftrace-version';
 
 export const OLDEST_SUPPORTED = 17;
 export const LATEST = 26;
@@ -1089,22 +1090,13 @@ export const CONFIG_KEYS = [
 
 export const MAP_DECL_TYPES = ['hash', 'lruhash', 'percpuhash', 'percpulruhash', 'percpuarray'];
 
-/** A parsed bpftrace version, e.g. from `bpftrace v0.17.0` or the setting `0.17`. */
-export function parseVersion(
-  text: string | undefined,
-): { major: number; minor: number; patch: number } | undefined {
-  const m = /v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(text ?? '');
-  if (!m) return undefined;
-  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3] ?? 0) };
-}
-
 export class Dialect {
   /** Set when the requested version was outside the supported range. */
   readonly unsupported?: string;
   readonly minor: Minor;
 
   constructor(readonly requested: string) {
-    const v = parseVersion(requested);
+    const v = parseBpftraceVersion(requested);
     let minor = LATEST;
     if (!v) {
       if (requested)
