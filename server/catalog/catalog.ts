@@ -6,32 +6,9 @@ import { CATALOG_FORMAT, type CatalogData } from './data';
 import { parseFieldLine, parseListing } from './listing';
 import { UAPI_HEADERS } from './uapi';
 import type { SetCatalogParams } from '../../common/protocol';
+import type { Catalog, StructMember, TracepointField } from './types';
 
-export interface TracepointField {
-  name: string;
-  /** C type, e.g. "struct sockaddr *"; arrays carry their size ("char[16]", "__data_loc char[]"). */
-  type: string;
-  isArray?: boolean;
-}
-export interface StructMember {
-  name: string;
-  type: string;
-}
-export interface Catalog {
-  /** Kernel release stamp. */
-  kernel: string;
-  origin: 'bundled' | 'node';
-  categories(): string[];
-  events(category: string): string[];
-  /** undefined = unknown tracepoint. */
-  fields(category: string, event: string): TracepointField[] | undefined;
-  /** 'sockaddr_in' etc (without 'struct '). Named nested records are 'in6_addr.in6_u'. */
-  struct(name: string): StructMember[] | undefined;
-  /** uapi constants a #include brings, e.g. 'linux/in.h' -> AF_INET=2... */
-  constants(header: string): Map<string, number> | undefined;
-  /** A kernel BTF enumerator (bpftrace resolves bare identifiers against these, e.g. TASK_COMM_LEN). */
-  enumConstant(name: string): number | undefined;
-}
+export type { Catalog, StructMember, TracepointField } from './types';
 
 /** Struct layouts, include constants and enums shared by every catalog (BTF of the bundled kernel). */
 class TypeTables {

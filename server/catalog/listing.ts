@@ -1,6 +1,6 @@
 // Parser of `bpftrace -lv 'tracepoint:*'` output (the same in 0.17 and 0.26): a header line
 // `tracepoint:category:event`, then one indented `TYPE NAME` line per field.
-import type { TracepointField } from './catalog';
+import type { TracepointField } from './types';
 
 export interface ListedField extends TracepointField {
   /** The field line as listed, e.g. `char prev_comm[16]`; the bundled data stores this. */
