@@ -3,7 +3,7 @@
 import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type CliCommand, UsageError, readStdin, write } from '../command';
-import { parseVersion } from '../../server/analysis/dialects';
+import { parseBpftraceVersion } from '../../common/bpftrace-version';
 import { DEFAULT_FORMAT, type FormatSettings, formatSettings, formatText } from '../../server/format/format';
 import { Targets } from '../../server/targets';
 
@@ -59,7 +59,7 @@ function parseArgs(args: string[]): Options {
         break;
       case '--bpftrace-version': {
         const v = take();
-        if (!parseVersion(v))
+        if (!parseBpftraceVersion(v))
           throw new UsageError(`--bpftrace-version: '${v}' is not a version like 0.17 or 0.26`);
         version = v;
         break;
