@@ -155,7 +155,7 @@ describe('fieldtrace frames', () => {
         demo.stack,
       );
       assert.equal(missing.code, 1, missing.stderr);
-      assert.match(missing.stderr, /nm \/nonexistent\/envoy failed: .*No such file/);
+      assert.match(missing.stderr, /nm on \S+ failed \(exit 1\): .*\/nonexistent\/envoy.*No such file/);
       const usage = await onNode(['--source', demo.src, '--node', sshd.alias], demo.stack);
       assert.equal(usage.code, 2);
       assert.match(usage.stderr, /--node names where --binary is/);
