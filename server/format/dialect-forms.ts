@@ -50,4 +50,9 @@ export const STYLE = {
    * to its own line before the statement, and a comment ending a statement's line stays there.
    */
   keepEveryComment: true,
+  /**
+   * A `return` value is laid out within the line width; `--fmt` gives it a width of 1, which
+   * breaks `return f(a, b);` over three lines.
+   */
+  returnWidth: true,
 } as const;

@@ -299,10 +299,10 @@ export class Printer {
       }
       case 'return':
         if (!s.value) return new Layout().text('return;');
-        // `--fmt` lays out return values at width 1: every list is as narrow as it can be.
+        // See STYLE.returnWidth: the line width, not `--fmt`'s width of 1.
         return new Layout()
           .text('return ')
-          .append(this.expr(s.value, 1, false))
+          .append(this.expr(s.value, narrower(width, 7), false))
           .text(';');
       case 'break':
       case 'continue':

@@ -321,3 +321,68 @@ describe('formatting settings', () => {
     }
   });
 });
+
+describe('parentheses: random expressions keep their tree without being left as written', () => {
+  // A seeded generator (same expressions every run): fully parenthesised input, so that every
+  // parenthesis the printer drops or adds is a decision of its own.
+  let seed = 17;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const OPS = [
+    '||',
+    '&&',
+    '|',
+    '^',
+    '&',
+    '==',
+    '!=',
+    '<',
+    '<=',
+    '>',
+    '>=',
+    '<<',
+    '>>',
+    '+',
+    '-',
+    '*',
+    '/',
+    '%',
+  ];
+  const expr = (depth: number): string => {
+    if (depth === 0) return ['1', '$a', '@m[pid]', 'comm', '-2', 'args.f'][random(6)];
+    const x = () => expr(depth - 1);
+    switch (random(8)) {
+      case 0:
+      case 1:
+      case 2:
+        return `(${x()} ${OPS[random(OPS.length)]} ${x()})`;
+      case 3:
+        return `${['!', '-', '~'][random(3)]}(${x()})`;
+      case 4:
+        return `(${x()} ? ${x()} : ${x()})`;
+      case 5:
+        return `(uint64)(${x()})`;
+      case 6:
+        return `f(${x()}, ${x()})`;
+      default:
+        return `@n[${x()}, ${x()}]`;
+    }
+  };
+
+  it('formats 300 random expressions in statements and conditions, idempotently', async () => {
+    const h = await startServer({ bpftraceVersion: '0.26' });
+    try {
+      for (let i = 0; i < 300; i++) {
+        const text = `BEGIN { $r = ${expr(4)}; if (${expr(3)}) { @x = ${expr(3)}; } }\n`;
+        const once = await formatDoc(h, `e${i}.bt`, text);
+        assert.notEqual(once, text, `not formatted: ${text}`);
+        assert.equal(tree(once), tree(text), `tree changed: ${text}`);
+        assert.equal(await formatDoc(h, `f${i}.bt`, once), once, `not idempotent: ${text}`);
+      }
+    } finally {
+      await h.close();
+    }
+  });
+});
