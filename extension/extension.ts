@@ -43,7 +43,7 @@ export async function activate(extensionContext: vscode.ExtensionContext): Promi
   registerLanguageServerCommands(ctx, server);
   registerListeners(ctx, { nodes, bus });
   registerStacks(ctx, { nodes, configuration });
-  registerTrace(ctx, { nodes, bus, configuration });
+  registerTrace(ctx, { nodes, bus, configuration, languageClient: () => server.running });
   try {
     await server.start();
   } catch (error) {

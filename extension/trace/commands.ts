@@ -4,12 +4,14 @@ import * as vscode from 'vscode';
 import { describeTarget, parseTargetSpec, type TargetSpec } from '../../core/trace/target';
 import type { FieldtraceContext } from '../context';
 import type { NodeManager } from '../ssh/index';
-import { pickListenerTarget, pickNodes, pickSession } from './pickers';
+import type { FleetRecord, TraceFleets } from './fleet';
+import { pickFleetTargets, pickListenerTarget, pickNodes, pickRunningFleet, pickSession } from './pickers';
 import type { SessionRecord, TraceSessions } from './sessions';
 
 export function registerTraceCommands(
   ctx: FieldtraceContext,
   sessions: TraceSessions,
+  fleets: TraceFleets,
   nodes: NodeManager,
 ): void {
   ctx.registerCommand('fieldtrace.runTrace', async (arg?: vscode.Uri) => {
@@ -18,6 +20,10 @@ export function registerTraceCommands(
     const document = await vscode.workspace.openTextDocument(uri);
     const nodeIds = await pickNodes(nodes, true);
     const label = path.basename(uri.fsPath);
+    if (nodeIds.length > 1) {
+      await fleets.run(nodeIds, { script: { text: document.getText(), label, uri } });
+      return;
+    }
     await Promise.all(
       nodeIds.map((id) =>
         sessions.start(id, { text: document.getText(), label, uri }).catch((error: unknown) => {
@@ -29,20 +35,54 @@ export function registerTraceCommands(
     );
   });
 
-  ctx.registerCommand('fieldtrace.runListenerTrace', async (nodeArg?: string, targetArg?: string) => {
-    const [nodeId] = typeof nodeArg === 'string' ? [nodeArg] : await pickNodes(nodes, false);
-    if (!nodeId) return;
-    let target: TargetSpec | undefined;
-    if (typeof targetArg === 'string') {
-      const parsed = parseTargetSpec(targetArg);
-      if ('error' in parsed) throw new Error(parsed.error);
-      target = parsed;
-    } else target = await pickListenerTarget(nodes, nodeId);
-    if (!target) return;
-    await sessions.start(nodeId, { text: '', label: `listeners of ${describeTarget(target)}` }, { target });
-  });
+  ctx.registerCommand(
+    'fieldtrace.runListenerTrace',
+    async (nodeArg?: string | string[], targetArg?: string | Record<string, string>) => {
+      const nodeIds =
+        typeof nodeArg === 'string'
+          ? [nodeArg]
+          : Array.isArray(nodeArg)
+            ? nodeArg
+            : await pickNodes(nodes, true);
+      if (nodeIds.length === 0) return;
+      const parse = (text: string): TargetSpec => {
+        const parsed = parseTargetSpec(text);
+        if ('error' in parsed) throw new Error(parsed.error);
+        return parsed;
+      };
+      if (nodeIds.length > 1) {
+        // A fleet: one target for every node, or a process picked on each.
+        let targets: Map<string, TargetSpec> | undefined;
+        if (typeof targetArg === 'string') targets = new Map(nodeIds.map((id) => [id, parse(targetArg)]));
+        else if (targetArg && typeof targetArg === 'object')
+          targets = new Map(nodeIds.map((id) => [id, parse(targetArg[id] ?? 'envoy')]));
+        else targets = await pickFleetTargets(nodes, nodeIds);
+        if (!targets) return;
+        const chosen = targets;
+        const described = [...new Set([...chosen.values()].map(describeTarget))];
+        await fleets.run(
+          nodeIds.filter((id) => chosen.has(id)),
+          {
+            label: `listeners of ${described.length === 1 ? described[0] : 'a process per node'}`,
+            listenerFor: (id) => ({ target: chosen.get(id) ?? { comm: 'envoy' } }),
+          },
+        );
+        return;
+      }
+      const nodeId = nodeIds[0]!;
+      const target =
+        typeof targetArg === 'string' ? parse(targetArg) : await pickListenerTarget(nodes, nodeId);
+      if (!target) return;
+      await sessions.start(nodeId, { text: '', label: `listeners of ${describeTarget(target)}` }, { target });
+    },
+  );
 
-  // From the Sessions tree the argument is the record itself; from code, a session id.
+  // From the Sessions tree the argument is the record itself; from code, a session or fleet id.
+  const fleetOf = (arg: unknown): FleetRecord | undefined => {
+    if (typeof arg === 'string') return fleets.get(arg);
+    const id = (arg as Partial<FleetRecord> | undefined)?.members ? (arg as FleetRecord).id : undefined;
+    return id ? fleets.get(id) : undefined;
+  };
   const recordOf = (arg: unknown): SessionRecord | undefined => {
     if (typeof arg === 'string') return sessions.get(arg);
     const id = (arg as Partial<SessionRecord> | undefined)?.session?.id;
@@ -50,6 +90,11 @@ export function registerTraceCommands(
   };
 
   ctx.registerCommand('fieldtrace.stopTrace', async (arg?: unknown) => {
+    const fleet = fleetOf(arg) ?? (arg === undefined ? await pickRunningFleet(fleets) : undefined);
+    if (fleet) {
+      await fleets.stop(fleet);
+      return;
+    }
     const record = recordOf(arg) ?? (arg === undefined ? await pickSession(sessions, true) : undefined);
     if (!record) {
       void vscode.window.showInformationMessage('Fieldtrace: no trace is running.');

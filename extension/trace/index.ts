@@ -7,7 +7,9 @@ import type { TraceEventBus } from '../../core/trace/session';
 import type { Configuration } from '../configuration';
 import type { FieldtraceContext } from '../context';
 import type { NodeManager } from '../ssh/index';
+import type { LanguageClient } from 'vscode-languageclient/node';
 import { registerTraceCommands } from './commands';
+import { TraceFleets } from './fleet';
 import { TraceSessions } from './sessions';
 import { SessionsTree } from './sessions-tree';
 import { TraceStatus } from './status';
@@ -16,9 +18,14 @@ export interface TraceDeps {
   nodes: NodeManager;
   bus: TraceEventBus;
   configuration: Configuration;
+  /** The running language client: it checks a fleet's script on every picked node. */
+  languageClient(): LanguageClient | undefined;
 }
 
-export function registerTrace(ctx: FieldtraceContext, { nodes, bus, configuration }: TraceDeps): void {
+export function registerTrace(
+  ctx: FieldtraceContext,
+  { nodes, bus, configuration, languageClient }: TraceDeps,
+): void {
   const sessions = ctx.track(
     new TraceSessions({
       log: ctx.log,
@@ -28,7 +35,8 @@ export function registerTrace(ctx: FieldtraceContext, { nodes, bus, configuratio
       defaultLogDir: path.join(ctx.extension.globalStorageUri.fsPath, 'sessions'),
     }),
   );
-  const tree = ctx.track(new SessionsTree(sessions));
+  const fleets = ctx.track(new TraceFleets({ sessions, nodes, languageClient, log: ctx.log }));
+  const tree = ctx.track(new SessionsTree(sessions, fleets));
   ctx.track(vscode.window.registerTreeDataProvider('fieldtrace.sessions', tree));
   const status = ctx.track(new TraceStatus(sessions));
   const refresh = () => {
@@ -36,10 +44,11 @@ export function registerTrace(ctx: FieldtraceContext, { nodes, bus, configuratio
     status.refresh();
   };
   ctx.track(sessions.onDidChange(refresh));
+  ctx.track(fleets.onDidChange(refresh));
   // Event counts and rates move while a trace runs.
   const ticker = setInterval(() => {
     if (sessions.list(true).length) refresh();
   }, 1000);
   ctx.track({ dispose: () => clearInterval(ticker) });
-  registerTraceCommands(ctx, sessions, nodes);
+  registerTraceCommands(ctx, sessions, fleets, nodes);
 }

@@ -11,6 +11,8 @@ import {
 } from '../../core/trace/target';
 import type { NodeManager } from '../ssh/index';
 import { pickNodeProcess } from '../ssh/process-picker';
+import type { FleetRecord, TraceFleets } from './fleet';
+import { fleetRow } from './fleet-summary';
 import { sessionTitle } from './session-summary';
 import type { SessionRecord, TraceSessions } from './sessions';
 
@@ -98,4 +100,79 @@ export async function pickListenerTarget(
     { title: `${process.comm} (pid ${process.pid}) runs in a container` },
   );
   return inContainer?.spec;
+}
+
+/** A running fleet to stop, asked only when one runs (then "all of it" is one choice). */
+export async function pickRunningFleet(fleets: TraceFleets): Promise<FleetRecord | undefined> {
+  const running = fleets.list().filter((f) => fleets.running(f));
+  if (running.length === 0) return undefined;
+  const picked = await vscode.window.showQuickPick(
+    [
+      ...running.map((f) => ({
+        label: `$(server-environment) ${fleetRow(fleets.facts(f)).label}`,
+        description: 'stop every node',
+        fleet: f as FleetRecord | undefined,
+      })),
+      { label: 'A single trace…', description: '', fleet: undefined },
+    ],
+    { title: 'Stop which trace?' },
+  );
+  return picked?.fleet;
+}
+
+/**
+ * The targets of a fleet's listener trace: one typed target for every node (process names are the
+ * same across a fleet), or a process picked on each node (pids differ from node to node).
+ */
+export async function pickFleetTargets(
+  nodes: NodeManager,
+  nodeIds: string[],
+): Promise<Map<string, TargetSpec> | undefined> {
+  const perNode = '$(list-selection) Pick the process on each node…';
+  const choice = await new Promise<string | undefined>((resolve) => {
+    const qp = vscode.window.createQuickPick();
+    qp.title = `Listener trace on ${nodeIds.length} nodes: which process?`;
+    qp.placeholder = `Type ${TARGET_SYNTAX} for every node, or pick the process on each`;
+    qp.value = 'envoy';
+    const refresh = () => {
+      const parsed = parseTargetSpec(qp.value);
+      qp.items = [
+        {
+          label: qp.value || 'envoy',
+          description: 'error' in parsed ? parsed.error : `trace ${describeTarget(parsed)} on every node`,
+        },
+        { label: perNode },
+      ];
+    };
+    refresh();
+    qp.onDidChangeValue(refresh);
+    qp.onDidAccept(() => {
+      const picked = qp.selectedItems[0];
+      if (!picked) return;
+      if (picked.label !== perNode && 'error' in parseTargetSpec(picked.label)) return;
+      resolve(picked.label);
+      qp.hide();
+    });
+    qp.onDidHide(() => {
+      resolve(undefined);
+      qp.dispose();
+    });
+    qp.show();
+  });
+  if (choice === undefined) return undefined;
+  if (choice !== perNode) {
+    const spec = parseTargetSpec(choice);
+    return 'error' in spec ? undefined : new Map(nodeIds.map((id) => [id, spec]));
+  }
+  const targets = new Map<string, TargetSpec>();
+  for (const id of nodeIds) {
+    const target = await pickListenerTarget(nodes, id).catch((error: unknown) => {
+      void vscode.window.showWarningMessage(
+        `Fieldtrace: ${nodes.label(id)}: ${error instanceof Error ? error.message : String(error)}; it is left out.`,
+      );
+      return undefined;
+    });
+    if (target) targets.set(id, target);
+  }
+  return targets.size ? targets : undefined;
 }

@@ -4,6 +4,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { transportRunner } from '../../core/nodes/commands';
+import type { NodeProbe } from '../../core/nodes/probe';
+import type { NodeTransport } from '../../core/nodes/transport';
 import { listenerTraceScript } from '../../core/trace/listener-script';
 import { newSessionId, type TraceEventBus, TraceSession } from '../../core/trace/session';
 import { TraceStreamParser } from '../../core/trace/stream-parser';
@@ -79,37 +81,31 @@ export class TraceSessions implements vscode.Disposable {
     };
   }
 
+  /**
+   * Starts a session. `quiet`: a node that cannot trace throws (a fleet reports it on its own
+   * line) instead of showing an error message.
+   */
   async start(
     nodeId: string,
     script: ScriptToRun,
     listener?: ListenerTraceRun,
+    options: { quiet?: boolean } = {},
   ): Promise<SessionRecord | undefined> {
-    const { nodes, bus, configuration, log } = this.deps;
+    const { nodes, bus, configuration } = this.deps;
     const settings = configuration.settings;
     const nodeLabel = nodes.label(nodeId);
     const { transport, probe } = await nodes.probe(nodeId);
     if (probe.problems.length) {
+      if (options.quiet) throw new Error(probe.problems.join(' '));
       void vscode.window.showErrorMessage(
         `Fieldtrace: cannot trace on ${nodeLabel}: ${probe.problems.join(' ')}`,
       );
       return undefined;
     }
     const withStacks = listener?.withStacks ?? settings.listeners.userStacks;
-    let text = script.text;
-    if (listener) {
-      // The container's cgroup and the processes already running are looked up on the node.
-      const resolved = await resolveTarget(listener.target, transportRunner(transport, probe.privilege));
-      text = listenerTraceScript({
-        target: resolved.target,
-        runningPids: resolved.runningPids,
-        bpftraceVersion: probe.bpftraceVersion ?? '0.17',
-        withStacks,
-      });
-      if (resolved.container)
-        log.info(
-          `Listener trace on ${nodeLabel}: container cgroup ${resolved.container.path} (id ${resolved.container.id})`,
-        );
-    }
+    const text = listener
+      ? await this.listenerScript(nodeId, transport, probe, { ...listener, withStacks })
+      : script.text;
     if (script.uri) {
       this.diagnostics.clear(script.uri);
       void nodes.pushNodeTarget(transport, probe, script.uri.toString());
@@ -172,6 +168,27 @@ export class TraceSessions implements vscode.Disposable {
       if (dropped && !this.closing && !record.stopRequested) await this.checkAfterDrop(record, nodeId);
     });
     return record;
+  }
+
+  /** The listener trace of a target for this node's bpftrace (its target resolved on the node). */
+  async listenerScript(
+    nodeId: string,
+    transport: NodeTransport,
+    probe: NodeProbe,
+    listener: ListenerTraceRun,
+  ): Promise<string> {
+    // The container's cgroup and the processes already running are looked up on the node.
+    const resolved = await resolveTarget(listener.target, transportRunner(transport, probe.privilege));
+    if (resolved.container)
+      this.deps.log.info(
+        `Listener trace on ${this.deps.nodes.label(nodeId)}: container cgroup ${resolved.container.path} (id ${resolved.container.id})`,
+      );
+    return listenerTraceScript({
+      target: resolved.target,
+      runningPids: resolved.runningPids,
+      bpftraceVersion: probe.bpftraceVersion ?? '0.17',
+      withStacks: listener.withStacks ?? this.deps.configuration.settings.listeners.userStacks,
+    });
   }
 
   async stop(record: SessionRecord): Promise<void> {
