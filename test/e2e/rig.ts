@@ -81,7 +81,7 @@ export interface Sandbox {
   remove(): Promise<void>;
 }
 
-/** The offline, closed workbench every run uses (issue 2): no update checks, no telemetry, no trust prompt. */
+/** The offline, closed workbench of every run (CI reaches only npm and Debian): no update checks, no telemetry, no trust prompt. */
 export const offlineSettings: Record<string, unknown> = {
   'update.mode': 'none',
   'extensions.autoCheckUpdates': false,
