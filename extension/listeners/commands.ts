@@ -53,13 +53,11 @@ export function registerListenerCommands(
   });
 
   ctx.registerCommand('fieldtrace.listeners.snapshot', async () => {
-    const node = await pickNode();
-    if (!node) return;
-    const pid = await pickProcess(
-      node,
+    const picked = await askNodeAndProcess(
       'Snapshot of which process? (ss in its network namespace, its fds and threads from /proc)',
     );
-    if (pid === undefined) return;
+    if (!picked) return;
+    const { node, pid } = picked;
     view.busy(`Taking a snapshot of pid ${pid} on ${node.nodeId}…`);
     try {
       store.applySnapshot(
@@ -76,13 +74,11 @@ export function registerListenerCommands(
   });
 
   ctx.registerCommand('fieldtrace.listeners.adminCheck', async () => {
-    const node = await pickNode();
-    if (!node) return;
-    const pid = await pickProcess(
-      node,
+    const picked = await askNodeAndProcess(
       'Which Envoy? (its admin API is reached inside its network namespace)',
     );
-    if (pid === undefined) return;
+    if (!picked) return;
+    const { node, pid } = picked;
     const address = await vscode.window.showInputBox({
       prompt: 'Envoy admin address inside the pod',
       value: '127.0.0.1:15000',
@@ -112,6 +108,14 @@ export function registerListenerCommands(
   ctx.registerCommand('fieldtrace.listeners.copyMarkdown', () => copy('markdown'));
   ctx.registerCommand('fieldtrace.listeners.copyJson', () => copy('json'));
   ctx.registerCommand('fieldtrace.listeners.clear', () => store.clear());
+
+  /** A process on a node: the node first (when there is a choice), then the process. */
+  async function askNodeAndProcess(title: string): Promise<{ node: NodeToAsk; pid: number } | undefined> {
+    const node = await pickNode();
+    if (!node) return undefined;
+    const pid = await pickProcess(node, title);
+    return pid === undefined ? undefined : { node, pid };
+  }
 
   /**
    * Which node, and a runner on it. Only nodes traces came from are offered: a snapshot is asked
