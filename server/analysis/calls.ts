@@ -342,7 +342,7 @@ function applyRule(
     case 'kind': {
       const kind = tys[rule.at] && typeKind(tys[rule.at]);
       if (!kind || rule.kinds.includes(kind)) return false;
-      cx.report(e, 'error', 'argument-kind', say(rule.message).replace('{provided}', kind));
+      cx.report(e, 'error', 'argument-kind', say(rule.message.replace('{provided}', kind)));
       return true;
     }
     case 'nonNegative': {
@@ -357,7 +357,7 @@ function applyRule(
     case 'needsLength': {
       const kind = tys[0] && typeKind(tys[0]);
       if (e.args.length !== 1 || !kind || kind === 'array') return false;
-      cx.report(e, 'error', 'argument-kind', say(rule.message).replace('{provided}', kind));
+      cx.report(e, 'error', 'argument-kind', say(rule.message.replace('{provided}', kind)));
       return true;
     }
     case 'bytes': {

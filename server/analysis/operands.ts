@@ -186,7 +186,9 @@ export function indexOperands(cx: Checker, e: IndexExpr, t: Ty): boolean {
   return false;
 }
 
+/** An integer literal, a negative one (`-1`, verified on 0.17) or a positional parameter. */
 function isLiteralInt(e: Expr): boolean {
+  if (e.kind === 'unary' && e.op === '-') return isLiteralInt(e.operand);
   return e.kind === 'int' || e.kind === 'param';
 }
 
