@@ -2,20 +2,18 @@
 // the catalog (and, when a document is bound to a machine, that machine's facts). The passes
 // mirror bpftrace's own: preamble.ts (includes, defines, C definitions, config), probes.ts
 // (probe types and attach points), scopes.ts (variables), statements.ts, expressions.ts (types),
-// identifiers.ts (builtins, constants), maps.ts, calls.ts with the signature table of
+// identifiers.ts (builtins, constants), macros.ts, maps.ts, calls.ts with the signature table of
 // signatures.ts, printf.ts, and machine.ts (facts of the target machine).
 import type { Span } from '../syntax/ast';
 import type { Catalog } from '../catalog/catalog';
 import { type AnalysisOptions, Checker } from './checker';
 import type { Dialect } from './dialects';
 import type { MachineFacts } from './machine';
+import { collectMacros, macroDefinition } from './macros';
 import { mapDeclaration, undefinedMaps } from './maps';
 import { preamble, trailingComment } from './preamble';
 import { probe } from './probes';
 import type { Analysis } from './results';
-import { define, withScope } from './scopes';
-import { block } from './statements';
-import { UNKNOWN } from './types';
 
 export type { Analysis, Diag, Edit, MapSymbol, ProbeInfo, Severity, VarSymbol } from './results';
 export type { AnalysisOptions } from './checker';
@@ -46,16 +44,11 @@ export function analyze(
   trailingComment(cx);
   preamble(cx, program);
   const beginEnd = new Map<string, Span>();
-  for (const item of program.items) if (item.kind === 'macro') cx.macros.set(item.name.name, item);
+  collectMacros(cx);
   for (const item of program.items) {
     if (item.kind === 'probe') probe(cx, item, beginEnd);
-    else if (item.kind === 'macro') {
-      cx.needs(item.name, 'macro', '`macro`');
-      withScope(cx, item.body, () => {
-        for (const p of item.params) if (p.kind === 'var') define(cx, p.name, p, UNKNOWN);
-        block(cx, item.body, false);
-      });
-    } else if (item.kind === 'mapdecl') mapDeclaration(cx, item);
+    else if (item.kind === 'macro') macroDefinition(cx, item);
+    else if (item.kind === 'mapdecl') mapDeclaration(cx, item);
   }
   undefinedMaps(cx);
   if (

@@ -3,11 +3,12 @@
 // deprecated and unsafe forms.
 import type { CallExpr, Expr } from '../syntax/ast';
 import type { Checker } from './checker';
-import { FUNCTIONS, type FunctionRow, versionNote } from './dialects';
+import { FUNCTIONS, type FunctionRow, versionName, versionNote } from './dialects';
 import { literalDefine } from './defines';
 import { expr } from './expressions';
 import { ident } from './identifiers';
 import { machineCall } from './machine';
+import { macroCall } from './macros';
 import { mapRef } from './maps';
 import { printfFormat } from './printf';
 import {
@@ -64,22 +65,8 @@ function placement(cx: Checker, e: CallExpr, row: FunctionRow): void {
 /** A call: macros, known functions per dialect (arity, argument rules), builtins called as functions. */
 export function call(cx: Checker, e: CallExpr, statement: boolean): Ty {
   const name = e.callee.name;
-  const macro = cx.macros.get(name);
-  if (macro && cx.dialect.has('macro')) {
-    for (const a of e.args) expr(cx, a);
-    if (e.args.length !== macro.params.length) {
-      cx.report(
-        e,
-        'error',
-        'arity',
-        `Call to ${name}() has ${e.args.length} arguments, but the macro takes ${macro.params.length}`,
-        {
-          related: [{ ...macro.name, message: `macro ${name} defined here` }],
-        },
-      );
-    }
-    return UNKNOWN;
-  }
+  const macros = cx.macros.get(name);
+  if (macros?.length && cx.dialect.has('macro')) return macroCall(cx, e, macros);
   const row = cx.dialect.func(name);
   if (!row) {
     // Unknown function: a bare map argument says nothing about the map's keys.
@@ -169,7 +156,7 @@ export function call(cx: Checker, e: CallExpr, statement: boolean): Ty {
       msg = `${name}() requires at least ${min === 1 ? 'one argument' : `${min} arguments`} (${n} provided)`;
     else msg = `${name}() takes up to ${max} argument${max === 1 ? '' : 's'} (${n} provided)`;
     const later = row.arity.find(([since, lo, hi]) => since > cx.dialect.minor && n >= lo && n <= hi);
-    if (later) msg += `; bpftrace 0.${later[0]} accepts ${n}`;
+    if (later) msg += `; bpftrace ${versionName(later[0])} accepts ${n}`;
     cx.report(e, 'error', 'arity', msg);
   }
   const tys: Ty[] = [];
@@ -178,7 +165,7 @@ export function call(cx: Checker, e: CallExpr, statement: boolean): Ty {
       // bpftrace 0.17's delete(@m[key]) is an ordinary access: a keyed map without its key is an
       // argument mismatch (verified); only delete(@m, key) names the whole map.
       mapRef(cx, a, false, !(name === 'delete' && e.args.length === 1));
-      if (!cx.mapAssigned.has(a.name)) cx.pendingMapReads.push({ name: a.name, span: a });
+      if (!cx.mapAssigned.has(a.name) && !cx.macroFrame) cx.pendingMapReads.push({ name: a.name, span: a });
       const sym = cx.maps.get(a.name);
       tys.push(sym?.value ?? UNKNOWN);
       if (name === 'print' && a.keys && !cx.dialect.has('forMap')) {
@@ -233,6 +220,8 @@ function checkArguments(cx: Checker, e: CallExpr, row: FunctionRow, tys: Ty[]): 
     if (rule.rule === 'format') {
       // A format function without arguments is an arity error, reported already.
       if (!first) return;
+      // A macro's identifier parameter: the literal is whatever the caller passes.
+      if (first.kind === 'ident' && cx.macroFrame?.idents.has(first.name)) return;
       if (first.kind !== 'string') {
         cx.report(
           e,

@@ -4,8 +4,9 @@
 import type { Expr, MacroDef, Span } from '../syntax/ast';
 import { parse, type ParseResult } from '../syntax/parser';
 import type { Catalog, StructMember, TracepointField } from '../catalog/catalog';
-import { type Dialect, FEATURES } from './dialects';
+import { type Dialect, FEATURES, versionName } from './dialects';
 import type { MachineFacts } from './machine';
+import type { MacroFrame } from './macros';
 import type { Diag, MapSymbol, ProbeInfo, Severity, VarSymbol } from './results';
 import type { Ty } from './types';
 import { declaresUnsafe } from '../../common/pragmas';
@@ -27,8 +28,6 @@ export interface Scope {
 export interface ProbeCtx {
   info: ProbeInfo;
   kinds: Set<string>; // probe row names
-  loopDepth: number;
-  forDepth: number;
   pendingReads: Array<{ scope: Scope; name: string; span: Span }>;
 }
 
@@ -49,12 +48,17 @@ export class Checker {
   readonly mapAssigned = new Set<string>();
   readonly pendingMapReads: Array<{ name: string; span: Span }> = [];
   ctx?: ProbeCtx;
-  readonly macros = new Map<string, MacroDef>();
+  /** Macro definitions by name (bpftrace 0.25 overloads them by their parameters). */
+  readonly macros = new Map<string, MacroDef[]>();
+  /** Set while the body of a macro is walked: what its parameters bring. */
+  macroFrame?: MacroFrame;
   /** #includes with no constant table: what they define is unknown. */
   readonly opaqueHeaders: string[] = [];
   scope?: Scope;
   /** system(), signal() and override() are allowed: the script runs with `bpftrace --unsafe`. */
   readonly unsafe: boolean;
+  /** Loops around the statement being walked (in a probe or a macro body). */
+  readonly loops = { depth: 0, forDepth: 0 };
   private readonly argsFieldsCache = new Map<ProbeInfo, TracepointField[] | undefined>();
   private readonly suggestions = new Map<string, string | undefined>();
 
@@ -124,6 +128,6 @@ export class Checker {
 
 export function describeFeature(f: Parameters<Dialect['has']>[0]): string {
   const row = (FEATURES as Record<string, { since: number; until?: number; description: string }>)[f];
-  if (row.until !== undefined) return `${row.description}: until bpftrace 0.${row.until}`;
-  return `${row.description}: from bpftrace 0.${row.since}`;
+  if (row.until !== undefined) return `${row.description}: until bpftrace ${versionName(row.until)}`;
+  return `${row.description}: from bpftrace ${versionName(row.since)}`;
 }

@@ -4,7 +4,14 @@
 import { parseBpftraceVersion } from '../../common/bpftrace-version';
 
 export const OLDEST_SUPPORTED = 17;
+/** The newest release: the dialect assumed when nothing says which. */
 export const LATEST = 26;
+/**
+ * bpftrace's development branch as read at commit e1b7c39341f77374ba8fe8febfa2284896c4941d
+ * (its CHANGELOG's "Unreleased" section): asked for as `main` (or 0.27 and later).
+ */
+export const MAIN = 27;
+export const MAIN_COMMIT = 'e1b7c39341f77374ba8fe8febfa2284896c4941d';
 
 /** A minor version number (bpftrace has only had 0.x releases). */
 type Minor = number;
@@ -40,12 +47,19 @@ export const FEATURES = {
     since: 24,
     description: 'lower-case `begin`/`end` and case-insensitive providers',
   },
-  ifWithoutParens: { since: 24, description: '`if` conditions without parentheses' },
+  // v0.25.0 src/parser.yy `if_stmt: IF cond_expr` (v0.24.0 still has `IF "(" expr ")"`, though the
+  // 0.24.0 CHANGELOG lists it); without parentheses the condition is a unary expression only.
+  ifWithoutParens: { since: 25, description: '`if` conditions without parentheses' },
+  // v0.25.0 src/parser.yy `for_stmt: FOR var ":" map none_block` and `FOR var ":" range ...`.
+  forWithoutParens: { since: 25, description: '`for $x : ...` without parentheses' },
   blockExpressions: { since: 24, description: 'block expressions `{ ...; value }`' },
   // Bare `{ }` blocks: bpftrace PR #4223 (merged 2025-05, so 0.24); 0.17 rejects them and `;;`
   // (verified). Empty statements are tied to the same version (a guess).
   blockStatements: { since: 24, description: 'nested `{ }` blocks as statements' },
   macro: { since: 24, description: '`macro name(...) { }` definitions' },
+  // v0.25.0 src/ast/passes/macro_expansion.cpp MacroRegistry: definitions of one name that differ
+  // in their `$`/`@`/identifier parameters; v0.24.0 reports any second definition.
+  macroOverloads: { since: 25, description: 'several macros of one name (by their parameters)' },
   mapDeclarations: { since: 24, description: 'map declarations `let @m = hash(N);`' },
   multipleBeginEnd: { since: 25, description: 'more than one BEGIN/END probe' },
   namedProbes: { since: 25, description: 'named probes `name = kprobe:f { }`' },
@@ -415,6 +429,31 @@ export interface FunctionRow {
 }
 
 const VAR = 128;
+
+type StdlibEntry = [
+  name: string,
+  min: number,
+  max: number,
+  returns: FunctionRow['returns'],
+  signature: string,
+  doc: string,
+  extra?: Partial<FunctionRow>,
+];
+
+/** Rows of standard-library functions added in one version. */
+function stdlib(since: Minor, entries: StdlibEntry[]): FunctionRow[] {
+  return entries.map(([name, min, max, returns, signature, doc, extra]) => ({
+    name,
+    arity: [[since, min, max]],
+    since,
+    returns,
+    signature,
+    snippet: `${name}(${min ? '${1}' : ''})`,
+    doc,
+    ...extra,
+  }));
+}
+
 export const FUNCTIONS: FunctionRow[] = [
   {
     name: 'printf',
@@ -918,6 +957,46 @@ export const FUNCTIONS: FunctionRow[] = [
     snippet: 'signal_name(${1:n})',
     doc: 'Name of a signal.',
   },
+  // The standard library as docs/stdlib.md lists it at each tag (v0.25.0, v0.26.1, main).
+  ...stdlib(25, [
+    ['syscall_name', 1, 1, 'string', 'syscall_name(nr)', 'Name of a system call number.'],
+    ['signal_thread', 1, 1, 'none', 'signal_thread(sig)', 'Signal the current thread.', { unsafe: true }],
+    ['strcap', 1, 1, 'int', 'strcap(str)', 'Capacity of a string-like value.'],
+    ['memcmp', 3, 3, 'int', 'memcmp(left, right, count)', 'Compare the first count bytes of two values.'],
+    ['has_cpid', 0, 0, 'int', 'has_cpid()', 'Whether cpid is available (bpftrace -c).'],
+    ['kfunc_exist', 1, 1, 'int', 'kfunc_exist(name)', 'Whether a kfunc exists.', { argKinds: ['string'] }],
+    [
+      'kfunc_allowed',
+      1,
+      1,
+      'int',
+      'kfunc_allowed(name)',
+      'Whether a kfunc is usable.',
+      { argKinds: ['string'] },
+    ],
+    ['fail', 1, VAR, 'none', 'fail(fmt, ...args)', 'Print an error and fail.', { argKinds: ['string'] }],
+    ['static_assert', 2, 2, 'none', 'static_assert(cond, msg)', 'Fail the build unless cond holds.'],
+    ['assert_str', 1, 1, 'none', 'assert_str(value)', 'Check that a value is string-like.'],
+    ['is_array', 1, 1, 'int', 'is_array(expr)', 'Whether the expression is an array.'],
+    ['is_integer', 1, 1, 'int', 'is_integer(expr)', 'Whether the expression is an integer.'],
+    ['is_unsigned_integer', 1, 1, 'int', 'is_unsigned_integer(expr)', 'Whether it is unsigned.'],
+    ['is_ptr', 1, 1, 'int', 'is_ptr(expr)', 'Whether the expression is a pointer.'],
+    ['is_str', 1, 1, 'int', 'is_str(expr)', 'Whether the expression is a string.'],
+    ['is_literal', 1, 1, 'int', 'is_literal(expr)', 'Whether the expression is a literal.'],
+    ['default_str_length', 0, 0, 'int', 'default_str_length()', 'The default unbounded string length.'],
+  ]),
+  ...stdlib(26, [
+    ['is_err', 1, 1, 'int', 'is_err(ptr)', 'Whether a pointer is an ERR_PTR (a kernel error code).'],
+    ['leader_tid', 0, 1, 'int', 'leader_tid([task])', 'Thread id of the thread group leader.'],
+    ['leader_comm', 0, 1, 'string', 'leader_comm([task])', 'Thread name of the thread group leader.'],
+    ['write_user', 3, 3, 'int', 'write_user(dst, src, len)', 'Write user memory.', { unsafe: true }],
+    ['dw_ustack', 0, 2, 'stack', 'dw_ustack([mode][, limit])', 'User stack unwound with DWARF.'],
+  ]),
+  ...stdlib(MAIN, [
+    ['str_concat', 2, 2, 'string', 'str_concat(s1, s2)', 'Concatenate two strings.'],
+    ['container_of', 3, 3, 'pointer', 'container_of(ptr, type, member)', 'The enclosing object.'],
+    ['config', 0, 0, 'other', 'config()', "bpftrace's configuration as a record."],
+  ]),
   // Aggregations (map value functions).
   {
     name: 'count',
@@ -1096,13 +1175,14 @@ export class Dialect {
   readonly minor: Minor;
 
   constructor(readonly requested: string) {
-    const v = parseBpftraceVersion(requested);
+    const v =
+      requested.trim() === 'main' ? { major: 0, minor: MAIN, patch: 0 } : parseBpftraceVersion(requested);
     let minor = LATEST;
     if (!v) {
       if (requested)
         this.unsupported = `Unrecognised bpftrace version '${requested}'; checking as ${LATEST_NAME}`;
     } else if (v.major > 0 || v.minor > LATEST) {
-      minor = LATEST;
+      minor = MAIN;
     } else if (v.minor < OLDEST_SUPPORTED) {
       minor = OLDEST_SUPPORTED;
       this.unsupported = `bpftrace ${v.major}.${v.minor} is not supported (oldest supported: 0.${OLDEST_SUPPORTED}); checking as 0.${OLDEST_SUPPORTED}`;
@@ -1113,7 +1193,7 @@ export class Dialect {
   }
 
   get name(): string {
-    return `0.${this.minor}`;
+    return this.minor === MAIN ? 'main' : `0.${this.minor}`;
   }
 
   has(feature: Feature): boolean {
@@ -1195,11 +1275,16 @@ export class Dialect {
 
 export const LATEST_NAME = `0.${LATEST}`;
 
+/** How a version is named in messages: `0.24`, or `main` for the development branch. */
+export function versionName(minor: Minor): string {
+  return minor === MAIN ? `main (${MAIN_COMMIT.slice(0, 7)})` : `0.${minor}`;
+}
+
 /** Which version (if any) introduced or removed a name, for messages: "needs bpftrace 0.24". */
 export function versionNote(row: { since: Minor; until?: Minor }, dialect: Dialect): string {
   if (dialect.minor < row.since)
-    return `available from bpftrace 0.${row.since}; the target is ${dialect.name}`;
+    return `available from bpftrace ${versionName(row.since)}; the target is ${dialect.name}`;
   if (row.until !== undefined && dialect.minor > row.until)
-    return `removed after bpftrace 0.${row.until}; the target is ${dialect.name}`;
+    return `removed after bpftrace ${versionName(row.until)}; the target is ${dialect.name}`;
   return '';
 }

@@ -49,7 +49,8 @@ export function ident(cx: Checker, e: Extract<Expr, { kind: 'ident' }>): Ty {
   }
   const c = cx.constants.get(e.name);
   if (c) return c.origin === '#define' ? defineUse(cx, e) : INT;
-  if (cx.dialect.has('macro') && cx.macros.get(e.name)?.params.length === 0) return UNKNOWN;
+  if (cx.macroFrame?.idents.has(e.name)) return UNKNOWN;
+  if (cx.dialect.has('macro') && cx.macros.get(e.name)?.some((m) => m.params.length === 0)) return UNKNOWN;
   if (cx.catalog.enumConstant(e.name) !== undefined) return INT;
   // Names the target knows in another version.
   const row = BUILTINS.find((x) => x.name === e.name);

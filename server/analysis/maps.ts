@@ -12,6 +12,7 @@ import { display, kindOf, type Ty } from './types';
 
 /** wholeMap: a use of the map itself (print(@m), for over @m), which says nothing about its keys. */
 export function mapRef(cx: Checker, m: MapExpr, isWrite: boolean, wholeMap = false): MapSymbol {
+  if (cx.macroFrame) return macroMap(cx, m);
   let sym = cx.maps.get(m.name);
   if (!sym) {
     sym = { name: m.name, refs: [], defs: [] };
@@ -22,7 +23,7 @@ export function mapRef(cx: Checker, m: MapExpr, isWrite: boolean, wholeMap = fal
     sym.defs.push(m.nameSpan);
     cx.mapAssigned.add(m.name);
   }
-  const keyTys = (m.keys ?? []).map((k) => {
+  const writtenKeyTys = (m.keys ?? []).map((k) => {
     if (k.kind === 'var' && !cx.dialect.has('tupleKeys') && lookup(cx, k.name)?.ty.k === 'tuple') {
       cx.report(
         k,
@@ -34,7 +35,15 @@ export function mapRef(cx: Checker, m: MapExpr, isWrite: boolean, wholeMap = fal
     placeCall(k, 'key');
     return expr(cx, k);
   });
-  const arity = m.keys ? m.keys.length : 0;
+  // From 0.22 a map's key is one tuple: `@m[a, b]`, `@m[(a, b)]` and `@m[$t]` are the same key.
+  const keyTys =
+    writtenKeyTys.length === 1 &&
+    writtenKeyTys[0].k === 'tuple' &&
+    !writtenKeyTys[0].names &&
+    cx.dialect.has('tupleKeys')
+      ? writtenKeyTys[0].elements
+      : writtenKeyTys;
+  const arity = m.keys ? keyTys.length : 0;
   if (wholeMap && !m.keys) return sym;
   if (sym.keyArity === undefined) {
     sym.keyArity = arity;
@@ -46,7 +55,7 @@ export function mapRef(cx: Checker, m: MapExpr, isWrite: boolean, wholeMap = fal
       if (sym.keys[i]?.k === 'unknown') sym.keys[i] = keyTys[i];
       else if (a && b && a !== b) {
         cx.report(
-          m.keys![i],
+          m.keys![i] ?? m,
           'error',
           'map-key-mismatch',
           `Argument mismatch for ${m.name}: key ${i + 1} is ${display(keyTys[i])} here but ${display(sym.keys[i])} before`,
@@ -78,13 +87,30 @@ export function mapRef(cx: Checker, m: MapExpr, isWrite: boolean, wholeMap = fal
 /** A read of a map: reported at the end when nothing in the script assigns it. */
 export function mapRead(cx: Checker, m: MapExpr): MapSymbol {
   const sym = mapRef(cx, m, false);
-  if (!cx.mapAssigned.has(m.name)) cx.pendingMapReads.push({ name: m.name, span: m });
+  if (!cx.mapAssigned.has(m.name) && !cx.macroFrame) cx.pendingMapReads.push({ name: m.name, span: m });
   return sym;
 }
 
+/**
+ * A map inside a macro body: a parameter stands for the caller's map, whose keys and values are
+ * the caller's business; any other map is unhygienic (bpftrace's macro_expansion.cpp).
+ */
+function macroMap(cx: Checker, m: MapExpr): MapSymbol {
+  for (const k of m.keys ?? []) expr(cx, k);
+  if (!cx.macroFrame!.maps.has(m.name))
+    cx.report(
+      m.nameSpan,
+      'error',
+      'macro',
+      `Unhygienic access to map: ${m.name}. Maps must be passed into the macro as arguments.`,
+    );
+  return { name: m.name, refs: [], defs: [] };
+}
+
 export function mapValue(cx: Checker, m: MapExpr, ty: Ty): void {
-  const sym = cx.maps.get(m.name)!;
-  if (ty.k === 'unknown' || ty.k === 'none') return;
+  const sym = cx.maps.get(m.name);
+  // A macro's map parameter: the value kind is the caller's map's business.
+  if (!sym || cx.macroFrame || ty.k === 'unknown' || ty.k === 'none') return;
   if (!sym.value) {
     sym.value = ty;
     return;

@@ -4,7 +4,14 @@
 import type { AttachPoint, Probe, Span } from '../syntax/ast';
 import { attachPointRules } from './attach-rules';
 import type { Checker, Scope } from './checker';
-import { HARDWARE_EVENTS, PROBES, type ProbeRow, SOFTWARE_EVENTS, versionNote } from './dialects';
+import {
+  type Dialect,
+  HARDWARE_EVENTS,
+  PROBES,
+  type ProbeRow,
+  SOFTWARE_EVENTS,
+  versionNote,
+} from './dialects';
 import { expr } from './expressions';
 import { conditionType } from './operands';
 import { machineAttachPoint } from './machine';
@@ -32,7 +39,7 @@ export function probe(cx: Checker, probe: Probe, beginEnd: Map<string, Span>): v
     }
   }
   attachPointRules(cx, probe, info.rows);
-  cx.ctx = { info, kinds, loopDepth: 0, forDepth: 0, pendingReads: [] };
+  cx.ctx = { info, kinds, pendingReads: [] };
   const probeScope: Scope = { vars: new Map(), span: probe.body };
   cx.scope = probeScope;
   if (probe.predicate) conditionType(cx, 'predicate', probe.predicate, expr(cx, probe.predicate));
@@ -45,6 +52,10 @@ export function probe(cx: Checker, probe: Probe, beginEnd: Map<string, Span>): v
 export function attachPoint(cx: Checker, ap: AttachPoint, info: ProbeInfo): ProbeRow | undefined {
   const provider = ap.provider.name;
   if (provider.startsWith('$')) return undefined;
+  if (/[*?]/.test(provider)) {
+    wildcardProvider(cx, ap);
+    return undefined;
+  }
   const row = cx.dialect.probe(provider);
   if (!row) {
     const known = cx.dialect.probes().flatMap((p) => [cx.dialect.probeName(p), ...p.aliases]);
@@ -150,7 +161,7 @@ export function attachPoint(cx: Checker, ap: AttachPoint, info: ProbeInfo): Prob
       );
     }
     const count = ap.parts[1];
-    if (!/^\d+$/.test(count.name) && !count.name.startsWith('$')) {
+    if (!attachPointInteger(count.name, cx.dialect) && !count.name.startsWith('$')) {
       cx.report(
         count.name ? count : ap,
         'error',
@@ -161,6 +172,57 @@ export function attachPoint(cx: Checker, ap: AttachPoint, info: ProbeInfo): Prob
   }
   machineAttachPoint(cx, ap, row);
   return row;
+}
+
+/**
+ * A probe type with wildcards (`t*:syscalls:sys_enter_read`) stands for the probe types it
+ * matches: kernel ones, or user-space ones when the next part is a path. bpftrace's
+ * probe_matcher.cpp (kernel_probe_list, userspace_probe_list) leaves out return probes, timers,
+ * watchpoints and BEGIN/END; the expanded attach points are then checked one by one.
+ */
+function wildcardProvider(cx: Checker, ap: AttachPoint): void {
+  const userspace = ap.parts[0]?.name.includes('/') ?? false;
+  const re = globToRegExp(ap.provider.name);
+  const matched = cx.dialect
+    .probes()
+    .map((row) => cx.dialect.probeName(row))
+    .filter((name) => !name.includes('ret') && USERSPACE_PROBES.has(name) === userspace)
+    .filter((name) => !NOT_EXPANDED.has(name) && re.test(name));
+  if (matched.length === 0)
+    cx.report(ap.provider, 'error', 'unknown-probe', `No probe type matched for ${ap.provider.name}`);
+}
+
+const USERSPACE_PROBES = new Set(['uprobe', 'usdt']);
+const NOT_EXPANDED = new Set([
+  'BEGIN',
+  'END',
+  'interval',
+  'profile',
+  'watchpoint',
+  'asyncwatchpoint',
+  'self',
+  'test',
+  'bench',
+]);
+
+/**
+ * An integer where an attach point wants one (`interval:ms:N`), as bpftrace's int_parser reads
+ * it: decimal or hex, `_` separators, `NeM` with one coefficient digit, C suffixes (v0.17.0
+ * src/ast/int_parser.cpp: coefficient 0-9, M <= 16); from 0.24 also binary, octal and duration
+ * suffixes (v0.26.1 src/util/int_parser.cpp: coefficient 1-9, no overflow).
+ */
+export function attachPointInteger(text: string, dialect: Dialect): boolean {
+  const n = text.replace(/_/g, '');
+  const newer = dialect.has('durations');
+  const suffix = newer ? '(u|ul|ull|l|ll|ns|us|ms|s|m|h|d)?' : '(u|u?l?l)?';
+  if (new RegExp(`^0x[0-9a-f]+${suffix}$`, 'i').test(n)) return true;
+  if (newer && /^0b[01]+$/i.test(n)) return true;
+  const exp = new RegExp(`^(\\d+)e(\\d+)${suffix}$`, 'i').exec(n);
+  if (exp) {
+    const [c, e] = [Number(exp[1]), Number(exp[2])];
+    return newer ? c >= 1 && c <= 9 && c * 10 ** e < 2 ** 64 : c <= 9 && e <= 16;
+  }
+  return new RegExp(`^\\d+${suffix}$`, newer ? '' : 'i').test(n);
 }
 
 export function tracepoint(cx: Checker, ap: AttachPoint, info: ProbeInfo): void {

@@ -1,6 +1,7 @@
 // Statements: blocks and their scopes, assignments (variables and maps), `let`, `if`, loops
 // (`while`, `unroll`, `for` over maps and ranges) with `break`/`continue`, `++`/`--`.
-import type { Block, Expr, Stmt } from '../syntax/ast';
+import type { Block, Expr, Span, Stmt } from '../syntax/ast';
+import type { Edit } from './results';
 import { call, placeCall } from './calls';
 import type { Checker } from './checker';
 import { FEATURES } from './dialects';
@@ -29,7 +30,6 @@ export function block(cx: Checker, body: Block, scoped: boolean): void {
 
 export function stmt(cx: Checker, s: Stmt): void {
   const scoped = cx.dialect.has('blockScoping');
-  const ctx = cx.ctx;
   switch (s.kind) {
     case 'exprstmt': {
       const e = s.expr;
@@ -49,23 +49,19 @@ export function stmt(cx: Checker, s: Stmt): void {
       assign(cx, s);
       return;
     case 'if':
-      if (!s.parenthesized && !cx.dialect.has('ifWithoutParens')) {
+      if (
+        !s.parenthesized &&
+        (!cx.dialect.has('ifWithoutParens') || s.cond.kind === 'binary' || s.cond.kind === 'ternary')
+      ) {
+        // From 0.25 bpftrace reads an unparenthesized condition as one unary expression.
         cx.report(
           s.cond,
           'error',
           'syntax',
-          `syntax error: the condition of \`if\` needs parentheses in bpftrace ${cx.dialect.name}`,
-          {
-            fixes: [
-              {
-                start: s.cond.start,
-                end: s.cond.start,
-                newText: '(',
-                title: 'Add parentheses',
-                more: [{ start: s.cond.end, end: s.cond.end, newText: ')' }],
-              },
-            ],
-          },
+          cx.dialect.has('ifWithoutParens')
+            ? `syntax error: without parentheses the condition of \`if\` is a single operand; write if (...)`
+            : `syntax error: the condition of \`if\` needs parentheses in bpftrace ${cx.dialect.name}`,
+          { fixes: [parenthesize(s.cond)] },
         );
       }
       conditionType(cx, 'if', s.cond, expr(cx, s.cond));
@@ -101,9 +97,9 @@ export function stmt(cx: Checker, s: Stmt): void {
           { deprecated: true },
         );
       expr(cx, s.cond);
-      if (ctx) ctx.loopDepth++;
+      cx.loops.depth++;
       block(cx, s.body, scoped);
-      if (ctx) ctx.loopDepth--;
+      cx.loops.depth--;
       return;
     case 'for': {
       const isRange = s.iterable.kind === 'range';
@@ -111,6 +107,15 @@ export function stmt(cx: Checker, s: Stmt): void {
         !cx.needs(s.keyword, isRange ? 'forRange' : 'forMap', isRange ? 'A range `for` loop' : 'A `for` loop')
       ) {
         return;
+      }
+      if (!s.parenthesized && !cx.dialect.has('forWithoutParens')) {
+        cx.report(
+          s.variable,
+          'error',
+          'syntax',
+          `syntax error: \`for\` needs parentheses in bpftrace ${cx.dialect.name}: for (${s.variable.name} : ...)`,
+          { fixes: [parenthesize({ start: s.variable.start, end: s.iterable.end })] },
+        );
       }
       let ty: Ty = UNKNOWN;
       if (s.iterable.kind === 'range') {
@@ -134,18 +139,14 @@ export function stmt(cx: Checker, s: Stmt): void {
           'A `for` loop iterates over a map (`@m`) or a range (`a..b`)',
         );
       }
-      if (ctx) {
-        ctx.loopDepth++;
-        ctx.forDepth++;
-      }
+      cx.loops.depth++;
+      cx.loops.forDepth++;
       withScope(cx, s.body, () => {
         define(cx, s.variable.name, s.variable, ty);
         block(cx, s.body, false);
       });
-      if (ctx) {
-        ctx.loopDepth--;
-        ctx.forDepth--;
-      }
+      cx.loops.depth--;
+      cx.loops.forDepth--;
       return;
     }
     case 'return':
@@ -153,9 +154,9 @@ export function stmt(cx: Checker, s: Stmt): void {
       return;
     case 'break':
     case 'continue':
-      if (!ctx || ctx.loopDepth === 0)
+      if (cx.loops.depth === 0)
         cx.report(s, 'error', 'jump-outside-loop', `${s.kind} used outside of a loop`);
-      else if (ctx.forDepth > 0 && !cx.dialect.has('breakInFor'))
+      else if (cx.loops.forDepth > 0 && !cx.dialect.has('breakInFor'))
         cx.report(
           s,
           'error',
@@ -270,4 +271,15 @@ export function assign(cx: Checker, s: Extract<Stmt, { kind: 'assign' }>): void 
     } else mapValue(cx, target, ty);
   }
   // Other targets were reported by the parser; `_` discards (0.25).
+}
+
+/** The quick fix that wraps a condition or loop header in parentheses. */
+function parenthesize(span: Span): Edit {
+  return {
+    start: span.start,
+    end: span.start,
+    newText: '(',
+    title: 'Add parentheses',
+    more: [{ start: span.end, end: span.end, newText: ')' }],
+  };
 }

@@ -118,7 +118,7 @@ export interface AssignStmt extends Span {
 export interface IfStmt extends Span {
   kind: 'if';
   cond: Expr;
-  /** Whether the condition was written in parentheses (required before 0.24). */
+  /** Whether the condition was written in parentheses as a whole (required before 0.25). */
   parenthesized: boolean;
   then: Block;
   else?: Block | IfStmt;
@@ -137,6 +137,8 @@ export interface WhileStmt extends Span {
 export interface ForStmt extends Span {
   kind: 'for';
   keyword: Span;
+  /** `for ($x : ...)`; the parentheses became optional in bpftrace 0.25. */
+  parenthesized: boolean;
   variable: VarExpr;
   iterable: Expr | RangeExpr;
   body: Block;

@@ -243,6 +243,9 @@ class Parser {
         n1?.kind === 'ident' &&
         n2?.text === '{'
       ) {
+        // bpftrace reads C definitions in the preamble only (its grammar's c_definitions).
+        if (program.items.length)
+          this.error(t.start, t.end, 'C definitions must appear before probes and functions', 'syntax');
         program.cDefinitions.push(this.cDefinition());
         return;
       }
@@ -346,8 +349,8 @@ class Parser {
       this.advance();
       if (this.isPunct('(')) this.skipBalanced('(', ')');
     }
-    const semi = this.accept(';');
-    if (!semi) this.unexpected("';' after the C definition");
+    // bpftrace's lexer (and the 0.26 parser) takes `}` with or without a `;` after it.
+    this.accept(';');
     const members: Array<{ name: string; type: string }> = [];
     for (const decl of body.split(';')) {
       const m = /^\s*(.*?)\s*\b([A-Za-z_]\w*)\s*(\[[^\]]*\])?\s*$/s.exec(decl.replace(/\s+/g, ' '));
@@ -721,9 +724,10 @@ class Parser {
 
   private ifStmt(): Stmt {
     const kw = this.advance();
-    const open = this.isPunct('(');
+    const open = this.isPunct('(') ? this.tok.start : -1;
     const cond = this.expression();
-    const parenthesized = open && this.text[this.prevEnd - 1] === ')';
+    // Parenthesized as a whole: `if ($a && $b)`, not `if ($a) && ($b)`.
+    const parenthesized = open >= 0 && closingParen(this.text, open) === this.prevEnd - 1;
     const then = this.block();
     const node: Stmt = { kind: 'if', cond, parenthesized, then, start: kw.start, end: then.end };
     if (this.tok.kind === 'ident' && this.tok.text === 'else') {
@@ -752,7 +756,8 @@ class Parser {
 
   private forStmt(): Stmt {
     const kw = this.advance();
-    this.expect('(');
+    // `for $x : @m {` without parentheses: bpftrace 0.25's grammar (the dialect decides).
+    const parenthesized = !!this.accept('(');
     const variable = this.scratchVariable();
     this.expect(':');
     const from = this.expression();
@@ -761,11 +766,12 @@ class Parser {
       const to = this.expression();
       iterable = { kind: 'range', from, to, start: from.start, end: to.end };
     }
-    this.expect(')');
+    if (parenthesized) this.expect(')');
     const body = this.block();
     return {
       kind: 'for',
       keyword: { start: kw.start, end: kw.end },
+      parenthesized,
       variable,
       iterable,
       body,
@@ -1200,4 +1206,17 @@ function isCompound(s: Stmt): boolean {
   return (
     s.kind === 'if' || s.kind === 'while' || s.kind === 'for' || s.kind === 'unroll' || s.kind === 'blockstmt'
   );
+}
+
+/** Offset of the `)` that closes the `(` at `open` (strings and character literals skipped). */
+function closingParen(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  return -1;
 }

@@ -6,7 +6,10 @@ test('versions: clamping and unsupported versions', () => {
   assert.equal(new Dialect('0.14').minor, 17);
   assert.match(new Dialect('0.14').unsupported ?? '', /not supported.*checking as 0\.17/);
   assert.equal(new Dialect('v0.23.2').name, '0.23');
-  assert.equal(new Dialect('1.2').name, '0.26');
+  // Newer than the newest release: bpftrace's development branch as last read.
+  assert.equal(new Dialect('1.2').name, 'main');
+  assert.equal(new Dialect('main').name, 'main');
+  assert.equal(new Dialect('0.26.1').name, '0.26');
   assert.equal(new Dialect('').unsupported, undefined);
 });
 
@@ -25,6 +28,10 @@ test('the feature table answers per version', () => {
   assert.equal(at('0.24').has('sargs'), true);
   assert.equal(at('0.25').has('sargs'), false);
   assert.equal(at('0.25').deprecated('whileLoop'), true);
+  assert.equal(at('0.24').has('ifWithoutParens'), false);
+  assert.equal(at('0.25').has('forWithoutParens'), true);
+  assert.equal(at('0.26').func('str_concat'), undefined);
+  assert.ok(at('main').func('str_concat'));
   assert.ok(Object.keys(FEATURES).length >= 25);
 });
 
