@@ -317,7 +317,12 @@ class Parser {
       if (def) {
         node.argument = def[1];
         node.argumentSpan = { start: restStart, end: restStart + def[1].length };
-        if (!def[2]) node.value = def[3].replace(/\\\r?\n/g, ' ').trim();
+        // The C preprocessor drops comments before it expands: `#define AF_INET 2 /* IPv4 */` is 2.
+        if (!def[2])
+          node.value = def[3]
+            .replace(/\\\r?\n/g, ' ')
+            .replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ' ')
+            .trim();
       }
     }
     return node;
