@@ -33,4 +33,17 @@ export default tseslint.config(
     files: ['server/**/*.ts', 'core/**/*.ts', 'common/**/*.ts', 'cli/**/*.ts', 'webview/**/*.ts'],
     rules: noVscode,
   },
+  {
+    // Notifications render links (command: URIs too): every one goes through extension/notify.ts.
+    files: ['extension/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'MemberExpression[property.name=/^show(Error|Warning|Information)Message$/]',
+          message: 'Use notify (extension/notify.ts): it makes untrusted text safe for notifications.',
+        },
+      ],
+    },
+  },
 );

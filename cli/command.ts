@@ -1,6 +1,7 @@
 // The contract every `fieldtrace` subcommand follows. Subcommands call the same modules the
 // extension uses (server analysis, frame resolver, state reducer, runner): no second implementation.
 import { type Readable, type Writable } from 'node:stream';
+import { terminalText } from '../core/text/untrusted';
 
 export interface CliIo {
   stdin: Readable;
@@ -23,8 +24,13 @@ export interface CliCommand {
 /** Thrown for bad arguments: printed as one line, exit code 2. */
 export class UsageError extends Error {}
 
+/**
+ * The one way the commands print: what they print may hold names, paths and messages from a
+ * traced process or a node, so control characters are shown as escapes (terminalText).
+ */
 export function write(stream: Writable, text: string): void {
-  stream.write(text.endsWith('\n') ? text : `${text}\n`);
+  const safe = terminalText(text);
+  stream.write(safe.endsWith('\n') ? safe : `${safe}\n`);
 }
 
 /** The whole of stdin as text. */

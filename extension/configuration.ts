@@ -2,6 +2,7 @@
 // refreshed on every change, and an event per section that changed. Deprecated keys are said once.
 import * as vscode from 'vscode';
 import { changedSections, type FieldtraceSettings, readSettings, type SettingsSection } from './settings';
+import { notify } from './notify';
 
 export class Configuration implements vscode.Disposable {
   private current: FieldtraceSettings;
@@ -48,7 +49,7 @@ export class Configuration implements vscode.Disposable {
       if (this.said.has(message)) continue;
       this.said.add(message);
       this.log.warn(message);
-      void vscode.window.showWarningMessage(`Fieldtrace: ${message}`);
+      void notify.warning(`Fieldtrace: ${message}`);
     }
     return settings;
   }

@@ -2,6 +2,7 @@
 // registration that reports failures instead of throwing, and the disposables of the whole.
 // It knows no capability: extension.ts creates them and hands each what it needs.
 import * as vscode from 'vscode';
+import { notify } from './notify';
 
 /** A thing to release at deactivation; an async one is awaited. */
 export interface Releasable {
@@ -22,7 +23,7 @@ export class FieldtraceContext {
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           this.log.error(`${id}: ${message}`);
-          void vscode.window.showErrorMessage(`Fieldtrace: ${message}`);
+          void notify.error(`Fieldtrace: ${message}`);
           return undefined;
         }
       }),

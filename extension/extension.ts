@@ -7,6 +7,7 @@ import type { FieldtraceApi } from './api';
 import { Configuration } from './configuration';
 import { FieldtraceContext } from './context';
 import { LanguageServerClient, registerLanguageServerCommands } from './language-client';
+import { notify } from './notify';
 import { registerListeners } from './listeners/index';
 import { NodeManager } from './ssh/index';
 import { registerStacks } from './stacks/index';
@@ -49,11 +50,9 @@ export async function activate(extensionContext: vscode.ExtensionContext): Promi
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     ctx.log.error(`Activation failed: ${message}`);
-    void vscode.window
-      .showErrorMessage(`Fieldtrace could not start: ${message}`, 'Show Log')
-      .then((choice) => {
-        if (choice) ctx.log.show();
-      });
+    void notify.error(`Fieldtrace could not start: ${message}`, 'Show Log').then((choice) => {
+      if (choice) ctx.log.show();
+    });
   }
   return server.api();
 }

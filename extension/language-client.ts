@@ -13,6 +13,7 @@ import type { FieldtraceApi } from './api';
 import type { Configuration } from './configuration';
 import type { FieldtraceContext } from './context';
 import { LANGUAGE_CLIENT_ID } from './settings';
+import { notify } from './notify';
 
 export class LanguageServerClient {
   private client: LanguageClient | undefined;
@@ -115,18 +116,18 @@ export class LanguageServerClient {
 export function registerLanguageServerCommands(ctx: FieldtraceContext, server: LanguageServerClient): void {
   ctx.registerCommand('fieldtrace.restartServer', async () => {
     await server.restart();
-    void vscode.window.showInformationMessage('Fieldtrace: language server restarted.');
+    void notify.info('Fieldtrace: language server restarted.');
   });
   ctx.registerCommand('fieldtrace.showServerStatus', async () => {
     const client = server.running;
     if (!client) {
-      void vscode.window.showWarningMessage(
+      void notify.warning(
         'Fieldtrace: the language server is not running. Try "Fieldtrace: Restart Language Server".',
       );
       return;
     }
     const status = await client.sendRequest(ServerStatusRequest.type);
-    void vscode.window.showInformationMessage(
+    void notify.info(
       `Fieldtrace language server ${status.serverVersion}: bpftrace ${status.defaultBpftraceVersion} (${status.versionSource}), ${status.openDocuments} open document(s).`,
     );
   });

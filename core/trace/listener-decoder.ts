@@ -24,17 +24,25 @@ function hexDigit(c: number): number {
   return -1;
 }
 
+// The script prints at most a few hundred bytes as hex (a 16-byte thread name, a unix path of
+// 108, an exec path); a longer token is not ours, and is refused before any decoding work.
+const MAX_HEX_BYTES = 4096;
+
 /**
  * `%rx` output (`\x65\x6e`, or plain `656e` in some versions) -> the text of its bytes up to the
- * first NUL (the kernel leaves stale bytes after it). Undefined when the token is not hex.
+ * first NUL (the kernel leaves stale bytes after it). Undefined when the token is not hex or
+ * longer than MAX_HEX_BYTES bytes. The bytes are kept as they are: rendering them is the
+ * terminal's and Markdown's business (core/text/untrusted.ts).
  */
 function hexText(token: string): string | undefined {
   const escaped = token.charCodeAt(0) === 92; // backslash
   // Still in its JSON form (`\\x65`: the backslash escaped) when read from the raw line.
   const raw = escaped && token.charCodeAt(1) === 92;
   const step = raw ? 5 : escaped ? 4 : 2;
-  if (token.length === 0 || token.length % step !== 0) return undefined;
-  const bytes: number[] = [];
+  if (token.length === 0 || token.length % step !== 0 || token.length / step > MAX_HEX_BYTES)
+    return undefined;
+  const bytes = Buffer.allocUnsafe(token.length / step);
+  let length = 0;
   let ended = false;
   let ascii = true;
   for (let i = 0; i < token.length; i += step) {
@@ -46,11 +54,11 @@ function hexText(token: string): string | undefined {
     const b = hi * 16 + lo;
     if (b === 0) ended = true;
     else if (!ended) {
-      bytes.push(b);
+      bytes[length++] = b;
       if (b >= 0x80) ascii = false;
     }
   }
-  return ascii ? String.fromCharCode.apply(null, bytes) : Buffer.from(bytes).toString('utf8');
+  return bytes.toString(ascii ? 'latin1' : 'utf8', 0, length);
 }
 
 /** tag kind nsecs pid tid n0..n4 addr comm */

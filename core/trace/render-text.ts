@@ -1,5 +1,9 @@
-// Events as text for a terminal and the CLI, as bpftrace's own text mode would show them.
+// Events as text for a terminal and the CLI, as bpftrace's own text mode would show them. Every
+// string in an event may come from the traced process or the node (names, paths, symbols, printf
+// output, messages): the whole rendering goes through terminalText(), so none of it can steer the
+// terminal.
 import type { AddressFamily, SyscallEvent, TraceEvent } from '../../common/events';
+import { terminalText } from '../text/untrusted';
 
 const FAMILY_NAMES: Record<AddressFamily, string> = {
   inet: 'AF_INET',
@@ -8,8 +12,22 @@ const FAMILY_NAMES: Record<AddressFamily, string> = {
   other: 'AF_?',
 };
 
+// An unreadable line is shown so that a person sees what it was, not all of it: the log has it whole.
+const MAX_SHOWN_LINE = 2000;
+
+function shortened(line: string): string {
+  return line.length <= MAX_SHOWN_LINE
+    ? line
+    : `${line.slice(0, MAX_SHOWN_LINE)}… (${line.length - MAX_SHOWN_LINE} more characters in the log)`;
+}
+
+/** A name or path inside a rendered line: a newline in it must not start a line of its own. */
+function field(text: string): string {
+  return terminalText(text, { field: true });
+}
+
 function hostPort(address: string, port: number, fam: AddressFamily): string {
-  if (fam === 'unix') return address || '(unnamed)';
+  if (fam === 'unix') return address ? field(address) : '(unnamed)';
   return fam === 'inet6' ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
@@ -30,11 +48,11 @@ function describe(event: SyscallEvent): string {
     case 'close':
       return `close(fd ${event.fd})${event.result !== undefined ? ` = ${event.result}` : ''}`;
     case 'exec':
-      return `exec ${event.path}`;
+      return `exec ${field(event.path)}`;
     case 'spawn':
       return event.thread ? `new thread ${event.childTid}` : `new process ${event.childPid}`;
     case 'thread-name':
-      return `thread named ${event.name}`;
+      return `thread named ${field(event.name)}`;
     case 'exit':
       return event.processExit ? 'process exit' : 'thread exit';
   }
@@ -64,8 +82,15 @@ function renderMapValue(name: string, value: unknown): string {
   return `${name}: ${String(value)}\n`;
 }
 
-/** One event as bpftrace's text mode would show it (stack frames indented by 8 spaces). */
+/**
+ * One event as bpftrace's text mode would show it (stack frames indented by 8 spaces), safe for
+ * a terminal: control characters of the event's text are shown as escapes.
+ */
 export function renderText(event: TraceEvent): string {
+  return terminalText(renderEvent(event));
+}
+
+function renderEvent(event: TraceEvent): string {
   switch (event.type) {
     case 'attached':
       return `Attaching ${event.probes} probe${event.probes === 1 ? '' : 's'}...\n`;
@@ -76,7 +101,7 @@ export function renderText(event: TraceEvent): string {
     case 'lost':
       return `Lost ${event.count} events\n`;
     case 'malformed':
-      return `[unreadable line: ${event.reason}] ${event.line}\n`;
+      return `[unreadable line: ${event.reason}] ${shortened(event.line)}\n`;
     case 'diagnostic': {
       const where =
         event.line !== undefined
@@ -87,8 +112,8 @@ export function renderText(event: TraceEvent): string {
     case 'ended':
       return `bpftrace ended (${event.signal ? `signal ${event.signal}` : `exit code ${event.exitCode}`})${event.reason ? `: ${event.reason}` : ''}\n`;
     default: {
-      const head = `${event.comm}[${event.pid}/${event.tid}] ${describe(event)}\n`;
-      return event.stack ? `${head}${event.stack.map((f) => `        ${f}\n`).join('')}\n` : head;
+      const head = `${field(event.comm)}[${event.pid}/${event.tid}] ${describe(event)}\n`;
+      return event.stack ? `${head}${event.stack.map((f) => `        ${field(f)}\n`).join('')}\n` : head;
     }
   }
 }

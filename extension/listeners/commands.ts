@@ -13,6 +13,7 @@ import { LOCAL_NODE, type NodeManager } from '../ssh/index';
 import { pickNodeProcess } from '../ssh/process-picker';
 import type { ListenerStore } from './store';
 import type { ListenersView } from './view';
+import { notify } from '../notify';
 
 /** A node to run on, and a runner there (none: this machine, in this process). */
 interface NodeToAsk {
@@ -45,7 +46,7 @@ export function registerListenerCommands(
       store.applyLog(vscode.workspace.asRelativePath(uri), log);
       for (const p of log.problems.slice(0, 20)) ctx.log.warn(`${uri.fsPath}: ${p}`);
       if (log.problems.length)
-        void vscode.window.showWarningMessage(
+        void notify.warning(
           `Fieldtrace: ${log.problems.length} line(s) of ${uri.fsPath} could not be read (see the Fieldtrace log).`,
         );
     }
@@ -93,17 +94,14 @@ export function registerListenerCommands(
       : netnsAdminGet(pid, host, Number(port));
     const report = await readAdmin(get, `${address.trim()} (netns of pid ${pid} on ${node.nodeId})`);
     store.applyAdmin(node.nodeId, pid, report);
-    if (report.summary.error)
-      void vscode.window.showWarningMessage(`Fieldtrace: Envoy admin: ${report.summary.error}`);
+    if (report.summary.error) void notify.warning(`Fieldtrace: Envoy admin: ${report.summary.error}`);
     await view.showNow();
   });
 
   const copy = async (format: 'markdown' | 'json') => {
     const state = store.state();
     await vscode.env.clipboard.writeText(format === 'json' ? stateToJson(state) : stateToMarkdown(state));
-    void vscode.window.showInformationMessage(
-      `Fieldtrace: listener state copied as ${format === 'json' ? 'JSON' : 'Markdown'}.`,
-    );
+    void notify.info(`Fieldtrace: listener state copied as ${format === 'json' ? 'JSON' : 'Markdown'}.`);
   };
   ctx.registerCommand('fieldtrace.listeners.copyMarkdown', () => copy('markdown'));
   ctx.registerCommand('fieldtrace.listeners.copyJson', () => copy('json'));

@@ -9,6 +9,7 @@ import { createThrottle } from '../../core/listeners/throttle';
 import { listenersHtml } from '../../webview/html';
 import type { FieldtraceContext } from '../context';
 import type { ListenerStore } from './store';
+import { notify } from '../notify';
 
 export const LISTENERS_VIEW_ID = 'fieldtrace.listeners';
 const RENDER_INTERVAL_MS = 100;
@@ -94,7 +95,7 @@ export class ListenersView implements vscode.WebviewViewProvider, vscode.Disposa
         return;
       case 'openFrame':
         await this.callStacks('fieldtrace.openFrame', [message.frame, message.calleeFrame], () =>
-          vscode.window.showInformationMessage(
+          notify.info(
             `Fieldtrace: frame links need the Stacks view (fieldtrace.openFrame is not available): ${message.frame}`,
           ),
         );

@@ -10,6 +10,7 @@ import { LocalTransport, type NodeTransport } from '../../core/nodes/transport';
 import { connectSsh, type SshCallbacks, type UnknownHostKey } from '../../core/ssh/client';
 import { configuredHosts, defaultSshEnvironment, loadSshConfig } from '../../core/ssh/config';
 import type { Configuration } from '../configuration';
+import { notify } from '../notify';
 
 export const LOCAL_NODE = 'local';
 
@@ -156,10 +157,6 @@ async function confirmHostKey(prompt: UnknownHostKey): Promise<boolean> {
   ]
     .filter(Boolean)
     .join('\n');
-  const choice = await vscode.window.showWarningMessage(
-    `Unknown SSH host key for ${prompt.alias}`,
-    { modal: true, detail },
-    accept,
-  );
+  const choice = await notify.modalWarning(`Unknown SSH host key for ${prompt.alias}`, detail, accept);
   return choice === accept;
 }

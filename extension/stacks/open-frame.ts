@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { findFrameInLine } from '../../core/stacks/frames';
 import type { Resolution } from '../../core/stacks/resolution';
 import type { StackService } from './service';
+import { notify } from '../notify';
 
 export async function openFrame(
   service: StackService,
@@ -27,7 +28,7 @@ export async function openResolution(r: Resolution): Promise<void> {
   }
   const reason = r.reason ?? 'not found';
   if (r.candidates?.length) {
-    const pick = await vscode.window.showWarningMessage(`Fieldtrace: ${reason}`, 'Show Near Matches');
+    const pick = await notify.warning(`Fieldtrace: ${reason}`, 'Show Near Matches');
     if (pick) {
       const item = await vscode.window.showQuickPick(
         r.candidates.map((c) => ({
@@ -40,7 +41,7 @@ export async function openResolution(r: Resolution): Promise<void> {
       if (item) await openResolution({ ...r, location: item.c, candidates: undefined, reason: undefined });
     }
   } else {
-    void vscode.window.showWarningMessage(`Fieldtrace: ${r.frame} — ${reason}`);
+    void notify.warning(`Fieldtrace: ${r.frame} — ${reason}`);
   }
 }
 
@@ -61,7 +62,7 @@ export async function openFrameSource(service: StackService): Promise<void> {
       return;
     }
   }
-  void vscode.window.showInformationMessage(
+  void notify.info(
     'Fieldtrace: no stack frame in the selection, on this line or in the clipboard.',
   );
 }

@@ -16,6 +16,7 @@ import type { Configuration } from '../configuration';
 import type { FieldtraceContext } from '../context';
 import { resolvePathMappings, resolveSourceRoots } from '../settings';
 import type { NodeManager } from '../ssh/index';
+import { notify } from '../notify';
 
 export class StackService implements vscode.Disposable {
   private index: SourceIndex | undefined;
@@ -143,7 +144,7 @@ export class StackService implements vscode.Disposable {
     this.ctx.log.warn(`Stacks: DWARF lookup failed: ${message}`);
     if (this.dwarfWarned !== this.dwarfKey) {
       this.dwarfWarned = this.dwarfKey;
-      void vscode.window.showWarningMessage(
+      void notify.warning(
         `Fieldtrace: no exact lines from the debug binary (${message}); frames open their definitions.`,
       );
     }

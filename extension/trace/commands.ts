@@ -7,6 +7,7 @@ import type { NodeManager } from '../ssh/index';
 import type { FleetRecord, TraceFleets } from './fleet';
 import { pickFleetTargets, pickListenerTarget, pickNodes, pickRunningFleet, pickSession } from './pickers';
 import type { SessionRecord, TraceSessions } from './sessions';
+import { notify } from '../notify';
 
 export function registerTraceCommands(
   ctx: FieldtraceContext,
@@ -27,7 +28,7 @@ export function registerTraceCommands(
     await Promise.all(
       nodeIds.map((id) =>
         sessions.start(id, { text: document.getText(), label, uri }).catch((error: unknown) => {
-          void vscode.window.showErrorMessage(
+          void notify.error(
             `Fieldtrace: ${label} on ${nodes.label(id)}: ${error instanceof Error ? error.message : String(error)}`,
           );
         }),
@@ -97,7 +98,7 @@ export function registerTraceCommands(
     }
     const record = recordOf(arg) ?? (arg === undefined ? await pickSession(sessions, true) : undefined);
     if (!record) {
-      void vscode.window.showInformationMessage('Fieldtrace: no trace is running.');
+      void notify.info('Fieldtrace: no trace is running.');
       return;
     }
     await sessions.stop(record);
@@ -106,9 +107,7 @@ export function registerTraceCommands(
   ctx.registerCommand('fieldtrace.showTraceOutput', async (arg?: unknown) => {
     const record = recordOf(arg) ?? (arg === undefined ? await pickSession(sessions, false) : undefined);
     if (!record) {
-      void vscode.window.showInformationMessage(
-        'Fieldtrace: no trace sessions yet. Run one with "Run Trace on Node…".',
-      );
+      void notify.info('Fieldtrace: no trace sessions yet. Run one with "Run Trace on Node…".');
       return;
     }
     record.terminal.show();

@@ -15,6 +15,7 @@ import type { FleetRecord, TraceFleets } from './fleet';
 import { fleetRow } from './fleet-summary';
 import { sessionTitle } from './session-summary';
 import type { SessionRecord, TraceSessions } from './sessions';
+import { notify } from '../notify';
 
 /** Node ids to run on; with one node (this machine only) nothing is asked. */
 export async function pickNodes(nodes: NodeManager, canPickMany: boolean): Promise<string[]> {
@@ -167,7 +168,7 @@ export async function pickFleetTargets(
   const targets = new Map<string, TargetSpec>();
   for (const id of nodeIds) {
     const target = await pickListenerTarget(nodes, id).catch((error: unknown) => {
-      void vscode.window.showWarningMessage(
+      void notify.warning(
         `Fieldtrace: ${nodes.label(id)}: ${error instanceof Error ? error.message : String(error)}; it is left out.`,
       );
       return undefined;

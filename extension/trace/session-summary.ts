@@ -1,5 +1,6 @@
 // What the Sessions tree and the status bar say about trace sessions, as plain data: the views
 // turn it into tree items and a status bar entry.
+import { markdownText } from '../../core/text/untrusted';
 import type { TraceEnd } from '../../core/trace/runner';
 
 /** What the views need of one session. */
@@ -31,7 +32,13 @@ export function sessionRow(s: SessionFacts): SessionRow {
     description: s.running
       ? `running · ${s.eventCount} events · ${s.rate.toFixed(0)}/s`
       : `ended (${s.end?.reason ?? `exit ${s.end?.exitCode ?? '?'}`}) · ${s.eventCount} events`,
-    tooltip: [`**${s.scriptLabel}** on **${s.nodeLabel}**`, `Session ${s.id}`, `Log: \`${s.logPath}\``],
+    // Script and node names and the log path are text from outside (a cloned workspace, a config):
+    // rendered so that no link or command: URI can be made of them.
+    tooltip: [
+      `**${markdownText(s.scriptLabel)}** on **${markdownText(s.nodeLabel)}**`,
+      `Session ${markdownText(s.id)}`,
+      `Log: ${markdownText(s.logPath)}`,
+    ],
     icon: s.running ? 'pulse' : 'circle-outline',
     contextValue: s.running ? 'fieldtrace.session.running' : 'fieldtrace.session.ended',
   };

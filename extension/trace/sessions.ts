@@ -15,6 +15,7 @@ import { LOCAL_NODE, type NodeManager } from '../ssh/index';
 import { NodeDiagnostics } from './node-diagnostics';
 import type { SessionFacts } from './session-summary';
 import { TraceTerminal } from './terminal';
+import { notify } from '../notify';
 
 export interface SessionRecord {
   session: TraceSession;
@@ -97,9 +98,7 @@ export class TraceSessions implements vscode.Disposable {
     const { transport, probe } = await nodes.probe(nodeId);
     if (probe.problems.length) {
       if (options.quiet) throw new Error(probe.problems.join(' '));
-      void vscode.window.showErrorMessage(
-        `Fieldtrace: cannot trace on ${nodeLabel}: ${probe.problems.join(' ')}`,
-      );
+      void notify.error(`Fieldtrace: cannot trace on ${nodeLabel}: ${probe.problems.join(' ')}`);
       return undefined;
     }
     const withStacks = listener?.withStacks ?? settings.listeners.userStacks;
@@ -196,7 +195,7 @@ export class TraceSessions implements vscode.Disposable {
     record.stopRequested = true;
     const result = await record.session.stop();
     if (result.remaining.length)
-      void vscode.window.showWarningMessage(
+      void notify.warning(
         `Fieldtrace: bpftrace (pid ${result.remaining.join(', ')}) is still running on ${record.nodeLabel} after the stop.`,
       );
   }
@@ -214,8 +213,8 @@ export class TraceSessions implements vscode.Disposable {
       const again = 'Run Again';
       const withoutStacks = 'Run Without Stacks';
       const nodeLabel = this.deps.nodes.label(nodeId);
-      void vscode.window
-        .showErrorMessage(
+      void notify
+        .error(
           `Fieldtrace: ${nodeLabel}: ${e.event.message}`,
           ...(listener?.withStacks ? [again, withoutStacks] : [again]),
         )
@@ -227,7 +226,7 @@ export class TraceSessions implements vscode.Disposable {
           };
           this.start(nodeId, script, rerun).catch(
             (error: unknown) =>
-              void vscode.window.showErrorMessage(
+              void notify.error(
                 `Fieldtrace: ${script.label} on ${nodeLabel}: ${error instanceof Error ? error.message : String(error)}`,
               ),
           );
@@ -251,16 +250,16 @@ export class TraceSessions implements vscode.Disposable {
       if (remaining.length) {
         const message = `Fieldtrace: the connection to ${label} dropped, and bpftrace (pid ${remaining.join(', ')}) of "${record.scriptLabel}" still runs there.`;
         record.terminal.say(message);
-        void vscode.window.showWarningMessage(message);
+        void notify.warning(message);
       } else {
         const message = `the connection to ${label} dropped; the trace "${record.scriptLabel}" ended and no bpftrace of it remains on the node.`;
         record.terminal.note(message);
-        void vscode.window.showInformationMessage(`Fieldtrace: ${message}`);
+        void notify.info(`Fieldtrace: ${message}`);
       }
     } catch (error) {
       const message = `Fieldtrace: the connection to ${label} dropped and could not be made again to check for a leftover bpftrace: ${error instanceof Error ? error.message : String(error)}`;
       record.terminal.say(message);
-      void vscode.window.showWarningMessage(message);
+      void notify.warning(message);
     }
   }
 

@@ -2,6 +2,7 @@
 // it, with the CRLF line ends a pseudoterminal needs, and a bounded history for reopening.
 import type { TraceEvent } from '../../common/events';
 import { renderText } from '../../core/trace/render-text';
+import { terminalText } from '../../core/text/untrusted';
 
 /** A pseudoterminal moves to column 0 only on CR: every line end becomes CRLF. */
 export function toTerminal(text: string): string {
@@ -15,9 +16,17 @@ export function eventText(event: TraceEvent): string | undefined {
   return toTerminal(rendered.endsWith('\n') ? rendered : `${rendered}\n`);
 }
 
-/** A line of our own among bpftrace's output: dimmed and marked with `#`. */
+/**
+ * A line of our own among bpftrace's output: dimmed and marked with `#`. The note names nodes,
+ * scripts and errors from outside, so its text is rendered safe; only our dimming is raw.
+ */
 export function noteText(note: string): string {
-  return toTerminal(`\x1b[2m# ${note}\x1b[0m\n`);
+  return toTerminal(`\x1b[2m# ${terminalText(note)}\x1b[0m\n`);
+}
+
+/** A line of our own that stands out like bpftrace's lines (its text from outside, rendered safe). */
+export function sayText(text: string): string {
+  return toTerminal(`${terminalText(text)}\n`);
 }
 
 /** What was printed so far, cut from the front beyond `maxChars` (a reopened terminal replays it). */

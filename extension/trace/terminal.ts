@@ -2,7 +2,7 @@
 // rendered like bpftrace's text mode). Ctrl+C stops the session; closing the terminal stops it too.
 import * as vscode from 'vscode';
 import type { TraceEventBus } from '../../core/trace/session';
-import { eventText, noteText, TerminalHistory, toTerminal } from './terminal-text';
+import { eventText, noteText, sayText, TerminalHistory } from './terminal-text';
 
 export class TraceTerminal implements vscode.Pseudoterminal, vscode.Disposable {
   private readonly writer = new vscode.EventEmitter<string>();
@@ -60,7 +60,7 @@ export class TraceTerminal implements vscode.Pseudoterminal, vscode.Disposable {
 
   /** A line of ours that must stand out as bpftrace's own lines do. */
   say(text: string): void {
-    this.print(toTerminal(`${text}\n`));
+    this.print(sayText(text));
   }
 
   private print(text: string): void {

@@ -31,7 +31,12 @@ test('a running session shows its event count and rate; an ended one why it ende
   assert.equal(live.description, 'running · 1234 events · 42/s');
   assert.equal(live.icon, 'pulse');
   assert.equal(live.contextValue, 'fieldtrace.session.running');
-  assert.deepEqual(live.tooltip, ['**opens.bt** on **node-a**', 'Session s1', 'Log: `/logs/s1.jsonl`']);
+  // Names and paths are escaped Markdown text (core/text/untrusted.ts).
+  assert.deepEqual(live.tooltip, [
+    '**opens\\.bt** on **node\\-a**',
+    'Session s1',
+    'Log: \\/logs\\/s1\\.jsonl',
+  ]);
   const done = sessionRow(ended);
   assert.equal(done.description, 'ended (stopped by the user) · 1234 events');
   assert.equal(done.contextValue, 'fieldtrace.session.ended');
