@@ -104,3 +104,58 @@ export namespace CheckOnNodesRequest {
   export const method = 'fieldtrace/checkOnNodes';
   export const type = new RequestType<CheckOnNodesParams, { nodes: NodeVerdict[] }, void>(method);
 }
+
+/**
+ * What a node's bpftrace will find there (core/nodes/facts.ts reads it once per node and
+ * kernel): the documents bound to that node get bpftrace's errors for what it lacks. A part that
+ * could not be read carries the reason instead of its data.
+ */
+export interface NodeFacts {
+  nodeId: string;
+  kernelRelease: string;
+  bpftraceVersion?: string;
+  /** `bpftrace --info`: `kfunc`, `iter:task`, `send_signal`… -> supported. */
+  features?: Record<string, boolean>;
+  infoProblem?: string;
+  /** tracefs `available_filter_functions`, one `function` or `function [module]` per line. */
+  kprobeFunctions?: string;
+  kprobeProblem?: string;
+  /** Names from `/proc/kallsyms`, one per line. */
+  kernelSymbols?: string;
+  kernelSymbolsProblem?: string;
+}
+
+export namespace SetNodeFactsNotification {
+  export const method = 'fieldtrace/setNodeFacts';
+  export const type = new NotificationType<NodeFacts>(method);
+}
+
+/** A binary a script names (uprobe/usdt target, as written), as found on a node. */
+export interface BinaryFacts {
+  target: string;
+  /** False: bpftrace there says the target "does not exist or is not executable". */
+  exists: boolean;
+  /** The file bpftrace resolves the target to. */
+  path?: string;
+  /** Key of its function symbols in the local symbol cache (build-id, or a stand-in). */
+  symbolKey?: string;
+  /** Why the binary has no function symbols at all, in plain words. */
+  noSymbols?: string;
+  symbolsProblem?: string;
+  /** USDT probes of its stapsdt notes, `provider:name`. */
+  usdt?: string[];
+}
+
+export interface BinaryFactsParams {
+  nodeId: string;
+  targets: string[];
+}
+
+/**
+ * Asked by the server for binaries its bound documents name and that it has no facts for yet;
+ * answered by the side that holds the node's connection (once per binary, never per keystroke).
+ */
+export namespace BinaryFactsRequest {
+  export const method = 'fieldtrace/binaryFacts';
+  export const type = new RequestType<BinaryFactsParams, BinaryFacts[], void>(method);
+}

@@ -37,6 +37,7 @@ export async function activate(extensionContext: vscode.ExtensionContext): Promi
       languageClient: () => server.running,
     }),
   );
+  server.answerBinaryFacts((params) => nodes.binaryFacts(params));
   // Sessions publish every event here after logging it; the views subscribe. Nothing flows back.
   const bus = new TraceEventBus((error) =>
     ctx.log.error(`A trace event listener failed: ${error instanceof Error ? error.message : String(error)}`),

@@ -8,7 +8,13 @@ import {
   Trace,
   TransportKind,
 } from 'vscode-languageclient/node';
-import { type FieldtraceInitializationOptions, ServerStatusRequest } from '../common/protocol';
+import {
+  type BinaryFacts,
+  BinaryFactsRequest,
+  type BinaryFactsParams,
+  type FieldtraceInitializationOptions,
+  ServerStatusRequest,
+} from '../common/protocol';
 import type { FieldtraceApi } from './api';
 import type { Configuration } from './configuration';
 import type { FieldtraceContext } from './context';
@@ -19,6 +25,7 @@ export class LanguageServerClient {
   private client: LanguageClient | undefined;
   private starting: Promise<LanguageClient> | undefined;
   private readonly subscription: vscode.Disposable;
+  private binaryFacts: (params: BinaryFactsParams) => Promise<BinaryFacts[]> = async () => [];
 
   constructor(
     private readonly serverModule: string,
@@ -30,6 +37,11 @@ export class LanguageServerClient {
     this.subscription = configuration.onDidChange(['languageServer'], () =>
       setImmediate(() => void this.applyTrace()),
     );
+  }
+
+  /** Who answers the server's questions about binaries on a node (the node manager). */
+  answerBinaryFacts(handler: (params: BinaryFactsParams) => Promise<BinaryFacts[]>): void {
+    this.binaryFacts = handler;
   }
 
   /** The running client, or undefined while the server is down. */
@@ -70,6 +82,7 @@ export class LanguageServerClient {
       serverOptions,
       clientOptions,
     );
+    client.onRequest(BinaryFactsRequest.type, (params) => this.binaryFacts(params));
     this.client = client;
     this.starting = client.start().then(async () => {
       const info = client.initializeResult?.serverInfo;

@@ -3,7 +3,7 @@
 import type { TextDocuments } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, type Analysis } from './analysis/analyzer';
-import type { Targets } from './targets';
+import type { Target, Targets } from './targets';
 
 const SLOW_MS = 100;
 
@@ -19,6 +19,8 @@ export class AnalysisCache {
     private readonly documents: TextDocuments<TextDocument>,
     private readonly targets: Targets,
     private readonly log: AnalysisLog,
+    /** Told of each fresh analysis (machine facts fetch the binaries it named). */
+    private readonly analysed: (target: Target) => void = () => undefined,
   ) {}
 
   get(uri: string): Analysis | undefined {
@@ -30,7 +32,9 @@ export class AnalysisCache {
     const started = performance.now();
     let analysis: Analysis;
     try {
-      analysis = analyze(doc.getText(), target.dialect, target.catalog, undefined, { unsafe: target.unsafe });
+      analysis = analyze(doc.getText(), target.dialect, target.catalog, target.facts, {
+        unsafe: target.unsafe,
+      });
     } catch (err) {
       // A bug must cost the features of one document version, never the server.
       this.log.error(`analysis of ${uri} failed: ${(err as Error).stack ?? String(err)}`);
@@ -47,6 +51,7 @@ export class AnalysisCache {
     const ms = performance.now() - started;
     if (ms > SLOW_MS) this.log.warn(`analysis of ${uri} (${doc.lineCount} lines) took ${ms.toFixed(0)} ms`);
     this.entries.set(uri, { version: doc.version, key: target.key, analysis });
+    this.analysed(target);
     return analysis;
   }
 

@@ -13,9 +13,12 @@ import {
   ServerStatusRequest,
   SetCatalogRequest,
   SetDocumentTargetNotification,
+  SetNodeFactsNotification,
   SetNodeTargetNotification,
 } from '../common/protocol';
+import type { SymbolCache } from '../core/symbols/cache';
 import { AnalysisCache } from './analysis-cache';
+import { MachineFactsService } from './machine-facts';
 import { catalogFromParams, catalogSize } from './catalog/catalog';
 import { Targets } from './targets';
 import { registerDiagnostics, type DiagnosticsFeature } from './features/diagnostics';
@@ -37,6 +40,13 @@ export const SERVER_VERSION = '0.1.0';
 export interface ServerOptions {
   /** Detect the local bpftrace when no version is configured (default true). */
   detectLocalBpftrace?: boolean;
+  /**
+   * When the dialect comes from the local bpftrace, read this machine's facts (probe types,
+   * kernel functions and symbols, binaries) so that what it lacks is an error (default true).
+   */
+  localMachineFacts?: boolean;
+  /** The symbol cache by build-id (default: ~/.cache/fieldtrace/symbols, shared with the extension). */
+  symbols?: SymbolCache;
 }
 
 /**
@@ -52,12 +62,23 @@ export class BpftraceLanguageServer {
   private diagnostics?: DiagnosticsFeature;
   /** Resolves when the local bpftrace version detection (if any) has finished. */
   localDetection: Promise<string> = Promise.resolve('');
+  /** Resolves when this machine's facts were read (or could not be), when they are read. */
+  localFacts: Promise<void> = Promise.resolve();
+  readonly machineFacts: MachineFactsService;
 
   constructor(
     readonly connection: Connection,
     private readonly serverOptions: ServerOptions = {},
   ) {
-    this.analyses = new AnalysisCache(this.documents, this.targets, connection.console);
+    this.machineFacts = new MachineFactsService(
+      connection,
+      this.targets,
+      () => this.revalidateAll(),
+      serverOptions.symbols,
+    );
+    this.analyses = new AnalysisCache(this.documents, this.targets, connection.console, (target) =>
+      this.machineFacts.fetchWanted(target),
+    );
   }
 
   listen(): void {
@@ -70,10 +91,14 @@ export class BpftraceLanguageServer {
           this.connection.console.info(`bpftrace ${v} found locally; checking scripts in its dialect`);
           this.revalidateAll();
         }
+        // Only while the dialect is the local bpftrace's: a configured version may be another machine's.
+        if (v && !this.options.bpftraceVersion && this.serverOptions.localMachineFacts !== false)
+          this.localFacts = this.machineFacts.readLocal();
         return v;
       });
     }
     this.connection.onRequest(ServerStatusRequest.type, () => this.status());
+    this.connection.onShutdown(() => this.machineFacts.stop());
     this.connection.onNotification(DidChangeConfigurationNotification.type, (params) => {
       const settings = params.settings as
         | {
@@ -99,6 +124,10 @@ export class BpftraceLanguageServer {
     });
     this.connection.onNotification(SetNodeTargetNotification.type, (node) => {
       this.targets.setNode(node);
+      this.revalidateAll();
+    });
+    this.connection.onNotification(SetNodeFactsNotification.type, (facts) => {
+      this.targets.setNodeFacts(facts);
       this.revalidateAll();
     });
     this.connection.onNotification(SetDocumentTargetNotification.type, (t) => {

@@ -4,7 +4,11 @@ import { execFile } from 'node:child_process';
 import { bundledCatalog, catalogFromListing, type Catalog } from './catalog/catalog';
 import { parseBpftraceVersion } from '../common/bpftrace-version';
 import { Dialect, LATEST_NAME } from './analysis/dialects';
-import type { NodeTarget } from '../common/protocol';
+import type { NodeFacts, NodeTarget } from '../common/protocol';
+import { type BinaryEntry, TargetFacts } from './facts';
+
+/** The node id of this machine, as the extension and the CLI name it. */
+export const LOCAL_NODE = 'local';
 
 export interface Target {
   dialect: Dialect;
@@ -13,11 +17,15 @@ export interface Target {
   unsafe: boolean;
   /** Changes whenever the target changes, for cache keys. */
   key: string;
+  /** The machine the document will run on, when known: its facts make absences errors. */
+  nodeId?: string;
+  facts?: TargetFacts;
 }
 
 interface NodeEntry {
   version?: string;
   catalog?: Catalog;
+  facts?: TargetFacts;
 }
 
 export class Targets {
@@ -61,6 +69,25 @@ export class Targets {
     if (node.tracepointListing)
       entry.catalog = catalogFromListing(node.tracepointListing, node.kernelRelease ?? 'unknown');
     this.nodes.set(node.nodeId, entry);
+    this.bump();
+  }
+
+  /** A node's machine facts (replacing earlier ones: a new kernel, a new bpftrace). */
+  setNodeFacts(facts: NodeFacts): void {
+    const entry = this.nodes.get(facts.nodeId) ?? {};
+    const previous = entry.facts;
+    entry.facts = new TargetFacts(facts);
+    // The same kernel keeps its binaries: pushed again, the facts must not start the asking over.
+    if (previous && previous.node.kernelRelease === facts.kernelRelease) entry.facts.adoptBinaries(previous);
+    if (facts.bpftraceVersion) entry.version = facts.bpftraceVersion;
+    this.nodes.set(facts.nodeId, entry);
+    this.bump();
+  }
+
+  setBinaryFacts(nodeId: string, entries: BinaryEntry[]): void {
+    const facts = this.nodes.get(nodeId)?.facts;
+    if (!facts) return;
+    for (const e of entries) facts.setBinary(e);
     this.bump();
   }
 
@@ -109,13 +136,21 @@ export class Targets {
       catalog,
       unsafe: this.unsafeSetting,
       key: `${this.generation}:${nodeId}:${version}`,
+      nodeId,
+      facts: node?.facts,
       known: node !== undefined,
       version,
     };
   }
 
   forDocument(uri: string): Target {
-    const nodeId = this.documentNodes.get(uri);
+    // A document bound to no node whose dialect is this machine's bpftrace runs here: this
+    // machine's facts apply (when the server could read them).
+    const nodeId =
+      this.documentNodes.get(uri) ??
+      (this.defaultVersion().source === 'local' && this.nodes.get(LOCAL_NODE)?.facts
+        ? LOCAL_NODE
+        : undefined);
     const node = nodeId ? this.nodes.get(nodeId) : undefined;
     const version = node?.version ?? this.defaultVersion().version;
     const catalog = node?.catalog ?? this.defaultCatalog;
@@ -123,7 +158,14 @@ export class Targets {
     const cacheKey = `${key}:${version}`;
     let t = this.cache.get(cacheKey);
     if (!t) {
-      t = { dialect: new Dialect(version), catalog, unsafe: this.unsafeSetting, key: cacheKey };
+      t = {
+        dialect: new Dialect(version),
+        catalog,
+        unsafe: this.unsafeSetting,
+        key: cacheKey,
+        nodeId,
+        facts: node?.facts,
+      };
       this.cache.set(cacheKey, t);
     }
     return t;

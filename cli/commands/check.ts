@@ -17,7 +17,10 @@ import {
   catalogFromData,
   catalogFromListing,
 } from '../../server/catalog/catalog';
+import { readBinaryFacts, readNodeFacts } from '../../core/nodes/facts';
 import { fetchTracepointListing, probeNode } from '../../core/nodes/probe';
+import { defaultSymbolCacheDir, SymbolCache } from '../../core/symbols/cache';
+import { type BinaryEntry, TargetFacts } from '../../server/facts';
 import type { NodeTransport } from '../../core/nodes/transport';
 import { connectNode } from '../node';
 
@@ -31,8 +34,11 @@ Options:
                          \`bpftrace --version\` if installed, else the latest known
   --catalog FILE         tracepoint catalog of the target kernel: the output of
                          \`bpftrace -lv 'tracepoint:*'\`, or a JSON file from \`npm run gen:catalog\`
-  --node HOST            take the version and catalog from a node (SSH config host, or "local");
-                         its host key must already be in known_hosts
+  --node HOST            check against a node (SSH config host, or "local" for this machine):
+                         its bpftrace version, tracepoints, probe types (\`bpftrace --info\`),
+                         kernel functions and symbols, and the binaries and symbols the
+                         scripts name; what the node lacks is an error, as bpftrace there
+                         says. Its host key must already be in known_hosts
   --format text|json     text: FILE:LINE:COL: severity: MESSAGE, then a summary (default);
                          json: [{file, line, column, endLine, endColumn, severity, message, code}]
   --unsafe               the scripts run with \`bpftrace --unsafe\`: system(), signal() and
@@ -141,8 +147,20 @@ export function catalogFromFile(text: string, file: string): Catalog {
   return catalog;
 }
 
-/** Version and catalog of a node, through the same SSH client and probe as the extension. */
-async function nodeTarget(node: string, io: CliIo): Promise<{ version?: string; catalog: Catalog }> {
+interface NodeCheck {
+  version?: string;
+  catalog: Catalog;
+  facts: TargetFacts;
+  /** Reads the binaries the scripts name, on the node (symbols through the cache by build-id). */
+  binaries(targets: string[]): Promise<BinaryEntry[]>;
+  close(): void;
+}
+
+/**
+ * Version, catalog and machine facts of a node, through the same SSH client, probe and readers as
+ * the extension; the connection stays open while the scripts' binaries are read.
+ */
+async function nodeTarget(node: string, io: CliIo): Promise<NodeCheck> {
   let transport: NodeTransport;
   try {
     transport = await connectNode(node, io, { command: 'check' });
@@ -152,9 +170,18 @@ async function nodeTarget(node: string, io: CliIo): Promise<{ version?: string; 
   try {
     const probe = await probeNode(transport);
     const listing = await fetchTracepointListing(transport, probe);
-    return { version: probe.bpftraceVersion, catalog: catalogFromListing(listing, probe.kernelRelease) };
-  } finally {
+    const facts = new TargetFacts(await readNodeFacts(transport, probe));
+    const symbols = new SymbolCache({ dir: defaultSymbolCacheDir(io.env) });
+    return {
+      version: probe.bpftraceVersion,
+      catalog: catalogFromListing(listing, probe.kernelRelease),
+      facts,
+      binaries: (targets) => readBinaryFacts(transport, probe, targets, symbols),
+      close: () => transport.close(),
+    };
+  } catch (error) {
     transport.close();
+    throw error;
   }
 }
 
@@ -183,71 +210,88 @@ export const checkCommand: CliCommand = {
   usage: USAGE,
   async run(args, io) {
     const options = parseArgs(args);
-    const targets = new Targets();
-    let catalog: Catalog = bundledCatalog();
-    let version = options.version;
-    if (options.catalogFile) {
-      let text: string;
-      try {
-        text = await readFile(resolve(io.cwd, options.catalogFile), 'utf8');
-      } catch (error) {
-        throw new UsageError(
-          `--catalog ${options.catalogFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        );
-      }
-      catalog = catalogFromFile(text, options.catalogFile);
-    } else if (options.node) {
-      const node = await nodeTarget(options.node, io);
-      catalog = node.catalog;
-      version ??= node.version;
+    let node: NodeCheck | undefined;
+    try {
+      return await check(options, io, (n) => (node = n));
+    } finally {
+      node?.close();
     }
-    targets.setDefaultCatalog(catalog);
-    if (version) targets.setSetting(version);
-    else await targets.detectLocal();
-
-    // Read everything first: an unreadable file is a usage error, reported before any output.
-    const inputs: Array<{ file: string; text: string }> = [];
-    for (const file of options.files) {
-      if (file === '-') {
-        inputs.push({ file: '<stdin>', text: await readStdin(io) });
-        continue;
-      }
-      try {
-        inputs.push({ file, text: await readFile(resolve(io.cwd, file), 'utf8') });
-      } catch (error) {
-        throw new UsageError(
-          `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        );
-      }
-    }
-
-    const findings: CheckFinding[] = [];
-    let dialectNote: string | undefined;
-    for (const { file, text } of inputs) {
-      const uri = file === '<stdin>' ? 'untitled:stdin' : pathToFileURL(resolve(io.cwd, file)).href;
-      const target = targets.forDocument(uri);
-      dialectNote = target.dialect.unsupported;
-      const doc = TextDocument.create(uri, 'bpftrace', 1, text);
-      const analysis = analyze(text, target.dialect, target.catalog, undefined, { unsafe: options.unsafe });
-      findings.push(...toDiagnostics(doc, analysis).map((d) => toFinding(file, d)));
-    }
-    const target = targets.forDocument('untitled:summary');
-    if (dialectNote) write(io.stderr, `fieldtrace check: ${dialectNote}`);
-    const errors = findings.filter((f) => f.severity === 'error').length;
-    const warnings = findings.filter((f) => f.severity === 'warning').length;
-
-    if (options.format === 'json') {
-      write(io.stdout, JSON.stringify(findings, null, 2));
-    } else {
-      for (const f of findings)
-        write(io.stdout, `${f.file}:${f.line}:${f.column}: ${f.severity}: ${f.message}`);
-      const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-      write(
-        io.stdout,
-        `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${plural(inputs.length, 'file')} ` +
-          `(bpftrace ${target.dialect.name} dialect, ${catalog.origin === 'bundled' ? 'bundled' : 'target'} catalog of kernel ${catalog.kernel})`,
-      );
-    }
-    return errors > 0 ? 1 : 0;
   },
 };
+
+async function check(options: Options, io: CliIo, opened: (node: NodeCheck) => void): Promise<number> {
+  let node: NodeCheck | undefined;
+  const targets = new Targets();
+  let catalog: Catalog = bundledCatalog();
+  let version = options.version;
+  if (options.catalogFile) {
+    let text: string;
+    try {
+      text = await readFile(resolve(io.cwd, options.catalogFile), 'utf8');
+    } catch (error) {
+      throw new UsageError(
+        `--catalog ${options.catalogFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+    catalog = catalogFromFile(text, options.catalogFile);
+  } else if (options.node) {
+    node = await nodeTarget(options.node, io);
+    opened(node);
+    catalog = node.catalog;
+    version ??= node.version;
+  }
+  targets.setDefaultCatalog(catalog);
+  if (version) targets.setSetting(version);
+  else await targets.detectLocal();
+
+  // Read everything first: an unreadable file is a usage error, reported before any output.
+  const inputs: Array<{ file: string; text: string }> = [];
+  for (const file of options.files) {
+    if (file === '-') {
+      inputs.push({ file: '<stdin>', text: await readStdin(io) });
+      continue;
+    }
+    try {
+      inputs.push({ file, text: await readFile(resolve(io.cwd, file), 'utf8') });
+    } catch (error) {
+      throw new UsageError(
+        `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+  }
+
+  const findings: CheckFinding[] = [];
+  let dialectNote: string | undefined;
+  for (const { file, text } of inputs) {
+    const uri = file === '<stdin>' ? 'untitled:stdin' : pathToFileURL(resolve(io.cwd, file)).href;
+    const target = targets.forDocument(uri);
+    dialectNote = target.dialect.unsupported;
+    const doc = TextDocument.create(uri, 'bpftrace', 1, text);
+    let analysis = analyze(text, target.dialect, target.catalog, node?.facts, { unsafe: options.unsafe });
+    // Binaries named by the script are read on the node once, then the script is checked again.
+    const wanted = node?.facts.takeWanted() ?? [];
+    if (node && wanted.length) {
+      for (const entry of await node.binaries(wanted)) node.facts.setBinary(entry);
+      analysis = analyze(text, target.dialect, target.catalog, node.facts, { unsafe: options.unsafe });
+    }
+    findings.push(...toDiagnostics(doc, analysis).map((d) => toFinding(file, d)));
+  }
+  const target = targets.forDocument('untitled:summary');
+  if (dialectNote) write(io.stderr, `fieldtrace check: ${dialectNote}`);
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  const warnings = findings.filter((f) => f.severity === 'warning').length;
+
+  if (options.format === 'json') {
+    write(io.stdout, JSON.stringify(findings, null, 2));
+  } else {
+    for (const f of findings)
+      write(io.stdout, `${f.file}:${f.line}:${f.column}: ${f.severity}: ${f.message}`);
+    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+    write(
+      io.stdout,
+      `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${plural(inputs.length, 'file')} ` +
+        `(bpftrace ${target.dialect.name} dialect, ${catalog.origin === 'bundled' ? 'bundled' : 'target'} catalog of kernel ${catalog.kernel})`,
+    );
+  }
+  return errors > 0 ? 1 : 0;
+}

@@ -4,8 +4,9 @@
 // bounded in time and output; the bounds are the command's own (a `ps` and a DWARF lookup of a
 // large binary need very different ones), given per call.
 import { execFile } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import { shellCommand } from './shell';
-import { execOnNode, type NodeTransport } from './transport';
+import { execOnNode, streamDone, type NodeTransport } from './transport';
 
 export interface CommandLimits {
   /** The command is stopped, and the call fails, after this long. */
@@ -53,4 +54,81 @@ export function transportRunner(transport: NodeTransport, privilege?: 'root' | '
       );
     return r.stdout;
   };
+}
+
+export interface StreamLimits {
+  privilege?: 'root' | 'sudo';
+  /** Whole run, default 120 s: symbol tables of large binaries take seconds to print. */
+  timeoutMs?: number;
+  /** Bytes of stdout read before the command is stopped, default 1 GiB. */
+  maxBytes?: number;
+  /** Longer lines are cut (never buffered whole), default 64 KiB. */
+  maxLineBytes?: number;
+}
+
+export interface StreamResult {
+  code: number | null;
+  stderr: string;
+  bytes: number;
+  /** True when maxBytes stopped the command before its end. */
+  truncated: boolean;
+}
+
+/**
+ * Runs a program with arguments on a node and hands its stdout to `onLine` line by line as it
+ * arrives, so that outputs of hundreds of MB (symbol tables) are never held whole. A non-zero
+ * exit is returned, not thrown: tools like readelf print what they can and then fail.
+ */
+export async function streamLines(
+  transport: NodeTransport,
+  argv: string[],
+  onLine: (line: string) => void,
+  limits: StreamLimits = {},
+): Promise<StreamResult> {
+  const words = limits.privilege === 'sudo' ? ['sudo', '-n', '--', ...argv] : argv;
+  const proc = await transport.spawn(shellCommand(words));
+  const maxBytes = limits.maxBytes ?? 1024 * 1024 * 1024;
+  const maxLine = limits.maxLineBytes ?? 64 * 1024;
+  let bytes = 0;
+  let truncated = false;
+  // Text, not per-line Buffers: splitting decoded chunks is several times faster on the
+  // millions of lines of a symbol table. The decoder keeps a character split across chunks.
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let stderr = '';
+  const emit = (line: string) => onLine(line.length > maxLine ? line.slice(0, maxLine) : line);
+  proc.stdout.on('data', (b: Buffer) => {
+    if (truncated) return;
+    bytes += b.length;
+    const lines = (rest + decoder.write(b)).split('\n');
+    rest = lines.pop() ?? '';
+    if (rest.length > maxLine) rest = rest.slice(0, maxLine);
+    for (const line of lines) emit(line);
+    if (bytes > maxBytes) {
+      truncated = true;
+      proc.destroy();
+    }
+  });
+  proc.stderr.on('data', (b: Buffer) => {
+    if (stderr.length < 4096) stderr += b.toString('utf8');
+  });
+  proc.stdin.on('error', () => undefined);
+  proc.stdin.end();
+  let timer: NodeJS.Timeout | undefined;
+  const timeoutMs = limits.timeoutMs ?? 120_000;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      proc.destroy();
+      reject(new Error(`${argv[0]} on ${transport.nodeId} did not finish in ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+  });
+  try {
+    const exit = await Promise.race([proc.exited, timeout]);
+    await Promise.all([streamDone(proc.stdout), streamDone(proc.stderr)]);
+    rest += decoder.end();
+    if (rest && !truncated) emit(rest);
+    return { code: truncated ? null : exit.code, stderr: stderr.slice(0, 4096), bytes, truncated };
+  } finally {
+    clearTimeout(timer);
+  }
 }

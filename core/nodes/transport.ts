@@ -82,7 +82,7 @@ export async function execOnNode(
   }
 }
 
-function streamDone(stream: Readable): Promise<void> {
+export function streamDone(stream: Readable): Promise<void> {
   if (stream.readableEnded || stream.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => resolve();

@@ -32,6 +32,16 @@ export async function demangle(names: string[]): Promise<string[]> {
   return names.map((n) => cache.get(n) ?? n);
 }
 
+/**
+ * Demangles a whole symbol table in one demangler run, without keeping the names in the
+ * per-frame cache; undefined when no demangler is installed (the caller keeps mangled names).
+ */
+export async function demangleTable(names: string[]): Promise<string[] | undefined> {
+  const cmd = await demanglerName();
+  if (!cmd) return undefined;
+  return names.length ? runFilter(cmd, names) : [];
+}
+
 export function isMangled(name: string): boolean {
   return /^_Z[A-Za-z0-9_.$]+$/.test(name);
 }

@@ -4,8 +4,16 @@
 // version and tracepoint catalog to the language server.
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { SetDocumentTargetNotification, SetNodeTargetNotification } from '../../common/protocol';
+import {
+  type BinaryFacts,
+  type BinaryFactsParams,
+  SetDocumentTargetNotification,
+  SetNodeFactsNotification,
+  SetNodeTargetNotification,
+} from '../../common/protocol';
+import { NodeFactsCache, readBinaryFacts } from '../../core/nodes/facts';
 import { NodeProbeCache, type NodeProbe, TracepointCatalogCache } from '../../core/nodes/probe';
+import { SymbolCache } from '../../core/symbols/cache';
 import { LocalTransport, type NodeTransport } from '../../core/nodes/transport';
 import { connectSsh, type SshCallbacks, type UnknownHostKey } from '../../core/ssh/client';
 import { configuredHosts, defaultSshEnvironment, loadSshConfig } from '../../core/ssh/config';
@@ -33,6 +41,9 @@ export class NodeManager implements vscode.Disposable {
   private readonly connections = new Map<string, Promise<NodeTransport>>();
   private readonly probes = new NodeProbeCache();
   private readonly catalogs = new TracepointCatalogCache();
+  private readonly facts = new NodeFactsCache();
+  /** The symbol cache by build-id on local disk, shared with the language server. */
+  private readonly symbols = new SymbolCache();
   private readonly local = new LocalTransport();
 
   constructor(private readonly deps: NodeManagerDeps) {}
@@ -112,6 +123,22 @@ export class NodeManager implements vscode.Disposable {
         `Tracepoint catalog of ${this.label(probe.nodeId)}: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
+    try {
+      await client.sendNotification(SetNodeFactsNotification.type, await this.facts.get(transport, probe));
+    } catch (error) {
+      this.deps.log.warn(
+        `Machine facts of ${this.label(probe.nodeId)}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  /** The language server asks for binaries its documents bound to a node name (once each). */
+  async binaryFacts(params: BinaryFactsParams): Promise<BinaryFacts[]> {
+    // Not probe(): that pushes the node's facts again, which would start the asking over.
+    const transport = await this.connect(params.nodeId);
+    const probe = await this.probes.get(transport);
+    const entries = await readBinaryFacts(transport, probe, params.targets.slice(0, 64), this.symbols);
+    return entries.map((e) => e.facts);
   }
 
   private callbacks(): SshCallbacks {

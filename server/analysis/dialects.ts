@@ -76,6 +76,10 @@ export const FEATURES = {
   sargs: { since: 17, until: 24, deprecated: 21, description: '`sarg0`..`sarg9`' },
   delete2: { since: 22, description: '`delete(@map, key)`' },
   exitCode: { since: 21, description: '`exit(code)`' },
+  missingProbesError: {
+    since: 21,
+    description: 'a probe that matches nothing is an error (config `missing_probes`), not left out',
+  },
   mapValueRead: { since: 21, description: 'reading `count()`/`sum()` map values in kernel code' },
   // 0.17 rejects them (verified: "Unknown struct/union: 'pid_t'"); BTF integer types in casts
   // came with bpftrace PR #4853 (merged 2025-11, so 0.25).

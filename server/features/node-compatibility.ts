@@ -23,7 +23,7 @@ export function checkOnNodes(
   const doc = TextDocument.create('untitled:check', 'bpftrace', 0, text);
   return nodeIds.map((nodeId) => {
     const target = targets.forNode(nodeId);
-    const analysis = analyze(text, target.dialect, target.catalog, undefined, { unsafe: target.unsafe });
+    const analysis = analyze(text, target.dialect, target.catalog, target.facts, { unsafe: target.unsafe });
     const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
     return {
       nodeId,

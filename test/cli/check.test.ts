@@ -313,4 +313,46 @@ describe('fieldtrace check --node', () => {
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /bpftrace 0\.17 dialect, target catalog/);
   });
+
+  it('--node checks what the machine lacks, as bpftrace there says', async (t) => {
+    if (!canTrace || !sshdAvailable()) {
+      if (CI) assert.fail('bpftrace, root and sshd are required under CI');
+      return t.skip('needs root, bpftrace and sshd');
+    }
+    const lacking = join(tmp, 'lacking.bt');
+    writeFileSync(
+      lacking,
+      [
+        'uprobe:/nonexistent/ft-bin:main { exit(); }',
+        'BEGIN { printf("%d\\n", kaddr("ft_no_such_symbol")); exit(); }',
+        'iter:task { exit(); }',
+        '',
+      ].join('\n'),
+    );
+    const present = join(tmp, 'present.bt');
+    writeFileSync(
+      present,
+      'uprobe:/bin/bash:readline { exit(); }\nBEGIN { printf("%d\\n", kaddr("vfs_read")); exit(); }\n',
+    );
+    const missingSymbol = join(tmp, 'missing-symbol.bt');
+    writeFileSync(missingSymbol, 'uprobe:/bin/bash:ft_no_such_function { exit(); }\n');
+    sshd ??= await startSshd({ trust: true });
+    sshd.trustHostKey(); // the test before may have cleared known_hosts
+    const env = { ...process.env, HOME: sshd.home, SSH_AUTH_SOCK: '', XDG_CACHE_HOME: join(tmp, 'cache') };
+    for (const node of ['local', sshd.alias]) {
+      const r = await check(['--node', node, lacking, present, missingSymbol], { env });
+      assert.equal(r.code, 1, `${node}: ${r.stderr}`);
+      assert.match(
+        r.stdout,
+        /lacking\.bt:1:\d+: error: uprobe target file '\/nonexistent\/ft-bin' does not exist or is not executable/,
+      );
+      assert.match(r.stdout, /lacking\.bt:2:\d+: error: Failed to resolve kernel symbol: ft_no_such_symbol/);
+      assert.match(r.stdout, /lacking\.bt:3:\d+: error: iter task not available for your kernel version/);
+      assert.match(
+        r.stdout,
+        /missing-symbol\.bt:1:1: error: No probes to attach: uprobe \/bin\/bash:ft_no_such_function/,
+      );
+      assert.doesNotMatch(r.stdout, /present\.bt:\d+:\d+: error/);
+    }
+  });
 });

@@ -1,0 +1,199 @@
+// What a node's bpftrace will find when a script starts there, read once per node and kernel
+// (never per keystroke): `bpftrace --info` (probe types and helpers this bpftrace and kernel
+// support), the kprobe-able functions (tracefs `available_filter_functions`, modules too), the
+// kernel symbols (`/proc/kallsyms`, for kaddr), and, per binary a script names, whether it
+// exists and is an executable or shared object there and what functions it has (the symbol
+// cache by build-id). The language server turns these into the errors bpftrace would print.
+import type { BinaryFacts, NodeFacts } from '../../common/protocol';
+import { SymbolCache } from '../symbols/cache';
+import type { SymbolTable } from '../symbols/table';
+import { streamLines } from './commands';
+import type { NodeProbe } from './probe';
+import { shellCommand } from './shell';
+import { execOnNode, type NodeTransport } from './transport';
+
+/** `bpftrace --info` lines `  name: yes|no`, by name (sections do not repeat names). */
+export function parseBpftraceInfo(text: string): Record<string, boolean> {
+  const features: Record<string, boolean> = {};
+  for (const line of text.split('\n')) {
+    const m = /^\s+([\w:. -]+?):\s+(yes|no)\b/.exec(line);
+    if (m) features[m[1].trim()] = m[2] === 'yes';
+  }
+  return features;
+}
+
+const LIST_LIMITS = { timeoutMs: 60_000, maxBytes: 256 * 1024 * 1024 };
+
+function nodeName(transport: NodeTransport): string {
+  return transport.nodeId === 'local' ? 'this machine' : transport.nodeId;
+}
+
+/** The node-wide facts; each part that cannot be read says why instead. */
+export async function readNodeFacts(transport: NodeTransport, probe: NodeProbe): Promise<NodeFacts> {
+  const facts: NodeFacts = {
+    nodeId: transport.nodeId,
+    kernelRelease: probe.kernelRelease,
+    bpftraceVersion: probe.bpftraceVersion,
+  };
+  const where = nodeName(transport);
+  if (!probe.privilege || !probe.bpftracePath) {
+    const why = probe.problems.join(' ') || `bpftrace cannot run as root on ${where}`;
+    facts.infoProblem = facts.kprobeProblem = facts.kernelSymbolsProblem = why;
+    return facts;
+  }
+  const asRoot = (argv: string[]) => (probe.privilege === 'sudo' ? ['sudo', '-n', '--', ...argv] : argv);
+
+  // --info prints on stderr.
+  const info = await execOnNode(transport, shellCommand(asRoot([probe.bpftracePath, '--info'])), {
+    timeoutMs: 30_000,
+    maxBytes: 1024 * 1024,
+  }).catch((error: Error) => ({ code: 1, stdout: '', stderr: error.message }));
+  const features = parseBpftraceInfo(info.stderr + '\n' + info.stdout);
+  if (Object.keys(features).length) facts.features = features;
+  else facts.infoProblem = `\`bpftrace --info\` on ${where} printed no features: ${firstLine(info.stderr)}`;
+
+  if (!probe.tracefs) facts.kprobeProblem = `tracefs is not mounted on ${where}`;
+  else {
+    const file = `${probe.tracefs}/available_filter_functions`;
+    const names: string[] = [];
+    const r = await streamLines(transport, ['cat', '--', file], (l) => l && names.push(l), {
+      ...LIST_LIMITS,
+      privilege: probe.privilege,
+    }).catch((error: Error) => ({ code: 1, stderr: error.message, truncated: false }));
+    if (r.code === 0 && names.length) facts.kprobeFunctions = names.join('\n');
+    else
+      facts.kprobeProblem = `${file} is not readable on ${where} (${firstLine(r.stderr) || `exit ${r.code}`})`;
+  }
+
+  const symbols: string[] = [];
+  const k = await streamLines(
+    transport,
+    ['cat', '/proc/kallsyms'],
+    (line) => {
+      // "ffffffff816dbaf0 T vfs_read" or "... t fn\t[module]": the name is the third word.
+      const name = line.split(/\s+/, 3)[2];
+      if (name) symbols.push(name);
+    },
+    { ...LIST_LIMITS, privilege: probe.privilege },
+  ).catch((error: Error) => ({ code: 1, stderr: error.message, truncated: false }));
+  if (k.code === 0 && symbols.length) facts.kernelSymbols = symbols.join('\n');
+  else facts.kernelSymbolsProblem = `/proc/kallsyms is not readable on ${where}: ${firstLine(k.stderr)}`;
+  return facts;
+}
+
+/** Node facts once per node and kernel release, as the tracepoint catalog. */
+export class NodeFactsCache {
+  private readonly facts = new Map<string, Promise<NodeFacts>>();
+
+  get(transport: NodeTransport, probe: NodeProbe): Promise<NodeFacts> {
+    const key = `${transport.nodeId}\n${probe.kernelRelease}`;
+    let facts = this.facts.get(key);
+    if (!facts) {
+      facts = readNodeFacts(transport, probe);
+      this.facts.set(key, facts);
+      facts.catch(() => this.facts.delete(key));
+    }
+    return facts;
+  }
+}
+
+// Fixed text; the targets arrive as "$@". For each target, every candidate path bpftrace would
+// try (a `libNAME` through ld.so.cache first, then the word, then PATH when it has no '/'), with
+// whether it is ELF, its ELF type and whether it is executable. Nothing is decided here.
+const RESOLVE = `i=0
+for t in "$@"; do
+  i=$((i+1))
+  set --
+  case "$t" in
+    lib*) so=$(ldconfig -p 2>/dev/null | awk -v w="$t.so" 'index($1, w) != 1 { next }
+            /x86-64/ { print $NF; found = 1; exit } !first { first = $NF }
+            END { if (!found && first) print first }')
+          [ -n "$so" ] && set -- "$so" ;;
+  esac
+  case "$t" in
+    */*) set -- "$@" "$t" ;;
+    *) IFS=:; for d in $PATH; do set -- "$@" "$d/$t"; done; unset IFS ;;
+  esac
+  for c in "$@"; do
+    elf=- type=- x=-
+    if [ -f "$c" ] && [ -r "$c" ]; then
+      if [ "$(od -An -tx1 -N4 -- "$c" 2>/dev/null | tr -d ' \\n')" = 7f454c46 ]; then
+        elf=E; type=$(od -An -tu2 -j16 -N2 -- "$c" 2>/dev/null | tr -d ' \\n')
+      fi
+      [ -x "$c" ] && x=x
+    fi
+    printf 'C\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$i" "$elf" "$type" "$x" "$c"
+  done
+done`;
+
+/** A binary as bpftrace resolves it: the first ELF executable (or shared object) candidate. */
+export async function resolveBinaries(
+  transport: NodeTransport,
+  probe: Pick<NodeProbe, 'privilege'>,
+  targets: string[],
+): Promise<Map<string, string | undefined>> {
+  const resolved = new Map<string, string | undefined>(targets.map((t) => [t, undefined]));
+  if (!targets.length) return resolved;
+  const argv = ['/bin/sh', '-c', RESOLVE, 'resolve', ...targets];
+  await streamLines(
+    transport,
+    argv,
+    (line) => {
+      const [tag, index, elf, type, x, ...rest] = line.split('\t');
+      const target = targets[Number(index) - 1];
+      if (tag !== 'C' || target === undefined || resolved.get(target)) return;
+      // bcc: an ELF file that is executable, or a shared object (ET_DYN) even when it is not.
+      if (elf === 'E' && (x === 'x' || type === '3')) resolved.set(target, rest.join('\t'));
+    },
+    { timeoutMs: 30_000, maxBytes: 4 * 1024 * 1024, privilege: probe.privilege },
+  );
+  return resolved;
+}
+
+/**
+ * Facts of the binaries a script names (as written: a path, a PATH name or `libNAME`): where
+ * they resolve, and their function symbols through the symbol cache by build-id. A binary whose
+ * symbols cannot be read is still reported as existing, with the reason.
+ */
+export async function readBinaryFacts(
+  transport: NodeTransport,
+  probe: Pick<NodeProbe, 'privilege'>,
+  targets: string[],
+  symbols: SymbolCache,
+): Promise<Array<{ facts: BinaryFacts; table?: SymbolTable }>> {
+  const resolved = await resolveBinaries(transport, probe, targets);
+  const where = nodeName(transport);
+  return Promise.all(
+    targets.map(async (target) => {
+      const path = resolved.get(target);
+      if (!path) return { facts: { target, exists: false } };
+      try {
+        const table = await symbols.tableFor({ transport, privilege: probe.privilege }, path);
+        return {
+          table,
+          facts: {
+            target,
+            exists: true,
+            path,
+            symbolKey: table.meta.key,
+            noSymbols: table.meta.noSymbols,
+            usdt: table.meta.usdt,
+          },
+        };
+      } catch (error) {
+        return {
+          facts: {
+            target,
+            exists: true,
+            path,
+            symbolsProblem: `the symbols of ${path} could not be read on ${where}: ${(error as Error).message}`,
+          },
+        };
+      }
+    }),
+  );
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0]?.slice(0, 300) ?? '';
+}
