@@ -67,6 +67,12 @@ function isLiteral(e: Expr): boolean {
   );
 }
 
+/** `- -1` must not become `--1`, nor `& &x` become `&&x`. */
+function gluesTo(op: string, operand: string): boolean {
+  const first = operand.charAt(0);
+  return first === op.charAt(op.length - 1) && '-+&'.includes(first);
+}
+
 function isComparison(e: Expr): boolean {
   return e.kind === 'binary' && COMPARISONS.has(e.op);
 }
@@ -395,15 +401,101 @@ export class Printer {
 
   /** An expression in a position where it needs parentheses unless bare (or a primary). */
   expr(e: Expr, width: number, bare: boolean): Layout {
+    // Most expressions fit on their line with room to spare: their one-line text is what the
+    // layout below would give, without building it. The margin covers the budgets the layout
+    // takes off at each level beyond the characters it adds (map keys, ternaries, indexes).
+    this.flatBlocked = false;
+    this.flatDepth = 0;
+    const line = this.flat(e, bare, 1);
+    if (!this.flatBlocked && line.length + this.flatDepth * (2 * this.options.indent + 3) <= width) {
+      return new Layout().text(line);
+    }
     if (e.kind === 'blockexpr') {
       const inner = this.blockValue(e.block, bare ? width : narrower(width, 2));
       return bare ? inner : new Layout().text('(').append(inner).text(')');
     }
-    const bareOk =
-      (bare && e.kind !== 'tuple') || isPrimary(e) || (e.kind === 'tuple' && e.names !== undefined);
+    const bareOk = this.bareOk(e, bare);
     const inner = this.value(e, bareOk ? width : narrower(width, 2));
     if (bareOk) return inner;
     return new Layout().text('(').append(inner).text(')');
+  }
+
+  private flatBlocked = false;
+  private flatDepth = 0;
+
+  /** Whether an expression stands without parentheses where `bare` says it may. */
+  private bareOk(e: Expr, bare: boolean): boolean {
+    return (bare && e.kind !== 'tuple') || isPrimary(e) || (e.kind === 'tuple' && e.names !== undefined);
+  }
+
+  /** The one-line form of expr(); sets flatBlocked when the expression holds a block. */
+  private flat(e: Expr, bare: boolean, depth: number): string {
+    if (depth > this.flatDepth) this.flatDepth = depth;
+    if (e.kind === 'blockexpr') {
+      this.flatBlocked = true;
+      return '';
+    }
+    const inner = this.flatValue(e, depth + 1);
+    return this.bareOk(e, bare) ? inner : `(${inner})`;
+  }
+
+  private flatValue(e: Expr, depth: number): string {
+    switch (e.kind) {
+      case 'int':
+      case 'string':
+      case 'error':
+        return this.text.slice(e.start, e.end);
+      case 'ident':
+      case 'var':
+      case 'param':
+        return e.name;
+      case 'map': {
+        if (!e.keys) return e.name;
+        const keys =
+          e.keys.length === 1
+            ? this.flat(e.keys[0], true, depth)
+            : e.keys.map((k) => this.flat(k, isComparison(k), depth)).join(',');
+        return `${e.name}[${keys}]`;
+      }
+      case 'call':
+        return `${e.callee.name}(${e.args.map((a) => this.flat(a, true, depth)).join(', ')})`;
+      case 'binary': {
+        const { entries, bare } = this.chain(e);
+        return entries.map((x, i) => this.flat(x, bare(x, i), depth)).join(` ${e.op} `);
+      }
+      case 'unary': {
+        const operand = this.flat(e.operand, false, depth);
+        if (e.postfix) return operand + e.op;
+        return gluesTo(e.op, operand) ? `${e.op}(${operand})` : e.op + operand;
+      }
+      case 'ternary': {
+        const cond = this.flat(e.cond, false, depth);
+        const otherwise = this.flat(e.else, false, depth);
+        if (!e.then) return `${cond} ?: ${otherwise}`;
+        return `${cond} ? ${this.flat(e.then, false, depth)} : ${otherwise}`;
+      }
+      case 'field':
+        return this.flat(e.object, false, depth) + e.op + e.field.name;
+      case 'index':
+        return `${this.flat(e.object, false, depth)}[${this.flat(e.index, false, depth)}]`;
+      case 'cast':
+        return `(${this.typeName(e.type)})${this.flat(e.operand, false, depth)}`;
+      case 'tuple': {
+        if (e.names) {
+          const names = e.names;
+          return `(${e.elements.map((x, i) => `${names[i].name}=${this.flat(x, false, depth)}`).join(',')})`;
+        }
+        if (e.elements.length === 1) return this.flat(e.elements[0], false, depth) + ',';
+        return e.elements.map((x) => this.flat(x, isComparison(x), depth)).join(',');
+      }
+      case 'sizeof':
+        return `sizeof(${e.arg.kind === 'type' ? this.typeName(e.arg) : this.flat(e.arg, true, depth)})`;
+      case 'offsetof':
+        return `offsetof(${this.typeName(e.type)}, ${e.fields.map((f) => f.name).join('.')})`;
+      case 'blockexpr':
+        this.flatBlocked = true;
+        return '';
+    }
   }
 
   private value(e: Expr, width: number): Layout {
@@ -438,10 +530,7 @@ export class Printer {
       case 'unary': {
         if (e.postfix) return this.expr(e.operand, narrower(width, e.op.length), false).text(e.op);
         const operand = this.expr(e.operand, narrower(width, e.op.length), false);
-        const first = operand.render().charAt(0);
-        // `- -1` must not become `--1`, nor `& &x` become `&&x`.
-        const glued = first === e.op.charAt(e.op.length - 1) && '-+&'.includes(first);
-        if (glued) return new Layout().text(`${e.op}(`).append(operand).text(')');
+        if (gluesTo(e.op, operand.render())) return new Layout().text(`${e.op}(`).append(operand).text(')');
         return new Layout().text(e.op).append(operand);
       }
       case 'ternary': {
@@ -503,11 +592,17 @@ export class Printer {
     return out.text(')');
   }
 
-  private binary(e: Extract<Expr, { kind: 'binary' }>, width: number): Layout {
+  /**
+   * The operands of a binary operator as one list: a left-nested chain of one logical operator
+   * is flattened (a right-nested one keeps its parentheses, so that the tree stays the same). A
+   * comparison stays bare only where it binds tighter than the operator around it.
+   */
+  private chain(e: Extract<Expr, { kind: 'binary' }>): {
+    entries: Expr[];
+    bare: (x: Expr, i: number) => boolean;
+  } {
     const logical = e.op === '&&' || e.op === '||';
     const entries: Expr[] = [];
-    // Left-nested chains of one logical operator are one list; a right-nested one keeps its
-    // parentheses, so that the tree stays the same.
     const expand = (x: Expr) => {
       if (logical && x.kind === 'binary' && x.op === e.op) {
         expand(x.left);
@@ -517,11 +612,17 @@ export class Printer {
     expand(e.left);
     entries.push(e.right);
     const level = PRECEDENCE.get(e.op) ?? 0;
-    return this.list(entries, ` ${e.op} `, width, (x, i) => {
-      if (!isComparison(x)) return false;
-      const own = PRECEDENCE.get((x as { op: string }).op) ?? 0;
+    const bare = (x: Expr, i: number) => {
+      if (x.kind !== 'binary' || !COMPARISONS.has(x.op)) return false;
+      const own = PRECEDENCE.get(x.op) ?? 0;
       return own > level || (own === level && i === 0);
-    });
+    };
+    return { entries, bare };
+  }
+
+  private binary(e: Extract<Expr, { kind: 'binary' }>, width: number): Layout {
+    const { entries, bare } = this.chain(e);
+    return this.list(entries, ` ${e.op} `, width, bare);
   }
 
   private tuple(e: Extract<Expr, { kind: 'tuple' }>, width: number): Layout {
