@@ -14,18 +14,21 @@ export interface DialectForms {
    * `--fmt` would drop: the older form is kept there.
    */
   bareConditions: boolean;
-  /**
-   * `for ($x : @m) {` with parentheses. bpftrace's grammar takes `for $x : @m {` from 0.25 on,
-   * but our parser takes only the parenthesised form so far, and output must parse (the
-   * formatter checks it does): the parentheses stay in every dialect until it takes both.
-   */
+  /** `for ($x : @m) {` before 0.25; `--fmt` writes `for $x : @m {`, which 0.25's grammar added. */
   forParentheses: boolean;
-  /** `while ($i < 3)`: the same holds for `while` (0.25's grammar takes `while $x {`). */
+  /**
+   * `while ($i)`: 0.25's grammar takes `while $i {` too, but our parser takes `while` only with
+   * parentheses, and output must parse (the formatter checks it does): kept in every dialect.
+   */
   whileParentheses: boolean;
 }
 
 export function dialectForms(dialect: Dialect): DialectForms {
-  return { bareConditions: dialect.has('ifWithoutParens'), forParentheses: true, whileParentheses: true };
+  return {
+    bareConditions: dialect.has('ifWithoutParens'),
+    forParentheses: !dialect.has('forWithoutParens'),
+    whileParentheses: true,
+  };
 }
 
 // Style choices where we do not follow every `--fmt` to the letter, and why.

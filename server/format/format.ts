@@ -43,13 +43,14 @@ export interface FormatResult {
   skipped?: string;
 }
 
-type Item = TopItem | { kind: 'verbatim'; start: number; end: number } | NonNullable<Program['config']>;
+type Item =
+  TopItem | { kind: 'verbatim' | 'cdef'; start: number; end: number } | NonNullable<Program['config']>;
 
 function topLevel(program: Program): Item[] {
   const items: Item[] = [
     ...program.items,
     ...program.preprocessor.map((p) => ({ kind: 'verbatim' as const, start: p.start, end: p.end })),
-    ...program.cDefinitions.map((c) => ({ kind: 'verbatim' as const, start: c.start, end: c.end })),
+    ...program.cDefinitions.map((c) => ({ kind: 'cdef' as const, start: c.start, end: c.end })),
     ...program.imports.map((i) => ({ kind: 'verbatim' as const, start: i.start, end: i.end })),
   ];
   if (program.config) items.push(program.config);
@@ -90,6 +91,11 @@ class Session {
         return this.printer.config(item.entries, item.start, item.end);
       case 'verbatim':
         return this.printer.verbatim(item.start, item.end);
+      case 'cdef': {
+        // bpftrace takes a C definition with or without its `;`; `--fmt` writes it.
+        const out = this.printer.verbatim(item.start, item.end);
+        return this.text.slice(item.start, item.end).trimEnd().endsWith(';') ? out : out.text(';');
+      }
     }
   }
 

@@ -105,7 +105,7 @@ describe('formatting in the style of bpftrace --fmt', () => {
   it('lays out probes, predicates, blocks, if/else, loops, maps, casts, config, macros and C definitions', async () => {
     const text = [
       '#include <linux/sched.h>',
-      'struct point { int x;   int y; };',
+      'struct point { int x;   int y; }',
       'config = { max_map_keys = 100 }',
       'macro twice(x) { x * 2 }',
       'kprobe:do_nanosleep , kprobe:do_sys_openat2 / pid > 10 && comm == "bash" / { $t = (struct task_struct *) curtask;',
@@ -144,7 +144,7 @@ describe('formatting in the style of bpftrace --fmt', () => {
         '  while ($i < 3) {',
         '    $i++;',
         '  }',
-        '  for ($kv : @m) {',
+        '  for $kv : @m {',
         '    print($kv);',
         '  }',
         '}',
@@ -178,17 +178,19 @@ describe('formatting in the style of bpftrace --fmt', () => {
   });
 
   it('keeps the parentheses an older dialect requires', async () => {
-    const text = 'BEGIN { if $x { @a = 1; } while ($i) { $i--; } }\n';
+    const text = 'BEGIN { if $x { @a = 1; } while ($i) { $i--; } for ($kv : @m) { print($kv); } }\n';
     const old = await startServer({ bpftraceVersion: '0.17' });
     try {
       const formatted = await formatDoc(old, 'old.bt', text);
       assert.match(formatted, /^ {2}if \(\$x\) \{$/m);
       assert.match(formatted, /^ {2}while \(\$i\) \{$/m);
+      assert.match(formatted, /^ {2}for \(\$kv : @m\) \{$/m);
     } finally {
       await old.close();
     }
     const newer = await formatDoc(h, 'new.bt', text);
     assert.match(newer, /^ {2}if \$x \{$/m);
+    assert.match(newer, /^ {2}for \$kv : @m \{$/m);
     assert.match(newer, /^ {2}while \(\$i\) \{$/m, 'our parser takes `while` only with parentheses');
   });
 
