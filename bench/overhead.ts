@@ -7,9 +7,11 @@
 //   no-stacks  the same with --no-stacks
 //   floor      the same tracepoints attached with empty bodies by bpftrace alone: the cost no
 //              script can go below on this kernel
-// lost (bpftrace's lost events), log bytes per minute of load, bpftrace's CPU time per second of
-// load and the CLI's. Run as root: npm run bench:overhead [-- --seconds 6 --pairs 3
-// --targets nginx,envoy --connections 20 --interval MS --tree CHECKOUT]
+// the server's CPU time per connection (traced/untraced: the cost as the traced process pays it,
+// steadier than throughput when other work shares the machine), lost (bpftrace's lost events),
+// log bytes per minute of load, bpftrace's CPU time per second of load and the CLI's.
+// Run as root: npm run bench:overhead [-- --seconds 4 --pairs 5 --targets nginx,envoy
+// --connections 20 --interval SECONDS --tree CHECKOUT]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -24,12 +26,12 @@ const option = (name: string, fallback: string) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : fallback;
 };
-const SECONDS = Number(option('seconds', '6'));
-const PAIRS = Math.max(3, Number(option('pairs', '3')));
+const SECONDS = Number(option('seconds', '4'));
+const PAIRS = Math.max(3, Number(option('pairs', '5')));
 const TARGETS = option('targets', 'nginx,envoy').split(',');
 const CONNECTIONS = Number(option('connections', '20'));
 const VARIANTS = option('variants', 'stacks,no-stacks,floor').split(',') as Variant[];
-/** Seconds between the trace's count lines (empty: the CLI's default). */
+/** Seconds between the trace's count prints (empty: the CLI's default). */
 const INTERVAL = option('interval', '');
 type Variant = 'stacks' | 'no-stacks' | 'floor';
 
@@ -48,6 +50,8 @@ interface Target {
   /** What `fieldtrace run --target` is given. */
   traceTarget: string;
   pid: number;
+  /** The server's processes (nginx: master and workers), whose CPU time is the cost per connection. */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -55,6 +59,12 @@ interface Load {
   rps: number;
   requests: number;
   errors: number;
+  /**
+   * The server's CPU time (user + system, where BPF programs on its syscalls run) per request:
+   * the cost of tracing as the traced process pays it, less swayed than throughput by other work
+   * on the machine.
+   */
+  serverCpuPerRequest: number;
 }
 
 interface Traced {
@@ -125,11 +135,20 @@ function cpuSeconds(pids: number[]): number {
   return ticks / CLK_TCK;
 }
 
-async function drive(port: number): Promise<Load> {
+async function drive(target: Target): Promise<Load> {
+  const pids = target.pids();
+  const cpu0 = cpuSeconds(pids);
   const wrk = track(
     spawn(
       'wrk',
-      ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '-H', 'Connection: close', `http://127.0.0.1:${port}/`],
+      [
+        '-t1',
+        `-c${CONNECTIONS}`,
+        `-d${SECONDS}s`,
+        '-H',
+        'Connection: close',
+        `http://127.0.0.1:${target.port}/`,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     ),
   );
@@ -137,6 +156,7 @@ async function drive(port: number): Promise<Load> {
   wrk.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   wrk.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const code = await new Promise<number | null>((r) => wrk.once('close', r));
+  const cpu = cpuSeconds(pids) - cpu0;
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
   const requests = /(\d+) requests in/.exec(out);
   if (code !== 0 || !rps || !requests) throw new Error(`wrk failed (${code}): ${out}`);
@@ -147,6 +167,7 @@ async function drive(port: number): Promise<Load> {
     requests: Number(requests[1]),
     errors:
       (errors ? errors.slice(1).reduce((s, n) => s + Number(n), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0),
+    serverCpuPerRequest: cpu / Math.max(1, Number(requests[1])),
   };
 }
 
@@ -213,7 +234,7 @@ async function tracedByCli(target: Target, stacks: boolean, dir: string): Promis
     const cli0 = cpuSeconds([cli.pid!]);
     const bytes0 = statSync(log()).size;
     const t0 = Date.now();
-    const load = await drive(target.port);
+    const load = await drive(target);
     const elapsed = (Date.now() - t0) / 1000;
     // Lines of the last second still on their way count for this load.
     await sleep(1200);
@@ -267,7 +288,7 @@ async function tracedByFloor(target: Target, stacks: boolean, dir: string): Prom
     });
     const cpu0 = cpuSeconds([bpftrace.pid!]);
     const t0 = Date.now();
-    const load = await drive(target.port);
+    const load = await drive(target);
     const elapsed = (Date.now() - t0) / 1000;
     const cpu1 = cpuSeconds([bpftrace.pid!]);
     return {
@@ -287,7 +308,14 @@ async function startTarget(name: string): Promise<Target> {
   const port = await freePort();
   if (name === 'nginx') {
     const nginx = await startNginx({ port, workers: 2 });
-    return { name: 'nginx (2 workers)', port, traceTarget: 'nginx', pid: nginx.pid, stop: nginx.stop };
+    return {
+      name: 'nginx (2 workers)',
+      port,
+      traceTarget: 'nginx',
+      pid: nginx.pid,
+      pids: () => [nginx.pid, ...nginx.workerPids()],
+      stop: nginx.stop,
+    };
   }
   const { clang } = await buildMiniEnvoy();
   const envoy = await startMiniEnvoy({ binary: clang, listeners: [`127.0.0.1:${port}`], concurrency: 2 });
@@ -296,6 +324,7 @@ async function startTarget(name: string): Promise<Target> {
     port,
     traceTarget: String(envoy.pid),
     pid: envoy.pid,
+    pids: () => [envoy.pid],
     stop: async () => void (await envoy.stop()),
   };
 }
@@ -322,13 +351,14 @@ async function main(): Promise<void> {
       const target = await startTarget(name);
       cleanups.push(target.stop);
       try {
-        await drive(target.port); // warm-up
+        await drive(target); // warm-up
         console.log(`\n${target.name} on 127.0.0.1:${target.port}`);
         console.log(
-          'variant     ratio  (pairs)               untraced/s traced/s  lost  log/min   bpftrace CPU  CLI CPU  errors',
+          'variant    ratio (pairs)                untraced/s traced/s  CPU/conn ratio  lost   log/min  bpftrace CPU  CLI CPU  errors',
         );
         for (const variant of VARIANTS) {
           const ratios: number[] = [];
+          const cpuRatios: number[] = [];
           const traced: Traced[] = [];
           const untraced: Load[] = [];
           for (let pair = 0; pair < PAIRS; pair++) {
@@ -339,15 +369,16 @@ async function main(): Promise<void> {
             let u: Load;
             let t: Traced;
             if (pair % 2 === 0) {
-              u = await drive(target.port);
+              u = await drive(target);
               t = await runTraced();
             } else {
               t = await runTraced();
-              u = await drive(target.port);
+              u = await drive(target);
             }
             untraced.push(u);
             traced.push(t);
             ratios.push(t.load.rps / u.rps);
+            cpuRatios.push(t.load.serverCpuPerRequest / u.serverCpuPerRequest);
           }
           const m = (f: (t: Traced) => number) => median(traced.map(f));
           console.log(
@@ -360,6 +391,9 @@ async function main(): Promise<void> {
                 m((t) => t.load.rps),
                 0,
               ).padStart(8),
+              `${fmt(median(untraced.map((u) => u.serverCpuPerRequest)) * 1e6, 0)}µs ×${fmt(median(cpuRatios), 2)}`.padStart(
+                15,
+              ),
               String(Math.max(...traced.map((t) => t.lost))).padStart(5),
               `${fmt(m((t) => t.logBytesPerMinute) / 1e6, 2)} MB`.padStart(9),
               `${fmt(

@@ -10,7 +10,9 @@ import { listenerTraceScript } from '../core/trace/listener-script';
 import { diagnosticRange, TraceSession } from '../core/trace/session';
 import { renderText } from '../core/trace/render-text';
 import { TraceStreamParser } from '../core/trace/stream-parser';
-import { parseTargetSpec, resolveTarget } from '../core/trace/target';
+import { parseTargetSpec, resolveTarget, targetPids } from '../core/trace/target';
+import { snapshotAtTraceStart } from '../core/listeners/trace-start';
+import type { TraceEvent } from '../common/events';
 
 export interface NodeRunRequest {
   node: string;
@@ -19,7 +21,7 @@ export interface NodeRunRequest {
   scriptName: string;
   /** How diagnostics name the script (the path the user gave). */
   scriptLabel: string;
-  listener?: { target: string; stacks: boolean };
+  listener?: { target: string; stacks: boolean; countIntervalMs?: number };
   positional: string[];
   logDir: string;
   acceptNewHostKey: boolean;
@@ -82,17 +84,25 @@ export function runOnNode(request: NodeRunRequest, io: CliIo, out: NodeOutput): 
     }
     let scriptText = request.scriptText;
     let scriptName = request.scriptName;
+    let preamble: TraceEvent[] = [];
     if (request.listener) {
       const spec = parseTargetSpec(request.listener.target);
       if ('error' in spec) throw new UsageError(spec.error);
-      const resolved = await resolveTarget(spec, transportRunner(transport, probe.privilege));
+      const runner = transportRunner(transport, probe.privilege);
+      const resolved = await resolveTarget(spec, runner);
       if (resolved.container)
         out.message(`container cgroup ${resolved.container.path} (id ${resolved.container.id})`);
+      // Listeners made before the trace: their addresses and sockets from the node itself.
+      const start = await snapshotAtTraceStart(targetPids(resolved), transport.nodeId, runner);
+      for (const p of start.problems) out.message(p);
+      preamble = start.events;
       scriptText = listenerTraceScript({
         target: resolved.target,
         runningPids: resolved.runningPids,
         bpftraceVersion: probe.bpftraceVersion ?? '0.17',
         withStacks: request.listener.stacks,
+        countIntervalMs: request.listener.countIntervalMs,
+        knownListeners: start.knownListeners,
       });
       scriptName = 'listeners.bt';
     }
@@ -104,6 +114,7 @@ export function runOnNode(request: NodeRunRequest, io: CliIo, out: NodeOutput): 
       scriptName,
       positional: request.positional,
       logDir: request.logDir,
+      preamble,
       parser: new TraceStreamParser({ nodeId, attachedWhen: request.listener ? 'begin' : 'announced' }),
       onEvent: ({ event }) => {
         if (event.type === 'diagnostic') {

@@ -77,6 +77,18 @@ export interface AcceptEvent extends EventOrigin {
   peer?: SocketAddress;
 }
 
+/**
+ * The running total of accepts by one thread on one listening fd since the trace began, counted
+ * in the kernel (the listener trace prints the totals that changed, every interval and at the
+ * end; the first accept of each thread and fd is also an `accept` event). `comm` is empty: the
+ * thread is named by the other events. A total only grows; a smaller one means a new count.
+ */
+export interface AcceptCountEvent extends EventOrigin {
+  type: 'accepts';
+  listenFd: number;
+  total: number;
+}
+
 export interface CloseEvent extends EventOrigin {
   type: 'close';
   fd: number;
@@ -117,11 +129,34 @@ export type SyscallEvent =
   | SetsockoptEvent
   | DupEvent
   | AcceptEvent
+  | AcceptCountEvent
   | CloseEvent
   | ExecEvent
   | SpawnEvent
   | ThreadNameEvent
   | ExitEvent;
+
+/** A socket `ss -ltnpe` lists: a user is a process and one of its fds. */
+export interface SnapshotListener {
+  netid?: string;
+  state: string;
+  /** Send-Q of a listening socket: its backlog. */
+  backlog: number;
+  local: SocketAddress;
+  users: { comm: string; pid: number; fd: number }[];
+  inode?: number;
+}
+
+/** A node snapshot of one process in JSON form: its listeners, socket fds and threads. */
+export interface SnapshotRecord {
+  pid: number;
+  /** ISO time the snapshot was taken. */
+  takenAt: string;
+  listeners: SnapshotListener[];
+  /** [fd, socket inode] for the fds of the process that are sockets. */
+  fdInodes: [number, number][];
+  threads: { tid: number; comm: string }[];
+}
 
 /** Events about the trace itself rather than the traced process. */
 export type SessionEvent =
@@ -131,6 +166,8 @@ export type SessionEvent =
   /** A map dump (`print(@x)` or the END dump): bpftrace's own JSON `data`. */
   | { type: 'map'; name: string; value: unknown }
   | { type: 'lost'; count: number }
+  /** The node as it was when the trace started: what was there before the first event. */
+  | { type: 'snapshot'; node: string; snapshot: SnapshotRecord }
   /** A line the parser could not read: kept, never dropped. */
   | { type: 'malformed'; line: string; reason: string }
   /** A diagnostic from bpftrace itself (stderr), with the script position when it gives one. */
@@ -158,6 +195,7 @@ export const SYSCALL_EVENT_TYPES: ReadonlySet<SyscallEvent['type']> = new Set([
   'setsockopt',
   'dup',
   'accept',
+  'accepts',
   'close',
   'exec',
   'spawn',

@@ -169,6 +169,8 @@ export interface ListenerState {
   events: number;
   malformed: number;
   lostEvents: number;
+  /** When bpftrace lost events: what that means for the figures shown, one paragraph. */
+  lostWarning?: string;
   /** Sources that fed the state (session ids, file names). */
   sources: string[];
   /** Trace-level messages (diagnostics, end of session). */
@@ -235,6 +237,7 @@ function isListenerState(value: unknown): value is ListenerState {
   if (!Array.isArray(value.processes) || !Array.isArray(value.sources) || !Array.isArray(value.messages))
     return false;
   if (typeof value.events !== 'number') return false;
+  if (value.lostWarning !== undefined && !isShortString(value.lostWarning)) return false;
   return value.processes.every(
     (p) =>
       isRecord(p) &&

@@ -18,7 +18,8 @@ export interface FieldtraceSettings {
   format: { indentSize: number; width: number };
   languageServer: { trace: LanguageServerTrace };
   trace: { sessionLogDirectory: string; stopTimeoutSeconds: number };
-  listeners: { userStacks: boolean };
+  /** `countInterval`: seconds between the listener trace's accept counts. */
+  listeners: { userStacks: boolean; countInterval: number };
   stacks: {
     pathMappings: PathMapping[];
     debugBinary: string;
@@ -52,7 +53,7 @@ export const DEFAULT_SETTINGS: FieldtraceSettings = {
   format: { indentSize: 2, width: 90 },
   languageServer: { trace: 'off' },
   trace: { sessionLogDirectory: '', stopTimeoutSeconds: 10 },
-  listeners: { userStacks: true },
+  listeners: { userStacks: true, countInterval: 1 },
   stacks: { pathMappings: [], debugBinary: '', debugBinaryNode: '', documentLinks: false },
 };
 
@@ -112,7 +113,13 @@ export function readSettings(source: SettingsSource): SettingsRead {
           numberOr(source.value('trace.stopTimeoutSeconds'), d.trace.stopTimeoutSeconds),
         ),
       },
-      listeners: { userStacks: booleanOr(source.value('listeners.userStacks'), d.listeners.userStacks) },
+      listeners: {
+        userStacks: booleanOr(source.value('listeners.userStacks'), d.listeners.userStacks),
+        countInterval: Math.min(
+          3600,
+          atLeast(0.01, numberOr(source.value('listeners.countInterval'), d.listeners.countInterval)),
+        ),
+      },
       stacks: {
         pathMappings: pathMappings(source.value('stacks.pathMappings')),
         debugBinary: text(source.value('stacks.debugBinary')),

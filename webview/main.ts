@@ -542,6 +542,12 @@ function render(): void {
     'summary',
     `${current.events} events · ${current.malformed} unreadable · ${current.lostEvents} lost${current.sources.length ? ` · ${current.sources.join(', ')}` : ''}`,
   );
+  if (current.lostWarning) {
+    const box = el('section', 'error');
+    box.setAttribute('role', 'alert');
+    box.append(icon('warning'), el('span', undefined, current.lostWarning));
+    app.append(box);
+  }
   app.append(summary);
   for (const m of current.messages) app.append(el('p', 'message', m));
   const tree = el('ul', 'tree');

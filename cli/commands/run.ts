@@ -8,7 +8,7 @@ import { type NodeRunSummary, runOnNode } from '../run-on-node';
 import { checkTargetComm } from '../../core/trace/listener-script';
 import { parseTargetSpec } from '../../core/trace/target';
 
-const USAGE = `Usage: fieldtrace run [--node HOST]... [--log-dir DIR] [--listener-trace [--target TARGET] [--no-stacks]] [SCRIPT] [-- ARGS...]
+const USAGE = `Usage: fieldtrace run [--node HOST]... [--log-dir DIR] [--listener-trace [--target TARGET] [--no-stacks] [--count-interval SECONDS]] [SCRIPT] [-- ARGS...]
 
 Runs a bpftrace script on a node and prints bpftrace's text output live.
 
@@ -23,6 +23,9 @@ Runs a bpftrace script on a node and prints bpftrace's text output live.
                      sets the target of one node of a fleet (pids differ from node to node)
   --no-stacks        listener trace without user stacks (bpftrace < 0.20 can abort resolving
                      the stack of a process that has just exited)
+  --count-interval SECONDS
+                     how often the listener trace prints its accept counts (default 1; counted
+                     in the kernel, so the log grows with listeners and time, not connections)
   --log-dir DIR      folder for the session log <session>.jsonl (default: current folder)
   --yes-new-host-key accept an unknown host key (then recorded in known_hosts); without it an
                      unknown key is refused (a key of a new type for a host with a key on record
@@ -41,6 +44,7 @@ interface RunArgs {
   /** Per-node targets of a fleet (`--target NODE=TARGET`). */
   nodeTargets: Map<string, string>;
   stacks: boolean;
+  countIntervalMs?: number;
   logDir?: string;
   script?: string;
   positional: string[];
@@ -76,7 +80,13 @@ function parseArgs(args: string[]): RunArgs {
       if (eq > 0) out.nodeTargets.set(v.slice(0, eq), v.slice(eq + 1));
       else out.target = v;
     } else if (a === '--no-stacks') out.stacks = false;
-    else if (a === '--log-dir') out.logDir = value();
+    else if (a === '--count-interval') {
+      const text = value();
+      const seconds = Number(text);
+      if (!/^\d+(\.\d+)?$/.test(text) || seconds < 0.01 || seconds > 3600)
+        throw new UsageError(`--count-interval wants seconds from 0.01 to 3600, got '${text}'`);
+      out.countIntervalMs = Math.round(seconds * 1000);
+    } else if (a === '--log-dir') out.logDir = value();
     else if (a === '--yes-new-host-key') out.acceptNewHostKey = true;
     else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
     else if (out.script === undefined) out.script = a;
@@ -103,6 +113,8 @@ function parseArgs(args: string[]): RunArgs {
     }
   }
   if (!out.stacks && !out.listener) throw new UsageError('--no-stacks only applies to --listener-trace');
+  if (out.countIntervalMs !== undefined && !out.listener)
+    throw new UsageError('--count-interval only applies to --listener-trace');
   if (!out.nodes.length) out.nodes.push('local');
   const twice = out.nodes.find((n, i) => out.nodes.indexOf(n) !== i);
   if (twice) throw new UsageError(`--node ${twice} is given twice`);
@@ -161,6 +173,7 @@ export const runCommand: CliCommand = {
                 listener: {
                   target: args.nodeTargets.get(node) ?? args.target ?? 'envoy',
                   stacks: args.stacks,
+                  countIntervalMs: args.countIntervalMs,
                 },
               }
             : {}),

@@ -24,6 +24,8 @@ import {
   type ThreadAt,
 } from './model';
 import { socketOptionName } from './names';
+import { snapshotFromRecord } from './snapshot';
+import { mergeSnapshot } from './snapshot-merge';
 
 /** Folds one event (bare or as it travels on the bus) into the model. */
 export function foldEvent(m: ListenerModel, input: TraceEvent | SessionTraceEvent): void {
@@ -48,6 +50,9 @@ export function foldEvent(m: ListenerModel, input: TraceEvent | SessionTraceEven
     case 'malformed':
       m.malformed++;
       break;
+    case 'snapshot':
+      mergeSnapshot(m, snapshotFromRecord(event.node, event.snapshot));
+      break;
     case 'diagnostic':
       if (event.severity === 'error') pushCapped(m.messages, `bpftrace: ${event.message}`, MESSAGES_CAP);
       break;
@@ -67,6 +72,7 @@ function applySyscall(m: ListenerModel, e: SyscallEvent, node: string): void {
   if (e.timeNs > m.lastTimeNs) m.lastTimeNs = e.timeNs;
   const proc = m.proc(node, e.pid);
   if (proc.exited && e.type !== 'exit') proc.exited = false;
+  if (e.type === 'accepts') return acceptTotal(m, proc, e);
   const by = threadAt(m, proc, e.tid, e.comm);
   switch (e.type) {
     case 'socket':
@@ -303,30 +309,66 @@ function accept(
     sock.listening = true;
     fd.listening = true;
   }
-  fd.accepts++;
-  const key = workerKey(proc.pid, e.tid);
+  const key = `${e.tid},${e.listenFd}`;
+  proc.acceptTotals.set(key, (proc.acceptTotals.get(key) ?? 0) + 1);
+  addAccepts(m, fd, e.tid, e.timeNs, 1, e, by);
+}
+
+/**
+ * A running total of the kernel's count for (thread, listening fd): what it has more than the
+ * accepts already counted is added at its time. A smaller total is a new count (restarted).
+ */
+function acceptTotal(m: ListenerModel, proc: Proc, e: Extract<SyscallEvent, { type: 'accepts' }>): void {
+  m.kernelCounts = true;
+  const key = `${e.tid},${e.listenFd}`;
+  const before = proc.acceptTotals.get(key) ?? 0;
+  const added = e.total >= before ? e.total - before : e.total;
+  proc.acceptTotals.set(key, e.total);
+  if (added === 0) return;
+  const thread = proc.threads.get(e.tid);
+  const by = threadAt(m, proc, e.tid, thread?.name ?? '');
+  const fd = known(m, proc, e.listenFd, by);
+  if (!fd.socket.listening && fd.provenance === 'pre-trace') {
+    fd.socket.listening = true;
+    fd.listening = true;
+  }
+  addAccepts(m, fd, e.tid, e.timeNs, added, e, by);
+}
+
+function addAccepts(
+  m: ListenerModel,
+  fd: Fd,
+  tid: number,
+  timeNs: number,
+  n: number,
+  e: SyscallEvent,
+  by: ThreadAt,
+): void {
+  const sock = fd.socket;
+  fd.accepts += n;
+  const key = workerKey(fd.pid, tid);
   let worker = sock.workers.get(key);
-  const sec = Math.floor(e.timeNs / 1e9);
+  const sec = Math.floor(timeNs / 1e9);
   if (!worker) {
     worker = {
-      pid: proc.pid,
-      tid: e.tid,
+      pid: fd.pid,
+      tid,
       count: 0,
       firstSec: sec,
       buckets: new Array<number>(RATE_WINDOW_S).fill(0),
       bucketSecs: new Array<number>(RATE_WINDOW_S).fill(-1),
     };
     sock.workers.set(key, worker);
-    step(m, sock, e, 'first-accept', e.listenFd, by, `first accept on fd ${e.listenFd} by this thread`);
+    step(m, sock, e, 'first-accept', fd.fd, by, `first accept on fd ${fd.fd} by this thread`);
   }
-  worker.count++;
-  if (e.timeNs > 0) {
+  worker.count += n;
+  if (timeNs > 0) {
     const slot = sec % RATE_WINDOW_S;
     if (worker.bucketSecs[slot] !== sec) {
       worker.bucketSecs[slot] = sec;
       worker.buckets[slot] = 0;
     }
-    worker.buckets[slot]++;
+    worker.buckets[slot] += n;
   }
 }
 

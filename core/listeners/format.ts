@@ -71,6 +71,7 @@ function listenerMarkdown(l: ListenerView): string[] {
 export function stateToMarkdown(state: ListenerState): string {
   const out: string[] = ['# Listener state', ''];
   if (state.sources.length > 0) out.push(`Sources: ${state.sources.map(md).join(', ')}`, '');
+  if (state.lostWarning) out.push(`> **Warning:** ${md(state.lostWarning)}`, '');
   out.push(`${state.events} events, ${state.malformed} malformed, ${state.lostEvents} lost.`, '');
   if (state.processes.length === 0) out.push('No traced process yet.', '');
   for (const p of state.processes) {

@@ -112,6 +112,11 @@ export interface Proc {
   /** Sockets this process held that are closed now, kept to show drains and re-listens. */
   closedSockets: Sock[];
   pendingOptions: Map<number, Option[]>;
+  /**
+   * Accepts counted so far per `tid,listenFd`, as the kernel keys its running totals: a new total
+   * adds only what it has more than this (first-accept events included).
+   */
+  acceptTotals: Map<string, number>;
   snapshotAt?: string;
   admin?: AdminReport;
   notes: string[];
@@ -146,8 +151,23 @@ export class ListenerModel {
   events = 0;
   malformed = 0;
   lostEvents = 0;
+  /** Whether accepts come as the kernel's running totals (listener traces that count in BPF maps). */
+  kernelCounts = false;
   readonly sources: string[] = [];
   readonly messages: string[] = [];
+  /** `node inode` -> the socket a node snapshot saw: fds of one socket in several processes. */
+  readonly socketsByInode = new Map<string, Sock>();
+
+  /** The open socket with this kernel inode on the node, if a snapshot named one. */
+  socketOfInode(node: string, inode: number): Sock | undefined {
+    const sock = this.socketsByInode.get(`${node} ${inode}`);
+    return sock && !sock.closed ? sock : undefined;
+  }
+
+  setInode(node: string, sock: Sock, inode: number): void {
+    sock.inode = inode;
+    this.socketsByInode.set(`${node} ${inode}`, sock);
+  }
 
   proc(node: string, pid: number): Proc {
     let byPid = this.processes.get(node);
@@ -162,6 +182,7 @@ export class ListenerModel {
         fds: new Map(),
         closedSockets: [],
         pendingOptions: new Map(),
+        acceptTotals: new Map(),
         notes: [],
       };
       byPid.set(pid, proc);

@@ -4,6 +4,7 @@
 import type { SessionTraceEvent, TraceEvent } from '../../common/events';
 import { SYSCALL_EVENT_TYPES } from '../../common/events';
 import { importSeedOutput, looksLikeSeedOutput } from './seed-import';
+import { isSnapshotRecord } from './snapshot';
 
 export type LogFormat = 'session-jsonl' | 'bpftrace-json' | 'seed-text';
 
@@ -45,6 +46,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export function validateTraceEvent(v: unknown): string | undefined {
   if (!isRecord(v) || typeof v.type !== 'string') return 'not an event object';
   if (SESSION_TYPES.has(v.type)) return undefined;
+  if (v.type === 'snapshot')
+    return typeof v.node === 'string' && isSnapshotRecord(v.snapshot) ? undefined : 'snapshot: bad record';
   if (!SYSCALL_EVENT_TYPES.has(v.type as never)) return `unknown event type '${v.type.slice(0, 40)}'`;
   for (const k of ['timeNs', 'pid', 'tid'])
     if (typeof v[k] !== 'number' || !Number.isFinite(v[k])) return `${k} is not a number`;
@@ -78,6 +81,8 @@ export function validateTraceEvent(v: unknown): string | undefined {
       return need(['oldFd', 'newFd']);
     case 'accept':
       return need(['listenFd', 'fd']);
+    case 'accepts':
+      return need(['listenFd', 'total']);
     case 'close':
       return need(['fd']);
     case 'exec':

@@ -36,7 +36,7 @@ export function mergeSnapshot(m: ListenerModel, snap: ProcessSnapshot): void {
         const sock = fd.socket;
         if (inode !== undefined) {
           const other = byInode.get(inode);
-          if (sock.inode === undefined && (!other || other === sock)) sock.inode = inode;
+          if (sock.inode === undefined && (!other || other === sock)) m.setInode(snap.node, sock, inode);
           else if (sock.inode !== inode || (other && other !== sock)) {
             fd.kernel = 'missing-in-kernel';
             pushCapped(
@@ -74,15 +74,16 @@ export function mergeSnapshot(m: ListenerModel, snap: ProcessSnapshot): void {
         fd.listening = true;
         continue;
       }
-      let sock = inode !== undefined ? byInode.get(inode) : undefined;
+      // One inode is one socket, in this process (threads, dups) and in others (fork).
+      let sock = inode !== undefined ? (byInode.get(inode) ?? m.socketOfInode(snap.node, inode)) : undefined;
       if (!sock) {
         sock = m.newSocket(l.local.family, 'snapshot', l.netid === 'udp' ? 2 : 1);
         sock.address = { ...l.local };
-        sock.inode = inode;
+        if (inode !== undefined) m.setInode(snap.node, sock, inode);
         sock.listening = l.state === 'LISTEN';
         sock.backlog = l.backlog;
-        if (inode !== undefined) byInode.set(inode, sock);
       }
+      if (inode !== undefined) byInode.set(inode, sock);
       const created = m.newFd(proc, user.fd, sock, 'unknown', undefined, 'snapshot');
       created.listening = sock.listening;
       created.kernel = 'kernel-only';

@@ -5,24 +5,11 @@
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
-import type { SocketAddress } from '../../common/events';
+import type { SnapshotListener, SnapshotRecord, SocketAddress } from '../../common/events';
 import { type CommandRunner, localRunner } from '../nodes/commands';
 
-export interface SsUser {
-  comm: string;
-  pid: number;
-  fd: number;
-}
-
-export interface SsListener {
-  netid?: string;
-  state: string;
-  /** Send-Q of a listening socket: its backlog. */
-  backlog: number;
-  local: SocketAddress;
-  users: SsUser[];
-  inode?: number;
-}
+export type SsListener = SnapshotListener;
+export type SsUser = SnapshotListener['users'][number];
 
 export interface ProcessSnapshot {
   node: string;
@@ -273,4 +260,59 @@ export async function takeRemoteSnapshot(
     await run(['sh', '-c', REMOTE_SNAPSHOT, 'snapshot', String(pid)]),
   );
   return snapshotOf(node, pid, ss, procNet, links, threads);
+}
+
+/**
+ * The JSON form of a snapshot, as a session log carries it, keeping only the listeners that one
+ * of `pids` holds (a node's network namespace may list many more).
+ */
+export function snapshotRecord(
+  snap: ProcessSnapshot,
+  pids: ReadonlySet<number> = new Set([snap.pid]),
+): SnapshotRecord {
+  return {
+    pid: snap.pid,
+    takenAt: snap.takenAt,
+    listeners: snap.listeners.filter((l) => l.users.some((u) => pids.has(u.pid))),
+    fdInodes: [...snap.fdInodes],
+    threads: snap.threads,
+  };
+}
+
+/** A snapshot read back from its JSON form. */
+export function snapshotFromRecord(node: string, record: SnapshotRecord): ProcessSnapshot {
+  return {
+    node,
+    pid: record.pid,
+    takenAt: record.takenAt,
+    listeners: record.listeners,
+    fdInodes: new Map(record.fdInodes),
+    threads: record.threads,
+  };
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Whether a value read from a log is a snapshot record (every field the reducer reads). */
+export function isSnapshotRecord(v: unknown): v is SnapshotRecord {
+  if (!isObject(v) || !isNumber(v.pid) || typeof v.takenAt !== 'string') return false;
+  if (!Array.isArray(v.listeners) || !Array.isArray(v.fdInodes) || !Array.isArray(v.threads)) return false;
+  const listener = (l: unknown) =>
+    isObject(l) &&
+    typeof l.state === 'string' &&
+    isNumber(l.backlog) &&
+    (l.inode === undefined || isNumber(l.inode)) &&
+    isObject(l.local) &&
+    typeof l.local.family === 'string' &&
+    typeof l.local.address === 'string' &&
+    isNumber(l.local.port) &&
+    Array.isArray(l.users) &&
+    l.users.every((u) => isObject(u) && typeof u.comm === 'string' && isNumber(u.pid) && isNumber(u.fd));
+  return (
+    v.listeners.every(listener) &&
+    v.fdInodes.every((p) => Array.isArray(p) && p.length === 2 && isNumber(p[0]) && isNumber(p[1])) &&
+    v.threads.every((t) => isObject(t) && isNumber(t.tid) && typeof t.comm === 'string')
+  );
 }

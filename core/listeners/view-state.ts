@@ -38,7 +38,7 @@ export function listenerState(m: ListenerModel): ListenerState {
   for (const byPid of m.processes.values())
     for (const proc of byPid.values()) processes.push(processView(m, proc));
   processes.sort((a, b) => (a.node === b.node ? a.pid - b.pid : a.node < b.node ? -1 : 1));
-  return {
+  const state: ListenerState = {
     version: 1,
     processes,
     events: m.events,
@@ -47,6 +47,16 @@ export function listenerState(m: ListenerModel): ListenerState {
     sources: [...m.sources],
     messages: [...m.messages],
   };
+  if (m.lostEvents > 0) state.lostWarning = lostWarning(m.lostEvents, m.kernelCounts);
+  return state;
+}
+
+/** What lost events mean for the figures, by how the accepts were counted. */
+export function lostWarning(lost: number, kernelCounts: boolean): string {
+  const steps = `bpftrace lost ${lost} event${lost === 1 ? '' : 's'}: sockets, fds and steps (socket, bind, listen, dup, close, options) may be missing or out of date`;
+  return kernelCounts
+    ? `${steps}, and a thread's first accept may show without its stack; accept counts are the kernel's own totals and stay exact (the latest may lag one interval).`
+    : `${steps}, and accepts are undercounted by up to ${lost} (this log has one event per accept).`;
 }
 
 function ref(proc: Proc, at: ThreadAt | undefined): ThreadRef | undefined {
@@ -241,7 +251,11 @@ function socketView(m: ListenerModel, proc: Proc, sock: Sock): SocketView {
   return view;
 }
 
-function listenerLayout(m: ListenerModel, proc: Proc, socks: Sock[]): { layout: ListenerLayout; reason: string } {
+function listenerLayout(
+  m: ListenerModel,
+  proc: Proc,
+  socks: Sock[],
+): { layout: ListenerLayout; reason: string } {
   const openFds = socks.flatMap((s) => s.fds.filter((f) => f.open));
   const fdsHere = (s: Sock): Fd[] => s.fds.filter((f) => f.pid === proc.pid && (f.open || s.closed));
   const pids = new Set(openFds.map((f) => f.pid));

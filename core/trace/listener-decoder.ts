@@ -2,7 +2,7 @@
 // numeric fields are read by the names of LISTENER_EVENT_FIELDS, so their positions come from the
 // table the script is printed with; each kind's shaper only turns the named numbers into its
 // event. Nothing throws: a line that is not a listener record gives the reason why.
-import type { AddressFamily, SyscallEvent } from '../../common/events';
+import type { AcceptCountEvent, AddressFamily, SyscallEvent, TraceEvent } from '../../common/events';
 import {
   DUP_VIA,
   LISTENER_EVENT_FIELDS,
@@ -279,4 +279,50 @@ function listenerEvent(
   for (let i = 0; i < known.names.length; i++) named[known.names[i]] = n[3 + i];
   const unreadable = known.shape(e, named as Named<ListenerEventKind>, addr, n[1]);
   return typeof unreadable === 'string' ? unreadable : (e as unknown as SyscallEvent);
+}
+
+const COUNT_KEY = /^(\d{1,10}),(\d{1,10}),(\d{1,10})$/;
+
+/**
+ * The entries of a print of accept totals (`{"pid,tid,fd": total}`, see ACCEPT_COUNT_MAPS), dated
+ * by the `counts` line before it, as `accepts` events; an entry of another shape is malformed.
+ */
+export function acceptCountEvents(
+  name: string,
+  value: unknown,
+  timeNs: number,
+  nodeId: string | undefined,
+): TraceEvent[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return [
+      {
+        type: 'malformed',
+        line: `${name} ${JSON.stringify(value)}`.slice(0, 200),
+        reason: 'accept totals are not a map',
+      },
+    ];
+  const out: TraceEvent[] = [];
+  for (const [key, total] of Object.entries(value)) {
+    const m = COUNT_KEY.exec(key);
+    if (!m || typeof total !== 'number' || !Number.isSafeInteger(total) || total < 0) {
+      out.push({
+        type: 'malformed',
+        line: `${name}[${key}]: ${JSON.stringify(total)}`.slice(0, 200),
+        reason: 'an accept total is not pid,tid,fd: count',
+      });
+      continue;
+    }
+    const e: AcceptCountEvent = {
+      type: 'accepts',
+      timeNs,
+      pid: Number(m[1]),
+      tid: Number(m[2]),
+      comm: '',
+      listenFd: Number(m[3]),
+      total,
+    };
+    if (nodeId !== undefined) e.node = nodeId;
+    out.push(e);
+  }
+  return out;
 }

@@ -12,6 +12,18 @@ export const LISTENER_LINE_TAG = 'FT1';
 /** Kind of the line printed by BEGIN: every probe is attached from then on. */
 export const ATTACHED_KIND = 'attached';
 
+/**
+ * Kind of the line printed before each print of accept totals: its nsecs dates the totals of the
+ * map print that follows it. Those prints are keyed `pid,tid,listenFd`, and their values are
+ * running totals (never reset: bpftrace 0.17 cannot print and clear a map in one step, so the
+ * consumer derives deltas and rates from successive totals).
+ */
+export const COUNTS_KIND = 'counts';
+/** The map of every running total (printed at END). */
+export const ACCEPT_TOTALS_MAP = '@ft_acc';
+/** Maps whose prints carry running accept totals: all of them, and the changed ones per interval. */
+export const ACCEPT_COUNT_MAPS: readonly string[] = [ACCEPT_TOTALS_MAP, '@ft_d0', '@ft_d1'];
+
 /** How many kind-specific numbers every line carries after nsecs, pid and tid. */
 export const LISTENER_NUMBER_COUNT = 5;
 

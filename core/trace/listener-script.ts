@@ -2,6 +2,11 @@
 // version, that reports how a process creates, binds, duplicates, listens on and accepts from
 // its sockets, which thread does each step, and with which user stack.
 //
+// Accepts are counted in the kernel, per (pid, tid, listening fd): only the first accept of each
+// is a line; the totals that changed are printed every interval (a `counts` line, then a map
+// print), and all of them at the end. Per-connection work (accepted fds, upstream sockets that
+// are never bound, their options and closes) stays in the kernel.
+//
 // Every event is ONE printf whose structure no traced string can change:
 //
 //   FT1 <kind> <nsecs> <pid> <tid> <n0> <n1> <n2> <n3> <n4> <addr> <comm>[<ustack>]
@@ -20,7 +25,9 @@
 // then follows its pid.
 import { atLeastBpftrace, type BpftraceVersion, parseBpftraceVersion } from '../../common/bpftrace-version';
 import {
+  ACCEPT_TOTALS_MAP,
   ATTACHED_KIND,
+  COUNTS_KIND,
   LISTENER_LINE_TAG,
   listenerNumbers,
   type ListenerEventKind,
@@ -47,15 +54,31 @@ export interface ListenerTraceOptions {
    * are adopted at BEGIN, so their worker threads count before the main thread makes a call.
    */
   runningPids?: number[];
+  /** How often the changed accept totals are printed (default 1000 ms). */
+  countIntervalMs?: number;
+  /**
+   * Listening fds that exist when the trace starts (from a node snapshot): followed from BEGIN,
+   * so that their closes, dups and options are seen like those of sockets made under the trace.
+   */
+  knownListeners?: { pid: number; fd: number }[];
 }
+
+export const DEFAULT_COUNT_INTERVAL_MS = 1000;
 
 const AF_UNIX = 1;
 const AF_INET = 2;
 const AF_INET6 = 10;
-const EAGAIN = 11;
 const CLONE_THREAD = 0x10000;
 const F_DUPFD = 0;
 const F_DUPFD_CLOEXEC = 1030;
+/** @ft_sk values: a followed fd (bound, listening or a dup of one) … */
+const FOLLOWED = 1;
+/** … or, in a forked process, its copy of a parent's followed fd that it closed … */
+const CLOSED_COPY = 2;
+/** … or a socket made under the trace and not yet bound: PENDING + the number of options kept. */
+const PENDING = 16;
+/** Options kept per pending socket (SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY, …); more are dropped. */
+const OPTION_SLOTS = 4;
 /** bpftrace's default string and buffer limit: longer exec paths are cut. */
 const PATH_BYTES = 64;
 /** A unix bind's path shares a BPF program with a stack id and the comm: 48 fits in 512 bytes. */
@@ -120,6 +143,16 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
   if (comm === undefined && pid === undefined && cgroupId === undefined) {
     throw new Error('the listener trace needs a target: a process name, a pid or a cgroup id');
   }
+  const intervalMs = opts.countIntervalMs ?? DEFAULT_COUNT_INTERVAL_MS;
+  if (!Number.isSafeInteger(intervalMs) || intervalMs < 10 || intervalMs > 3_600_000) {
+    throw new Error(`the count interval must be a whole number of ms from 10 to 3600000, got ${intervalMs}`);
+  }
+  const known = opts.knownListeners ?? [];
+  for (const k of known) {
+    checkId('known listener pid', k.pid);
+    if (!Number.isSafeInteger(k.fd) || k.fd < 0)
+      throw new Error(`a known listener fd must be >= 0, got ${k.fd}`);
+  }
   const withStacks = opts.withStacks ?? true;
   // 0.17/0.18: `args` is a pointer; from 0.19 it is a struct (and `.` is the modern spelling).
   const a = (field: string) => (atLeastBpftrace(version, 0, 19) ? `args.${field}` : `args->${field}`);
@@ -147,9 +180,10 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
       fields: Record<ListenerField<K>, string>,
       addrFmt: string,
       addrArg?: string,
+      time = 'nsecs',
     ) => {
       const n = listenerNumbers(kind, fields, '0');
-      const args = ['nsecs', 'pid', 'tid', ...n, ...(addrArg ? [addrArg] : []), 'buf(comm, 16)'];
+      const args = [time, 'pid', 'tid', ...n, ...(addrArg ? [addrArg] : []), 'buf(comm, 16)'];
       if (stack) args.push('ustack');
       const format = `${LISTENER_LINE_TAG} ${kind} %lu %d %d %d %d %d %d %d ${addrFmt} %rx${stack ? '%s' : ''}\\n`;
       return `printf("${format}", ${args.join(', ')});`;
@@ -163,7 +197,7 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
     `${adopt}@ft_in[tid] = ${code}; ${saves.map((s, i) => `@ft_a${i}[tid] = ${s};`).join(' ')}`;
   const done = `${del('@ft_in', 'tid')}; ${del('@ft_a0', 'tid')}; ${del('@ft_a1', 'tid')};`;
 
-  const C = { socket: 1, bind: 2, listen: 3, dup: 4, dup2: 5, dup3: 6, fcntl: 7, accept: 8, close: 9 };
+  const C = { socket: 1, bind: 2, listen: 3, dup: 4, dup2: 5, dup3: 6, fcntl: 7, close: 9 };
   const lines: string[] = [];
   const probe = (spec: string, predicate: string | undefined, body: string) => {
     lines.push(
@@ -173,11 +207,12 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
       '',
     );
   };
-  const and = (...parts: string[]) => parts.filter(Boolean).join(' && ');
 
   lines.push(
     '// Fieldtrace listener trace (generated). Each event is one line:',
     `//   ${LISTENER_LINE_TAG} kind nsecs pid tid n0 n1 n2 n3 n4 addr comm-hex [ustack]`,
+    `// Accepts are counted per (pid, tid, listening fd) in ${ACCEPT_TOTALS_MAP}; every ${intervalMs} ms a`,
+    `// '${COUNTS_KIND}' line dates the print of the totals that changed since the previous one.`,
     `// target: ${[pid !== undefined ? `pid ${pid}` : '', cgroupId !== undefined ? `cgroup ${cgroupId}` : '', comm !== undefined ? `comm ${comm}` : ''].filter(Boolean).join(', ')}; bpftrace ${version.major}.${version.minor} dialect`,
     '',
   );
@@ -186,7 +221,8 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
   }
 
   // bpftrace announces `attached_probes` BEFORE it attaches; BEGIN runs once every probe is in
-  // place. This marker is what the parser's `attachedWhen: 'begin'` waits for.
+  // place. This marker is what the parser's `attachedWhen: 'begin'` waits for. Listening fds
+  // the node snapshot found are followed from the start (their closes, dups and options).
   const running = followComm ? (opts.runningPids ?? []) : [];
   for (const p of running) checkId('running pid', p);
   probe(
@@ -194,6 +230,7 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
     undefined,
     [
       ...running.map((p) => `@ft_pid[${p}] = 1;`),
+      ...known.map((k) => `@ft_sk[${k.pid}, ${k.fd}] = ${FOLLOWED};`),
       `printf("${LISTENER_LINE_TAG} ${ATTACHED_KIND} %lu 0 0 0 0 0 0 0 - 00\\n", nsecs);`,
     ].join('\n'),
   );
@@ -232,25 +269,22 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
     ].join('\n'),
   );
 
-  // socket(): only the families a listener can have.
-  // (Conditions on `args` stay out of predicates that read maps: 0.17 warns "Addrspace mismatch".)
+  // socket(): a proxy makes one for every upstream connection, so a new socket stays in the
+  // kernel (@ft_sk = PENDING + options kept, its kind in @ft_skm, its birth in @ft_skt) until it
+  // is bound or listens; only then are its creation and its options printed.
   probe(
     'tracepoint:syscalls:sys_enter_socket',
     selected,
-    `if (${a('family')} == ${AF_INET} || ${a('family')} == ${AF_INET6} || ${a('family')} == ${AF_UNIX}) {\n  ${enter(C.socket, [a('family'), a('type')])} @ft_a2[tid] = ${a('protocol')};\n}`,
+    `if (${a('family')} == ${AF_INET} || ${a('family')} == ${AF_INET6} || ${a('family')} == ${AF_UNIX}) {\n  ${adopt}@ft_in[tid] = ${C.socket}; @ft_a0[tid] = (${a('family')} << 40) | ((${a('type')} & 0xf) << 32) | (${a('protocol')} & 0xffffffff);\n}`,
   );
   probe(
     'tracepoint:syscalls:sys_exit_socket',
     `@ft_in[tid] == ${C.socket}`,
     [
-      emit(
-        'socket',
-        { fd: a('ret'), family: '@ft_a0[tid]', type: '@ft_a1[tid] & 0xf', protocol: '@ft_a2[tid]' },
-        '-',
-        undefined,
-      ),
-      `if (${a('ret')} >= 0) { @ft_sk[pid, ${a('ret')}] = 1; }`,
-      `${done} ${del('@ft_a2', 'tid')};`,
+      `if (${a('ret')} >= 0) {`,
+      `  @ft_sk[pid, ${a('ret')}] = ${PENDING}; @ft_skm[pid, ${a('ret')}] = @ft_a0[tid]; @ft_skt[pid, ${a('ret')}] = nsecs;`,
+      '}',
+      `${del('@ft_in', 'tid')}; ${del('@ft_a0', 'tid')};`,
     ].join('\n'),
   );
 
@@ -260,9 +294,33 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
     port,
     result: a('ret'),
   });
+
+  // Prints a pending socket's creation and kept options, and follows the fd from then on. Runs
+  // at the ENTRY of bind and listen, so these lines come before the bind's or listen's own.
+  const adoptSocket = (fd: string) =>
+    [
+      `$s = @ft_sk[pid, ${fd}];`,
+      `if ($s >= ${PENDING}) {`,
+      `  $m = @ft_skm[pid, ${fd}];`,
+      `  ${emitNoStack('socket', { fd, family: '($m >> 40) & 0xffff', type: '($m >> 32) & 0xf', protocol: '$m & 0xffffffff' }, '-', undefined, `@ft_skt[pid, ${fd}]`)}`,
+      ...Array.from({ length: OPTION_SLOTS }, (_, i) => [
+        `  if ($s > ${PENDING + i}) {`,
+        `    $o${i} = @ft_o${i}[pid, ${fd}];`,
+        `    ${emitNoStack('setsockopt', { fd, level: `($o${i} >> 44) & 0xfff`, optname: `($o${i} >> 32) & 0xfff`, value: `$o${i} & 0xffffffff`, optlen: `($o${i} >> 56) & 0xff` }, '-', undefined)}`,
+        '  }',
+      ]).flat(),
+      `  ${del('@ft_skm', `pid, ${fd}`)}; ${del('@ft_skt', `pid, ${fd}`)};`,
+      '}',
+      `@ft_sk[pid, ${fd}] = ${FOLLOWED};`,
+    ].join('\n');
+
   // bind(): the address is read at the exit, from the caller's buffer (still live), so the event
   // carries the result too. One probe per family keeps each BPF program under the stack limit.
-  probe('tracepoint:syscalls:sys_enter_bind', selected, enter(C.bind, [a('fd'), `(uint64)${a('umyaddr')}`]));
+  probe(
+    'tracepoint:syscalls:sys_enter_bind',
+    selected,
+    `${adoptSocket(a('fd'))}\n${enter(C.bind, [a('fd'), `(uint64)${a('umyaddr')}`])}`,
+  );
   probe(
     'tracepoint:syscalls:sys_exit_bind',
     `@ft_in[tid] == ${C.bind}`,
@@ -292,111 +350,156 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
     ].join('\n'),
   );
 
-  probe('tracepoint:syscalls:sys_enter_listen', selected, enter(C.listen, [a('fd'), a('backlog')]));
+  probe(
+    'tracepoint:syscalls:sys_enter_listen',
+    selected,
+    `${adoptSocket(a('fd'))}\n${enter(C.listen, [a('fd'), a('backlog')])}`,
+  );
   probe(
     'tracepoint:syscalls:sys_exit_listen',
     `@ft_in[tid] == ${C.listen}`,
     `${emit('listen', { fd: '@ft_a0[tid]', backlog: '@ft_a1[tid]', result: a('ret') }, '-', undefined)}\n${done}`,
   );
 
-  // setsockopt(): the option value is the first int of optval when there is one.
+  // setsockopt(): printed for followed fds (bound, listening, their dups); kept in the kernel for
+  // a pending socket (up to OPTION_SLOTS, packed: optlen | level | optname | value), and never
+  // for other fds (every accepted connection gets TCP_NODELAY in Envoy). The value is the first
+  // int of optval when there is one.
   probe(
     'tracepoint:syscalls:sys_enter_setsockopt',
     selected,
     [
-      `${adopt}$v = 0;`,
-      `if (${a('optlen')} >= 4) { $v = *(int32 *)${a('optval')}; }`,
-      emit(
-        'setsockopt',
-        { fd: a('fd'), level: a('level'), optname: a('optname'), value: '$v', optlen: a('optlen') },
-        '-',
-        undefined,
+      `${adopt}$s = @ft_sk[pid, ${a('fd')}];`,
+      `if ($s != 0) {`,
+      '  $v = 0;',
+      `  if (${a('optlen')} >= 4) { $v = *(int32 *)${a('optval')}; }`,
+      `  if ($s == ${FOLLOWED}) {`,
+      `    ${emit('setsockopt', { fd: a('fd'), level: a('level'), optname: a('optname'), value: '$v', optlen: a('optlen') }, '-', undefined)}`,
+      `  } else if ($s >= ${PENDING} && $s < ${PENDING + OPTION_SLOTS}) {`,
+      `    $p = ((${a('optlen')} > 255 ? 255 : ${a('optlen')}) << 56) | ((${a('level')} & 0xfff) << 44) | ((${a('optname')} & 0xfff) << 32) | ($v & 0xffffffff);`,
+      ...Array.from(
+        { length: OPTION_SLOTS },
+        (_, i) =>
+          `    ${i === 0 ? '' : '} else '}if ($s == ${PENDING + i}) { @ft_o${i}[pid, ${a('fd')}] = $p;`,
       ),
+      '    }',
+      `    @ft_sk[pid, ${a('fd')}] = $s + 1;`,
+      '  }',
+      '}',
     ].join('\n'),
   );
 
-  // dup family: the new fd comes from the exit; a dup of a socket is a socket. Only a socket's
-  // dup carries a stack: shells and launchers dup their stdio by the dozen, and each stack is a
-  // symbol lookup in bpftrace (one that aborts bpftrace < 0.20 if the process exited meanwhile).
-  const dupExit = (code: number, via: number) => {
-    const nums = { oldFd: '@ft_a0[tid]', newFd: a('ret'), via: String(via) };
-    return [
-      `if (@ft_sk[pid, @ft_a0[tid]] == 1) {`,
-      `  ${emit('dup', nums, '-', undefined)}`,
-      `  if (${a('ret')} >= 0) { @ft_sk[pid, ${a('ret')}] = 1; }`,
-      '} else {',
-      `  ${emitNoStack('dup', nums, '-', undefined)}`,
+  // dup family: only dups of followed sockets leave the kernel (with their stack), and the new
+  // fd is followed too. Shells and launchers dup their stdio by the dozen: those stay here.
+  const dupExit = (via: number) =>
+    [
+      `if (@ft_sk[pid, @ft_a0[tid]] == ${FOLLOWED}) {`,
+      `  ${emit('dup', { oldFd: '@ft_a0[tid]', newFd: a('ret'), via: String(via) }, '-', undefined)}`,
+      `  if (${a('ret')} >= 0) { @ft_sk[pid, ${a('ret')}] = ${FOLLOWED}; }`,
       '}',
       done,
     ].join('\n');
-  };
   probe('tracepoint:syscalls:sys_enter_dup', selected, enter(C.dup, [a('fildes')]));
-  probe('tracepoint:syscalls:sys_exit_dup', `@ft_in[tid] == ${C.dup}`, dupExit(C.dup, 0));
+  probe('tracepoint:syscalls:sys_exit_dup', `@ft_in[tid] == ${C.dup}`, dupExit(0));
   probe('tracepoint:syscalls:sys_enter_dup2', selected, enter(C.dup2, [a('oldfd')]));
-  probe('tracepoint:syscalls:sys_exit_dup2', `@ft_in[tid] == ${C.dup2}`, dupExit(C.dup2, 1));
+  probe('tracepoint:syscalls:sys_exit_dup2', `@ft_in[tid] == ${C.dup2}`, dupExit(1));
   probe('tracepoint:syscalls:sys_enter_dup3', selected, enter(C.dup3, [a('oldfd')]));
-  probe('tracepoint:syscalls:sys_exit_dup3', `@ft_in[tid] == ${C.dup3}`, dupExit(C.dup3, 2));
+  probe('tracepoint:syscalls:sys_exit_dup3', `@ft_in[tid] == ${C.dup3}`, dupExit(2));
   probe(
     'tracepoint:syscalls:sys_enter_fcntl',
     selected,
     `if (${a('cmd')} == ${F_DUPFD} || ${a('cmd')} == ${F_DUPFD_CLOEXEC}) {\n  ${enter(C.fcntl, [a('fd')])}\n}`,
   );
-  probe('tracepoint:syscalls:sys_exit_fcntl', `@ft_in[tid] == ${C.fcntl}`, dupExit(C.fcntl, 3));
+  probe('tracepoint:syscalls:sys_exit_fcntl', `@ft_in[tid] == ${C.fcntl}`, dupExit(3));
 
-  const accepted = (fam: number, port: string) => ({
-    listenFd: '@ft_a0[tid]',
-    fd: a('ret'),
-    family: String(fam),
-    port,
-  });
-  // accept()/accept4(): the listen fd from the entry, the new fd and the peer from the exit.
-  // EAGAIN is dropped here: every worker sharing a queue gets it on each wake-up.
+  // accept()/accept4(): counted in the kernel. The listening fd waits in @ft_afd (plus one, so
+  // fd 0 is not "absent") for the exit, where the running total of (pid, tid, fd) goes up by one
+  // in @ft_acc and is copied into the map of changed totals of the current interval (@ft_d0 or
+  // @ft_d1 by the parity of @ft_tick). Only the first accept of a (pid, tid, fd) is a line, with
+  // its stack: the view learns at once who accepts where. Failures (EAGAIN on every wake-up of
+  // every worker that shares a queue) are not counted; the new fd is never followed.
   for (const name of ['accept', 'accept4']) {
-    probe(
-      `tracepoint:syscalls:sys_enter_${name}`,
-      selected,
-      enter(C.accept, [a('fd'), `(uint64)${a('upeer_sockaddr')}`]),
-    );
+    probe(`tracepoint:syscalls:sys_enter_${name}`, selected, `${adopt}@ft_afd[tid] = ${a('fd')} + 1;`);
     probe(
       `tracepoint:syscalls:sys_exit_${name}`,
-      `@ft_in[tid] == ${C.accept}`,
+      '@ft_afd[tid] != 0',
       [
-        `if (${a('ret')} != -${EAGAIN}) {`,
-        '  $pa = (struct sockaddr *)@ft_a1[tid];',
-        `  if (@ft_a1[tid] != 0 && ${a('ret')} >= 0 && $pa->sa_family == ${AF_INET}) {`,
-        '    $p4 = (struct sockaddr_in *)@ft_a1[tid];',
-        `    ${emit('accept', accepted(AF_INET, ports('$p4->sin_port')), '%s', `ntop(${AF_INET}, $p4->sin_addr.s_addr)`)}`,
-        `  } else if (@ft_a1[tid] != 0 && ${a('ret')} >= 0 && $pa->sa_family == ${AF_INET6}) {`,
-        '    $p6 = (struct sockaddr_in6 *)@ft_a1[tid];',
-        `    ${emit('accept', accepted(AF_INET6, ports('$p6->sin6_port')), '%s', `ntop(${AF_INET6}, $p6->sin6_addr.in6_u.u6_addr8)`)}`,
-        '  } else {',
-        `    ${emit('accept', accepted(0, '0'), '-', undefined)}`,
+        `if (${a('ret')} >= 0) {`,
+        '  $fd = @ft_afd[tid] - 1;',
+        '  $n = @ft_acc[pid, tid, $fd] + 1;',
+        '  @ft_acc[pid, tid, $fd] = $n;',
+        '  if (@ft_tick & 1) { @ft_d1[pid, tid, $fd] = $n; } else { @ft_d0[pid, tid, $fd] = $n; }',
+        '  if ($n == 1) {',
+        `    ${emit('accept', { listenFd: '$fd', fd: a('ret'), family: '0', port: '0' }, '-', undefined)}`,
         '  }',
-        `  if (${a('ret')} >= 0) { @ft_sk[pid, ${a('ret')}] = 1; }`,
         '}',
-        done,
+        `${del('@ft_afd', 'tid')};`,
       ].join('\n'),
     );
   }
 
-  // close(): only of fds seen as sockets, else every file the process closes would be reported.
+  // close(): only of followed fds; a pending socket's end stays in the kernel. A forked worker
+  // holds copies of its parent's listening fds without entries of its own (nginx's workers close
+  // the reuseport sockets of the others): its close of such a copy is printed once, and the fd
+  // is then marked CLOSED_COPY so that a connection later given that number is not.
   probe(
     'tracepoint:syscalls:sys_enter_close',
-    and(selected, `@ft_sk[pid, ${a('fd')}] == 1`),
-    enter(C.close, [a('fd')]),
+    selected,
+    [
+      `$s = @ft_sk[pid, ${a('fd')}];`,
+      `if ($s == ${FOLLOWED}) {`,
+      `  ${enter(C.close, [a('fd'), '0'])}`,
+      `} else if ($s >= ${PENDING}) {`,
+      `  ${del('@ft_sk', `pid, ${a('fd')}`)}; ${del('@ft_skm', `pid, ${a('fd')}`)}; ${del('@ft_skt', `pid, ${a('fd')}`)};`,
+      `} else if ($s == 0 && @ft_sk[curtask->real_parent->tgid, ${a('fd')}] == ${FOLLOWED}) {`,
+      `  ${enter(C.close, [a('fd'), '1'])}`,
+      '}',
+    ].join('\n'),
   );
   probe(
     'tracepoint:syscalls:sys_exit_close',
     `@ft_in[tid] == ${C.close}`,
     [
       emitNoStack('close', { fd: '@ft_a0[tid]', result: a('ret') }, '-', undefined),
-      `${del('@ft_sk', 'pid, @ft_a0[tid]')};`,
+      `if (@ft_a1[tid] == 1) { @ft_sk[pid, @ft_a0[tid]] = ${CLOSED_COPY}; } else { ${del('@ft_sk', 'pid, @ft_a0[tid]')}; }`,
       done,
     ].join('\n'),
   );
 
-  // bpftrace prints every non-empty map at exit: our bookkeeping is not output.
-  const maps = ['@ft_in', '@ft_a0', '@ft_a1', '@ft_a2', '@ft_sk', ...(followComm ? ['@ft_pid'] : [])];
-  probe('END', undefined, maps.map((m) => `clear(${m});`).join(' '));
+  // The changed totals of the interval that just ended: the parity flips first, so accepts from
+  // now on write to the other map while userspace prints and clears this one.
+  const countsLine = `printf("${LISTENER_LINE_TAG} ${COUNTS_KIND} %lu 0 0 0 0 0 0 0 - 00\\n", nsecs);`;
+  probe(
+    `interval:ms:${intervalMs}`,
+    undefined,
+    [
+      '@ft_tick = @ft_tick + 1;',
+      countsLine,
+      'if (@ft_tick & 1) { print(@ft_d0); clear(@ft_d0); } else { print(@ft_d1); clear(@ft_d1); }',
+    ].join('\n'),
+  );
+
+  // At the end every total once more, then nothing else: bpftrace prints every non-empty map at
+  // exit, and our bookkeeping is not output.
+  const maps = [
+    '@ft_in',
+    '@ft_a0',
+    '@ft_a1',
+    '@ft_sk',
+    '@ft_skm',
+    '@ft_skt',
+    ...Array.from({ length: OPTION_SLOTS }, (_, i) => `@ft_o${i}`),
+    '@ft_afd',
+    '@ft_acc',
+    '@ft_d0',
+    '@ft_d1',
+    '@ft_tick',
+    ...(followComm ? ['@ft_pid'] : []),
+  ];
+  probe(
+    'END',
+    undefined,
+    [countsLine, `print(${ACCEPT_TOTALS_MAP});`, maps.map((m) => `clear(${m});`).join(' ')].join('\n'),
+  );
   return lines.join('\n');
 }

@@ -45,6 +45,8 @@ function describe(event: SyscallEvent): string {
       return `${event.via}(fd ${event.oldFd}) = ${event.newFd}`;
     case 'accept':
       return `accept(fd ${event.listenFd}) = ${event.fd}${event.peer ? ` from ${hostPort(event.peer.address, event.peer.port, event.peer.family)}` : ''}`;
+    case 'accepts':
+      return `accepts on fd ${event.listenFd}: ${event.total} so far`;
     case 'close':
       return `close(fd ${event.fd})${event.result !== undefined ? ` = ${event.result}` : ''}`;
     case 'exec':
@@ -99,7 +101,16 @@ function renderEvent(event: TraceEvent): string {
     case 'map':
       return renderMapValue(event.name, event.value) + '\n';
     case 'lost':
-      return `Lost ${event.count} events\n`;
+      return `WARNING: bpftrace lost ${event.count} events: steps of sockets (socket, bind, listen, dup, close, options) and first accepts may be missing; accept totals are counted in the kernel and stay exact\n`;
+    case 'snapshot': {
+      const { snapshot } = event;
+      const fds = snapshot.listeners.flatMap((l) =>
+        l.users
+          .filter((u) => u.pid === snapshot.pid)
+          .map((u) => `fd ${u.fd} ${hostPort(l.local.address, l.local.port, l.local.family)}`),
+      );
+      return `snapshot of pid ${snapshot.pid} at the start: ${fds.length ? fds.join(', ') : 'no listening fds'}\n`;
+    }
     case 'malformed':
       return `[unreadable line: ${event.reason}] ${shortened(event.line)}\n`;
     case 'diagnostic': {

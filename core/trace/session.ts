@@ -139,6 +139,8 @@ export interface TraceSessionOptions {
   stopTimeoutsMs?: { interrupt: number; kill: number };
   /** How the script reaches the node (see TraceRunOptions.transfer). */
   transfer?: 'stdin' | 'file';
+  /** Events known before the trace starts (a node snapshot): logged and passed on first. */
+  preamble?: TraceEvent[];
 }
 
 export interface SessionStopResult extends TraceEnd {
@@ -184,6 +186,7 @@ export class TraceSession {
     if (probe.problems.length || !probe.privilege) throw new NodeNotReadyError(probe.problems);
     const session = new TraceSession(options);
     const subscription = options.onEvent ? session.bus.subscribe(options.onEvent, session.id) : undefined;
+    for (const event of options.preamble ?? []) session.receive(event);
     try {
       session.run = await TraceRun.start({
         transport: options.transport,

@@ -4,8 +4,8 @@
 import type { TraceEvent } from '../../common/events';
 import { DiagnosticReader } from './bpftrace-diagnostics';
 import { LineSplitter, type SplitLine } from './line-splitter';
-import { parseListenerLine, rawListenerEvent } from './listener-decoder';
-import { ATTACHED_KIND, LISTENER_LINE_TAG } from './listener-record';
+import { acceptCountEvents, parseListenerLine, rawListenerEvent } from './listener-decoder';
+import { ACCEPT_COUNT_MAPS, ATTACHED_KIND, COUNTS_KIND, LISTENER_LINE_TAG } from './listener-record';
 
 export interface TraceStreamParserOptions {
   /** Stamped on syscall events (`node`). */
@@ -28,6 +28,8 @@ export class TraceStreamParser {
   private readonly nodeId?: string;
   private readonly attachedAtBegin: boolean;
   private announcedProbes = 0;
+  /** Time of the last `counts` line: the accept totals printed after it are as of then. */
+  private countsTimeNs = 0;
 
   constructor(opts: TraceStreamParserOptions = {}) {
     this.nodeId = opts.nodeId;
@@ -96,12 +98,24 @@ export class TraceStreamParser {
         });
       }
       return;
+    } else if (type === 'printf' && typeof data === 'string' && data.startsWith(COUNTS_MARKER)) {
+      const timeNs = Number(data.slice(COUNTS_MARKER.length).split(' ', 1)[0]);
+      if (Number.isSafeInteger(timeNs)) this.countsTimeNs = timeNs;
+      return;
+    } else if (type === 'map' && typeof data === 'object' && data !== null && !Array.isArray(data)) {
+      for (const [name, value] of Object.entries(data)) {
+        if (ACCEPT_COUNT_MAPS.includes(name))
+          out.push(...acceptCountEvents(name, value, this.countsTimeNs, this.nodeId));
+        else out.push({ type: 'map', name, value });
+      }
+      return;
     }
     readRecord(record, text, this.nodeId, out);
   }
 }
 
 const ATTACHED_MARKER = `${LISTENER_LINE_TAG} ${ATTACHED_KIND} `;
+const COUNTS_MARKER = `${LISTENER_LINE_TAG} ${COUNTS_KIND} `;
 
 type JsonRecord = { type?: unknown; data?: unknown; [key: string]: unknown };
 

@@ -120,3 +120,8 @@ export async function describeProcess(
   const container = await resolveContainer(run, pid).catch(() => undefined);
   return { pid, comm, ...(container ? { container } : {}) };
 }
+
+/** The processes of a resolved target that already run on the node (a pid, or a name's matches). */
+export function targetPids(resolved: ResolvedTarget): number[] {
+  return resolved.target.pid !== undefined ? [resolved.target.pid] : resolved.runningPids;
+}

@@ -147,7 +147,7 @@ export class TraceFleets implements vscode.Disposable {
             nodeId,
             'script' in plan
               ? plan.script.text
-              : await sessions.listenerScript(nodeId, transport, probe, plan.listenerFor(nodeId)),
+              : (await sessions.listenerScript(nodeId, transport, probe, plan.listenerFor(nodeId))).text,
           );
         } catch (error) {
           unreachable.set(nodeId, error instanceof Error ? error.message : String(error));

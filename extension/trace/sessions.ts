@@ -9,7 +9,9 @@ import type { NodeTransport } from '../../core/nodes/transport';
 import { listenerTraceScript } from '../../core/trace/listener-script';
 import { newSessionId, type TraceEventBus, TraceSession } from '../../core/trace/session';
 import { TraceStreamParser } from '../../core/trace/stream-parser';
-import { resolveTarget, type TargetSpec } from '../../core/trace/target';
+import { resolveTarget, type TargetSpec, targetPids } from '../../core/trace/target';
+import { snapshotAtTraceStart } from '../../core/listeners/trace-start';
+import type { TraceEvent } from '../../common/events';
 import type { Configuration } from '../configuration';
 import { LOCAL_NODE, type NodeManager } from '../ssh/index';
 import { NodeDiagnostics } from './node-diagnostics';
@@ -102,9 +104,9 @@ export class TraceSessions implements vscode.Disposable {
       return undefined;
     }
     const withStacks = listener?.withStacks ?? settings.listeners.userStacks;
-    const text = listener
+    const { text, preamble } = listener
       ? await this.listenerScript(nodeId, transport, probe, { ...listener, withStacks })
-      : script.text;
+      : { text: script.text, preamble: [] };
     if (script.uri) {
       this.diagnostics.clear(script.uri);
       void nodes.pushNodeTarget(transport, probe, script.uri.toString());
@@ -139,6 +141,7 @@ export class TraceSessions implements vscode.Disposable {
         bus,
         sessionId,
         stopTimeoutsMs: { interrupt: settings.trace.stopTimeoutSeconds * 1000, kill: 3000 },
+        preamble,
       });
     } catch (error) {
       terminal.dispose();
@@ -169,25 +172,37 @@ export class TraceSessions implements vscode.Disposable {
     return record;
   }
 
-  /** The listener trace of a target for this node's bpftrace (its target resolved on the node). */
+  /**
+   * The listener trace of a target for this node's bpftrace (its target resolved on the node),
+   * and the snapshot of what already runs there, which opens the session.
+   */
   async listenerScript(
     nodeId: string,
     transport: NodeTransport,
     probe: NodeProbe,
     listener: ListenerTraceRun,
-  ): Promise<string> {
+  ): Promise<{ text: string; preamble: TraceEvent[] }> {
     // The container's cgroup and the processes already running are looked up on the node.
-    const resolved = await resolveTarget(listener.target, transportRunner(transport, probe.privilege));
+    const run = transportRunner(transport, probe.privilege);
+    const resolved = await resolveTarget(listener.target, run);
+    const label = this.deps.nodes.label(nodeId);
     if (resolved.container)
       this.deps.log.info(
-        `Listener trace on ${this.deps.nodes.label(nodeId)}: container cgroup ${resolved.container.path} (id ${resolved.container.id})`,
+        `Listener trace on ${label}: container cgroup ${resolved.container.path} (id ${resolved.container.id})`,
       );
-    return listenerTraceScript({
+    // Listeners made before the trace: their addresses and sockets from the node itself.
+    const start = await snapshotAtTraceStart(targetPids(resolved), nodeId, run);
+    for (const p of start.problems) this.deps.log.warn(`Listener trace on ${label}: ${p}`);
+    const settings = this.deps.configuration.settings.listeners;
+    const text = listenerTraceScript({
       target: resolved.target,
       runningPids: resolved.runningPids,
       bpftraceVersion: probe.bpftraceVersion ?? '0.17',
-      withStacks: listener.withStacks ?? this.deps.configuration.settings.listeners.userStacks,
+      withStacks: listener.withStacks ?? settings.userStacks,
+      countIntervalMs: Math.round(settings.countInterval * 1000),
+      knownListeners: start.knownListeners,
     });
+    return { text, preamble: start.events };
   }
 
   async stop(record: SessionRecord): Promise<void> {

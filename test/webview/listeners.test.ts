@@ -287,6 +287,15 @@ test(
       });
       assert.match(labels[0] ?? '', /^<img src=x onerror=alert\(1\)>: 10 accepts/);
 
+      // A trace that counts in the kernel: running totals, and a warning when bpftrace lost events.
+      events.push({ type: 'accepts', ...at(51, ''), listenFd: 3, total: 90 }, { type: 'lost', count: 5 });
+      await send(page, { type: 'state', state: reduceEvents(events) });
+      await page
+        .getByRole('alert')
+        .getByText(/bpftrace lost 5 events: .*stay exact/)
+        .waitFor();
+      await page.locator('.worker[aria-label^="wrk:worker_0: 90 accepts, 90.0%"]').waitFor();
+
       await send(page, { type: 'state', state: { version: 1, processes: 'nope' } });
       await send(page, { type: 'showStack', frames: [] });
       assert.equal(await page.locator('.worker').count(), 2, 'malformed messages change nothing');

@@ -11,13 +11,14 @@ import { test } from 'node:test';
 import type { ListenerState } from '../../../common/listeners-protocol';
 import { directAdminGet, readAdmin } from '../../../core/listeners/admin';
 import { ListenerReducer } from '../../../core/listeners/reducer';
-import { parseSs, type SsListener } from '../../../core/listeners/snapshot';
+import { parseSs } from '../../../core/listeners/snapshot';
 import { localRunner } from '../../../core/nodes/commands';
 import { listenerTraceEnvironment, listenerTraceScript } from '../../../core/trace/listener-script';
 import { SessionLogWriter } from '../../../core/trace/session';
 import { TraceStreamParser } from '../../../core/trace/stream-parser';
 import { startMiniEnvoy } from '../../targets/mini-envoy';
 import { connectAndClose, freePort } from '../../helpers/net';
+import { kernelGroups, tracedGroups } from '../../helpers/listener-groups';
 
 const version = (() => {
   const r = spawnSync('bpftrace', ['--version'], { encoding: 'utf8' });
@@ -104,35 +105,6 @@ async function startTrace(comm: string, dir: string): Promise<Trace> {
     throw error;
   }
   return { reducer, raw: () => raw, stderr: () => stderr, stop };
-}
-
-/** Per port, the fd groups (one per socket) the kernel shows for these processes. */
-function kernelGroups(ss: SsListener[], pids: number[], port: number): string[] {
-  return ss
-    .filter((l) => l.local.port === port && l.users.some((u) => pids.includes(u.pid)))
-    .map((l) =>
-      l.users
-        .filter((u) => pids.includes(u.pid))
-        .map((u) => `${u.pid}:${u.fd}`)
-        .sort()
-        .join(' '),
-    )
-    .sort();
-}
-
-function tracedGroups(state: ListenerState, pid: number, port: number): string[] {
-  const l = state.processes.find((p) => p.pid === pid)?.listeners.find((x) => x.port === port && !x.closed);
-  if (!l) return [];
-  return l.sockets
-    .filter((s) => !s.closed)
-    .map((s) =>
-      s.fds
-        .filter((f) => f.open)
-        .map((f) => `${f.pid}:${f.fd}`)
-        .sort()
-        .join(' '),
-    )
-    .sort();
 }
 
 const CONNECTIONS = 40;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -84,6 +84,37 @@ const version = localBpftraceVersion;
 const skipReal =
   process.env.CI !== 'true' && (process.getuid?.() !== 0 || !version) ? 'needs root and bpftrace' : false;
 
+/** Listens on a loopback port, dup2()s the socket to fd 7 and fcntl(F_DUPFD)s that, dups a pipe. */
+const DUPS_C = `
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int main(void) {
+  char buf[8];
+  if (read(0, buf, sizeof buf) <= 0) return 1;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 8) != 0) return 1;
+  int p[2];
+  if (pipe(p) != 0) return 1;
+  dup(p[0]);
+  int seven = dup2(fd, 7);
+  int high = fcntl(seven, F_DUPFD, 10);
+  printf("%d %d %d\\n", fd, seven, high);
+  fflush(stdout);
+  while (read(0, buf, sizeof buf) > 0) {
+  }
+  return 0;
+}
+`;
+
 function waitingChild(t: TestContext, command: string, args: string[]): ChildProcess {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   t.after(() => child.kill('SIGKILL'));
@@ -120,34 +151,55 @@ describe('listener trace script on real bpftrace', { skip: skipReal }, () => {
     }
   });
 
-  it('traces dup2 and fcntl(F_DUPFD) of a real shell', async (t) => {
-    // bash duplicates with dup2 for `7>&2` and with fcntl(F_DUPFD, 10) for `{fd}>&2`.
-    // bash stays until the test ends: this test is about dups, not about a process that exits.
-    const bash = waitingChild(t, 'bash', ['-c', 'read x; exec 7>&2; exec {y}>&2; echo "$y"; read z']);
+  it('keeps the dups of fds that are no listening socket in the kernel (a shell dups its stdio)', async (t) => {
+    // bash duplicates fd 2 with dup2 for `7>&2` and with fcntl(F_DUPFD, 10) for `{fd}>&2`.
+    // Then it forks /bin/true: lines come out in order, so once the fork's line is here, a dup's
+    // would be too.
+    const bash = waitingChild(t, 'bash', [
+      '-c',
+      'read x; exec 7>&2; exec {y}>&2; /bin/true; echo "$y"; read z',
+    ]);
     const events = await traceListeners(t, { target: { pid: bash.pid! } });
     let printed = '';
     bash.stdout!.setEncoding('utf8').on('data', (c: string) => (printed += c));
     bash.stdin!.write('go\n');
-    await untilEvents('bash to finish', () => printed.endsWith('\n'), events);
-    const allocated = Number(printed.trim());
+    await untilEvents('bash to dup', () => printed.endsWith('\n'), events);
+    await untilEvents('the fork after the dups', () => events.some((e) => e.type === 'spawn'), events);
+    assert.deepEqual(
+      events.filter((e) => e.type === 'dup'),
+      [],
+    );
+  });
+
+  it('traces dup2 and fcntl(F_DUPFD) of a listening socket, with stacks', async (t) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fieldtrace-dups-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(path.join(dir, 'dups.c'), DUPS_C);
+    const binary = path.join(dir, 'dups');
+    execFileSync('cc', ['-O0', '-g', '-fno-omit-frame-pointer', '-o', binary, path.join(dir, 'dups.c')]);
+    const child = waitingChild(t, binary, []);
+    const events = await traceListeners(t, { target: { pid: child.pid! } });
+    let printed = '';
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => (printed += c));
+    child.stdin!.write('go\n');
+    await untilEvents('the dups', () => printed.endsWith('\n'), events);
+    const [listenFd, viaDup2, viaFcntl] = printed.trim().split(' ').map(Number);
     await untilEvents(
       'both dups',
-      () => events.some((e) => e.type === 'dup' && e.via === 'fcntl' && e.newFd === allocated),
+      () => events.some((e) => e.type === 'dup' && e.via === 'fcntl' && e.newFd === viaFcntl),
       events,
     );
     const dups = events.filter((e): e is DupEvent => e.type === 'dup');
+    const dup2 = dups.find((d) => d.via === 'dup2' && d.oldFd === listenFd && d.newFd === viaDup2);
+    assert.ok(dup2, JSON.stringify(dups));
+    assert.equal(dup2.pid, child.pid);
     assert.ok(
-      dups.some(
-        (d) => d.via === 'dup2' && d.oldFd === 2 && d.newFd === 7 && d.comm === 'bash' && d.pid === bash.pid,
-      ),
-      JSON.stringify(dups),
+      dup2.stack?.some((f) => f.includes('main')),
+      JSON.stringify(dup2.stack),
     );
-    assert.ok(dups.some((d) => d.via === 'fcntl' && d.oldFd === 2 && d.newFd === allocated));
-    // fd 2 is no socket: its dups carry no stack.
-    assert.ok(
-      dups.every((d) => d.stack === undefined || d.stack.length === 0),
-      JSON.stringify(dups),
-    );
+    assert.ok(dups.some((d) => d.via === 'fcntl' && d.oldFd === viaDup2 && d.newFd === viaFcntl));
+    // Only the listening socket's dups came out: not the pipe's that the program also dups.
+    assert.equal(dups.length, 2, JSON.stringify(dups));
   });
 
   it('traces unix and IPv6 listeners of a real process', async (t) => {

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import type {
+  AcceptCountEvent,
   AcceptEvent,
   BindEvent,
   DupEvent,
@@ -283,6 +284,7 @@ describe('listener trace: real bpftrace, real mini-Envoy', { skip }, () => {
 
         const listens = ofType<ListenEvent>('listen');
         const dups = ofType<DupEvent>('dup');
+        const dupsOf = (fd: number) => dups.filter((d) => d.oldFd === fd).map((d) => d.newFd);
         const adminFd = boundFd.get(adminPort)![0];
         assert.ok(
           listens.some((l) => l.fd === adminFd && l.tid === pid),
@@ -338,14 +340,20 @@ describe('listener trace: real bpftrace, real mini-Envoy', { skip }, () => {
         const listenerFds = new Set(
           reusePort ? [...boundFd.get(v4Port)!, ...boundFd.get(v6Port)!] : [...fdOwner.keys()],
         );
-        const accepts = await waitFor(
-          `${CONNECTIONS} accepts`,
-          () => {
-            const a = ofType<AcceptEvent>('accept').filter((e) => listenerFds.has(e.listenFd));
-            return a.length >= CONNECTIONS ? a : undefined;
-          },
+        // Accepts are counted in the kernel: running totals per (thread, listening fd).
+        const totals = () => {
+          const latest = new Map<string, { tid: number; fd: number; total: number }>();
+          for (const e of ofType<AcceptCountEvent>('accepts'))
+            if (listenerFds.has(e.listenFd))
+              latest.set(`${e.tid},${e.listenFd}`, { tid: e.tid, fd: e.listenFd, total: e.total });
+          return [...latest.values()];
+        };
+        const sum = (list: { total: number }[]) => list.reduce((n, x) => n + x.total, 0);
+        await waitFor(
+          `${CONNECTIONS} accepts in the interval totals`,
+          () => (sum(totals()) >= CONNECTIONS ? true : undefined),
           20_000,
-          () => `${ofType<AcceptEvent>('accept').length} accepts so far`,
+          () => JSON.stringify(totals()),
         );
         // The admin's counters are the target's own view of who accepted what.
         const adminCounts = await workerAcceptCounts(envoy);
@@ -354,35 +362,34 @@ describe('listener trace: real bpftrace, real mini-Envoy', { skip }, () => {
         stopped = true;
         await stopAndCheck(trace);
         const optsAfter = ofType<SetsockoptEvent>('setsockopt');
-
-        assert.equal(accepts.length, CONNECTIONS, 'total accepts');
-        assert.equal(accepts.filter((a) => a.peer?.family === 'inet').length, v4Count);
-        assert.equal(accepts.filter((a) => a.peer?.family === 'inet6').length, CONNECTIONS - v4Count);
+        // END printed every total once more: the last word per (thread, fd).
+        const final = totals();
+        assert.equal(sum(final), CONNECTIONS, 'total accepts');
+        const v4Fds = new Set(boundFd.get(v4Port)!.flatMap((fd) => [fd, ...dupsOf(fd)]));
+        assert.equal(sum(final.filter((x) => v4Fds.has(x.fd))), v4Count, 'accepts on the IPv4 listener');
         const byWorker = new Map<string, number>();
-        for (const a of accepts) {
-          assert.ok(workerTids.has(a.tid), `accept on a worker thread, not ${a.tid} (${a.comm})`);
-          assert.equal(a.comm, workers.get(a.tid), 'the event names the thread that accepted');
-          assert.ok(a.fd >= 0);
-          if (!reusePort)
-            assert.equal(fdOwner.get(a.listenFd), a.tid, `fd ${a.listenFd} accepted on by its own worker`);
-          const name = workers.get(a.tid)!.slice('wrk:'.length);
-          byWorker.set(name, (byWorker.get(name) ?? 0) + 1);
-          assert.ok(
-            optsAfter.some(
-              (o) =>
-                o.tid === a.tid &&
-                o.fd === a.fd &&
-                o.level === IPPROTO_TCP &&
-                o.optname === TCP_NODELAY &&
-                o.timeNs > a.timeNs,
-            ),
-            'TCP_NODELAY on the accepted socket, by the same worker',
-          );
+        for (const x of final) {
+          assert.ok(workerTids.has(x.tid), `accepts on a worker thread, not ${x.tid}`);
+          if (!reusePort) assert.equal(fdOwner.get(x.fd), x.tid, `fd ${x.fd} accepted on by its own worker`);
+          const name = workers.get(x.tid)!.slice('wrk:'.length);
+          byWorker.set(name, (byWorker.get(name) ?? 0) + x.total);
         }
         assert.deepEqual(
           [...byWorker].sort(),
           [...adminCounts].filter(([, n]) => n > 0).sort(),
           'per-worker accepts in the trace = the target admin per-worker counters',
+        );
+        // One line per (thread, fd) at its first accept, naming the thread; nothing per connection.
+        const accepts = ofType<AcceptEvent>('accept').filter((e) => listenerFds.has(e.listenFd));
+        assert.deepEqual(
+          accepts.map((a) => `${a.tid},${a.listenFd}`).sort(),
+          final.map((x) => `${x.tid},${x.fd}`).sort(),
+          'one first-accept line per accepting thread and fd',
+        );
+        for (const a of accepts) assert.equal(a.comm, workers.get(a.tid), 'the event names the thread');
+        assert.ok(
+          !optsAfter.some((o) => o.level === IPPROTO_TCP && o.optname === TCP_NODELAY),
+          'the TCP_NODELAY of each accepted connection stays in the kernel',
         );
 
         // Stacks look like Envoy's: named frames, and clang's lambda thunks and libc++ frames.

@@ -1,0 +1,143 @@
+// The reducer on the listener trace that counts in the kernel: running totals per (thread,
+// listening fd) become accepts per worker with rates, never counted twice with the first-accept
+// line; snapshots taken at the start give pre-trace listeners their address and one socket across
+// forked processes; lost events are said with what they affect.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { SnapshotRecord, TraceEvent } from '../../../common/events';
+import { reduceEvents } from '../../../core/listeners/reducer';
+import { stateToMarkdown } from '../../../core/listeners/format';
+
+const accept = (pid: number, tid: number, comm: string, listenFd: number, timeNs: number): TraceEvent => ({
+  type: 'accept',
+  timeNs,
+  pid,
+  tid,
+  comm,
+  listenFd,
+  fd: 30,
+});
+const total = (pid: number, tid: number, listenFd: number, n: number, timeNs: number): TraceEvent => ({
+  type: 'accepts',
+  timeNs,
+  pid,
+  tid,
+  comm: '',
+  listenFd,
+  total: n,
+});
+const listening = (pid: number, tid: number, comm: string, fd: number, port: number): TraceEvent[] => [
+  { type: 'socket', timeNs: 1e9, pid, tid, comm, fd, family: 'inet', socketType: 1 },
+  {
+    type: 'bind',
+    timeNs: 1e9 + 1,
+    pid,
+    tid,
+    comm,
+    fd,
+    address: { family: 'inet', address: '127.0.0.1', port },
+    result: 0,
+  },
+  { type: 'listen', timeNs: 1e9 + 2, pid, tid, comm, fd, backlog: 128, result: 0 },
+];
+
+test('running totals add what they have more, the first-accept line included, never twice', () => {
+  const state = reduceEvents([
+    ...listening(100, 100, 'envoy', 5, 8080),
+    { type: 'thread-name', timeNs: 1e9 + 3, pid: 100, tid: 101, comm: 'wrk:worker_0', name: 'wrk:worker_0' },
+    accept(100, 101, 'wrk:worker_0', 5, 2e9),
+    total(100, 101, 5, 31, 3e9),
+    total(100, 102, 5, 9, 3e9),
+    total(100, 101, 5, 40, 4e9),
+    // The END print repeats the totals: nothing more.
+    total(100, 101, 5, 40, 5e9),
+    total(100, 102, 5, 9, 5e9),
+  ]);
+  const l = state.processes[0].listeners[0];
+  assert.equal(l.totalAccepts, 49);
+  assert.deepEqual(
+    l.accepts.map((a) => [a.tid, a.name, a.count, Number(a.share.toFixed(3))]),
+    [
+      [101, 'wrk:worker_0', 40, 0.816],
+      [102, '', 9, 0.184],
+    ].sort((a, b) => String(a[1]).localeCompare(String(b[1]))),
+  );
+  const worker0 = l.accepts.find((a) => a.tid === 101)!;
+  assert.ok(worker0.ratePerSec !== undefined && worker0.ratePerSec > 0, JSON.stringify(worker0));
+  // The first accept of each thread is a step, whether its line or only its total came.
+  assert.equal(l.timeline.filter((s) => s.kind === 'first-accept').length, 2);
+});
+
+test('a smaller total is a new count; an old log with one accept per connection still counts', () => {
+  const restarted = reduceEvents([
+    ...listening(100, 100, 'envoy', 5, 8080),
+    total(100, 100, 5, 10, 2e9),
+    total(100, 100, 5, 3, 3e9),
+  ]);
+  assert.equal(restarted.processes[0].listeners[0].totalAccepts, 13);
+  const old = reduceEvents([
+    ...listening(100, 100, 'envoy', 5, 8080),
+    accept(100, 100, 'envoy', 5, 2e9),
+    accept(100, 100, 'envoy', 5, 2e9 + 1),
+    accept(100, 100, 'envoy', 5, 2e9 + 2),
+  ]);
+  assert.equal(old.processes[0].listeners[0].totalAccepts, 3);
+});
+
+/** nginx: the master listens on fd 6, both workers inherited it; ss lists all three users. */
+function nginxSnapshot(pid: number): SnapshotRecord {
+  return {
+    pid,
+    takenAt: '2026-12-07T01:00:00.000Z',
+    listeners: [
+      {
+        state: 'LISTEN',
+        backlog: 511,
+        local: { family: 'inet', address: '127.0.0.1', port: 18081 },
+        users: [200, 201, 202].map((p) => ({ comm: 'nginx', pid: p, fd: 6 })),
+        inode: 777,
+      },
+    ],
+    fdInodes: [[6, 777]],
+    threads: [{ tid: pid, comm: 'nginx' }],
+  };
+}
+
+test('attached late: snapshots at the start give one socket with its address across forked processes', () => {
+  const events: TraceEvent[] = [200, 201, 202].map((pid) => ({
+    type: 'snapshot',
+    node: 'local',
+    snapshot: nginxSnapshot(pid),
+  }));
+  events.push(
+    accept(201, 201, 'nginx', 6, 2e9),
+    total(201, 201, 6, 1500, 3e9),
+    total(202, 202, 6, 1400, 3e9),
+  );
+  const state = reduceEvents(events);
+  const master = state.processes.find((p) => p.pid === 200)!;
+  const l = master.listeners.find((x) => x.key === 'inet 127.0.0.1:18081');
+  assert.ok(l, JSON.stringify(master.listeners.map((x) => x.key)));
+  assert.equal(l.sockets.length, 1, 'one socket');
+  assert.deepEqual(l.sockets[0].pids, [200, 201, 202]);
+  assert.equal(l.layout, 'inherited');
+  assert.equal(l.totalAccepts, 2900);
+  assert.doesNotMatch(stateToMarkdown(state), /unknown address/);
+});
+
+test('lost events are said, with what they affect', () => {
+  const counted = reduceEvents([
+    ...listening(100, 100, 'envoy', 5, 8080),
+    total(100, 100, 5, 10, 2e9),
+    { type: 'lost', count: 12 },
+  ]);
+  assert.match(counted.lostWarning ?? '', /lost 12 events.*accept counts are the kernel's own totals/);
+  assert.match(stateToMarkdown(counted), /^> \*\*Warning:\*\* bpftrace lost 12 events/m);
+  const perConnection = reduceEvents([
+    ...listening(100, 100, 'envoy', 5, 8080),
+    accept(100, 100, 'envoy', 5, 2e9),
+    { type: 'lost', count: 7 },
+  ]);
+  assert.match(perConnection.lostWarning ?? '', /undercounted by up to 7/);
+  assert.equal(reduceEvents(listening(100, 100, 'envoy', 5, 8080)).lostWarning, undefined);
+});
