@@ -23,6 +23,8 @@ export interface Nginx {
   pid: number;
   port: number;
   child: ChildProcess;
+  /** Connections made to see that it accepts (each one an accept of a worker). */
+  readinessConnections: number;
   /** Pids of the master's children (the workers) right now. */
   workerPids(): number[];
   stop(): Promise<void>;
@@ -100,17 +102,28 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
   };
   process.once('exit', () => child.kill('SIGKILL'));
   const deadline = Date.now() + (options.readyTimeoutMs ?? 10_000);
+  let readinessConnections = 0;
   for (;;) {
     if (child.exitCode !== null) {
       await stop();
       throw new Error(`nginx exited at start: ${stderr}`);
     }
-    if (childrenOf(child.pid!).length >= workers && (await accepts(options.port))) break;
+    if (childrenOf(child.pid!).length >= workers && (await accepts(options.port))) {
+      readinessConnections++;
+      break;
+    }
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`nginx did not come up on port ${options.port}: ${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { pid: child.pid!, port: options.port, child, workerPids: () => childrenOf(child.pid!), stop };
+  return {
+    pid: child.pid!,
+    port: options.port,
+    child,
+    readinessConnections,
+    workerPids: () => childrenOf(child.pid!),
+    stop,
+  };
 }
