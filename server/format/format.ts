@@ -213,7 +213,9 @@ function minimalEdit(text: string, formatted: string): Edit[] {
 }
 
 function hasProblemIn(parsed: ParseResult, start: number, end: number): boolean {
-  return parsed.problems.some((p) => p.end >= start && p.start <= end);
+  // [start, end): a problem reported at the end (an unclosed block at the end of the file) is
+  // outside; an empty one right at the start is inside.
+  return parsed.problems.some((p) => p.start < end && Math.max(p.end, p.start + 1) > start);
 }
 
 // ---- whole documents ----
@@ -403,12 +405,16 @@ export function formatOnType(
   offset: number,
 ): FormatResult {
   const parsed = parse(text);
-  const item = topLevel(parsed.program).find((i) => i.end === offset);
-  if (item) return formatRange(text, dialect, settings, item.start, item.end);
+  // The statement the character ends, else the top-level item: while a probe is still open, its
+  // recovered end is where the typing is, and only the statement is whole.
   const located = statements(parsed.program)
     .filter(({ stmt }) => statementEnd(text, stmt) === offset)
     .sort((a, b) => a.depth - b.depth)[0];
-  if (!located) return { edits: [] };
-  const lineStart = text.lastIndexOf('\n', located.stmt.start - 1) + 1;
-  return formatRange(text, dialect, settings, lineStart, offset);
+  if (located) {
+    const lineStart = text.lastIndexOf('\n', located.stmt.start - 1) + 1;
+    return formatRange(text, dialect, settings, lineStart, offset);
+  }
+  const item = topLevel(parsed.program).find((i) => i.end === offset);
+  if (item) return formatRange(text, dialect, settings, item.start, item.end);
+  return { edits: [] };
 }

@@ -295,6 +295,25 @@ describe('range and on-type formatting change only their range', () => {
   });
 });
 
+describe('on-type formatting while the probe is still open', () => {
+  it('formats the `if` a typed `}` closes, though the probe around it has no `}` yet', async () => {
+    const h = await startServer({ bpftraceVersion: '0.26' });
+    try {
+      const text = 'BEGIN {\n  $a = 1;\n  if ($a) {   @b=1; }';
+      const uri = h.open('open.bt', text);
+      const edits = await h.client.sendRequest(DocumentOnTypeFormattingRequest.type, {
+        textDocument: { uri },
+        position: { line: 2, character: text.split('\n')[2].length },
+        ch: '}',
+        options: OPTIONS,
+      });
+      assert.equal(apply(text, edits), 'BEGIN {\n  $a = 1;\n  if $a {\n    @b = 1;\n  }');
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('formatting settings', () => {
   const text = 'BEGIN { if (pid) { printf("%d %d %d\\n", pid, tid, nsecs); } }\n';
 
