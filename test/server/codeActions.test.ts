@@ -89,3 +89,29 @@ test('retval in a sys_exit tracepoint is repaired to args->ret', async () => {
     await h.close();
   }
 });
+
+test('quick fix: an unsafe call is allowed once the script says // fieldtrace: unsafe', async () => {
+  const h = await startServer({ bpftraceVersion: '0.17' });
+  try {
+    const text = '#!/usr/bin/env bpftrace\nBEGIN { system("uptime"); exit(); }\n';
+    const uri = h.open('unsafe.bt', text);
+    const { diagnostics } = await h.diagnostics(uri);
+    const unsafe = diagnostics.find((d) => d.code === 'unsafe');
+    assert.ok(unsafe, JSON.stringify(diagnostics));
+    assert.deepEqual(unsafe.range.start, positionOf(text, 'system'));
+    const [fix] = await fixesFor(h, uri, unsafe);
+    const fixed = apply(text, fix, uri);
+    // The shebang stays the first line.
+    assert.equal(
+      fixed,
+      '#!/usr/bin/env bpftrace\n// fieldtrace: unsafe\nBEGIN { system("uptime"); exit(); }\n',
+    );
+    const again = await h.diagnostics(h.open('unsafe-fixed.bt', fixed));
+    assert.deepEqual(
+      again.diagnostics.filter((d) => d.severity === 1),
+      [],
+    );
+  } finally {
+    await h.close();
+  }
+});
