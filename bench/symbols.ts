@@ -118,6 +118,13 @@ async function measure(label: string, binary: string, cacheDir: string): Promise
 }
 
 async function main(): Promise<void> {
+  // Wall times include the node tools (readelf, sort, c++filt): on a shared machine, read them with the load.
+  console.log(
+    `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${os.cpus().length} CPUs`,
+  );
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fieldtrace-bench-symbols-'));
   try {
     if (existsSync(LLVM)) await measure('libLLVM-14.so.1', LLVM, path.join(dir, 'cache-llvm'));
