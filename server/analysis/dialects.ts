@@ -76,10 +76,13 @@ export const FEATURES = {
   sargs: { since: 17, until: 24, deprecated: 21, description: '`sarg0`..`sarg9`' },
   delete2: { since: 22, description: '`delete(@map, key)`' },
   exitCode: { since: 21, description: '`exit(code)`' },
+  // attached_probe.cpp (0.21-0.24): "Could not resolve symbol: …, cannot attach probe" for a
+  // probe with one attach point; ap_probe_expansion.cpp (0.25 on): "No matches for …".
   missingProbesError: {
     since: 21,
     description: 'a probe that matches nothing is an error (config `missing_probes`), not left out',
   },
+  noMatchesPass: { since: 25, description: 'probes that match nothing are found before attaching' },
   mapValueRead: { since: 21, description: 'reading `count()`/`sum()` map values in kernel code' },
   // 0.17 rejects them (verified: "Unknown struct/union: 'pid_t'"); BTF integer types in casts
   // came with bpftrace PR #4853 (merged 2025-11, so 0.25).

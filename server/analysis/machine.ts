@@ -229,8 +229,15 @@ export function machineAttachPoint(cx: Checker, ap: AttachPoint, row: ProbeRow):
 
   const u = v.unmatched.get(ap);
   if (!u) return;
-  if (cx.dialect.has('missingProbesError'))
+  if (cx.dialect.has('noMatchesPass'))
     cx.report(ap, 'error', 'machine-no-match', `No matches for ${u.label}. (${u.why} on ${where})`);
+  else if (cx.dialect.has('missingProbesError'))
+    cx.report(
+      ap,
+      'error',
+      'machine-no-match',
+      `Could not resolve ${u.label}, cannot attach probe. (${u.why} on ${where})`,
+    );
   else if (v.nothingLeft)
     cx.report(
       ap,

@@ -21,7 +21,7 @@ import {
 import { readBinaryFacts, readNodeFacts } from '../../core/nodes/facts';
 import { fetchTracepointListing, probeNode } from '../../core/nodes/probe';
 import { shellCommand } from '../../core/nodes/shell';
-import { execOnNode, type NodeTransport } from '../../core/nodes/transport';
+import { execOnNode, LocalTransport, type NodeTransport } from '../../core/nodes/transport';
 import { connectSsh } from '../../core/ssh/client';
 import { SymbolCache } from '../../core/symbols/cache';
 import { type SshdHarness, sshdAvailable, startSshd } from '../helpers/sshd';
@@ -268,6 +268,44 @@ describe('machine facts: kprobe functions from a node listing', () => {
       );
     } finally {
       await h.close();
+    }
+  });
+
+  it('from 0.21 a uprobe that matches nothing is an error even beside BEGIN (missing_probes)', async () => {
+    // bpftrace 0.21-0.24 fail at attach (attached_probe.cpp), 0.25 on before it
+    // (ap_probe_expansion.cpp); no such bpftrace runs here, so the words are checked, not a start.
+    for (const [version, words] of [
+      ['0.22.0', /^Could not resolve uprobe \/bin\/bash:ft_no_such_function, cannot attach probe/],
+      ['0.26.1', /^No matches for uprobe \/bin\/bash:ft_no_such_function\./],
+    ] as const) {
+      const h = await startServer({ bpftraceVersion: '0.17' });
+      try {
+        h.client.onRequest(BinaryFactsRequest.type, async (params) =>
+          (
+            await readBinaryFacts(
+              new LocalTransport(),
+              { privilege: 'root' },
+              params.targets,
+              new SymbolCache(),
+            )
+          ).map((e) => e.facts),
+        );
+        await h.client.sendNotification(SetNodeFactsNotification.type, {
+          nodeId: 'newer',
+          kernelRelease: 'test',
+          bpftraceVersion: version,
+        });
+        const script = 'uprobe:/bin/bash:ft_no_such_function { exit(); } BEGIN { exit(); }';
+        const uri = h.open(`newer-${version}.bt`, script);
+        await h.client.sendNotification(SetDocumentTargetNotification.type, { uri, nodeId: 'newer' });
+        await h.diagnostics(uri, 30_000);
+        await h.server.machineFacts.settled();
+        h.change(uri, script + '\n');
+        const found = errors((await h.diagnostics(uri, 30_000)).diagnostics).map((d) => d.message);
+        assert.match(found[0] ?? '', words, version);
+      } finally {
+        await h.close();
+      }
     }
   });
 
