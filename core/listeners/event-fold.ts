@@ -4,18 +4,10 @@
 import type { SessionTraceEvent, SyscallEvent, TraceEvent } from '../../common/events';
 import { isSyscallEvent } from '../../common/events';
 import type { StepKind } from '../../common/listeners-protocol';
+import * as model from './model';
 import {
   addressText,
-  CLOSED_FDS_CAP,
-  CLOSED_SOCKETS_CAP,
-  EXITED_PROCESSES_CAP,
   MESSAGES_CAP,
-  PENDING_FDS_CAP,
-  PENDING_OPTIONS_PER_FD,
-  pushCapped,
-  RATE_WINDOW_S,
-  THREADS_CAP,
-  workerKey,
   type Fd,
   type ListenerModel,
   type Option,
@@ -26,6 +18,16 @@ import {
 import { socketOptionName } from './names';
 import { snapshotFromRecord } from './snapshot';
 import { mergeSnapshot } from './snapshot-merge';
+
+const CLOSED_SOCKETS_CAP = 32;
+const CLOSED_FDS_CAP = 16;
+const PENDING_FDS_CAP = 256;
+const PENDING_OPTIONS_PER_FD = 16;
+const THREADS_CAP = 4096;
+const EXITED_PROCESSES_CAP = 64;
+// What runs for every event is bound here once: where modules are not bundled (tsx in tests and
+// benchmarks) every use of an imported binding is a getter call, measurable at a million events.
+const { pushCapped, workerKey, RATE_WINDOW_S } = model;
 
 /** Folds one event (bare or as it travels on the bus) into the model. */
 export function foldEvent(m: ListenerModel, input: TraceEvent | SessionTraceEvent): void {

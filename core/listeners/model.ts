@@ -6,16 +6,9 @@ import type { SocketAddress } from '../../common/events';
 import type { FdView, Provenance, StepKind } from '../../common/listeners-protocol';
 import type { AdminReport } from './admin';
 
-export const TIMELINE_CAP = 64;
-export const CLOSED_SOCKETS_CAP = 32;
-export const CLOSED_FDS_CAP = 16;
-export const PENDING_FDS_CAP = 256;
-export const PENDING_OPTIONS_PER_FD = 16;
-export const NAME_HISTORY_CAP = 8;
+const TIMELINE_CAP = 64;
+const NAME_HISTORY_CAP = 8;
 export const MESSAGES_CAP = 50;
-export const NOTES_CAP = 16;
-export const THREADS_CAP = 4096;
-export const EXITED_PROCESSES_CAP = 64;
 /** Accept rates are counted over this many one-second buckets. */
 export const RATE_WINDOW_S = 10;
 

@@ -3,9 +3,11 @@
 // disagree), and the Envoy admin API's report, checked against the traced accepts.
 import type { AdminListenerView, ProcessView } from '../../common/listeners-protocol';
 import type { AdminReport } from './admin';
-import { addressText, NOTES_CAP, pushCapped, type ListenerModel, type Proc, type Sock } from './model';
+import { addressText, pushCapped, type ListenerModel, type Proc, type Sock } from './model';
 import { workerIndex } from './names';
 import type { ProcessSnapshot } from './snapshot';
+
+const NOTES_CAP = 16;
 
 /** Seeds the state from a node snapshot and marks where it disagrees with the trace. */
 export function mergeSnapshot(m: ListenerModel, snap: ProcessSnapshot): void {

@@ -61,8 +61,13 @@ function hexText(token: string): string | undefined {
   return bytes.toString(ascii ? 'latin1' : 'utf8', 0, length);
 }
 
+// The table's sizes as local constants: read for every event, and an imported binding can cost a
+// getter call per read where modules are not bundled (tsx in tests and benchmarks).
+/** nsecs pid tid, then the kind's numbers. */
+const HEAD_NUMBERS = 3 + LISTENER_NUMBER_COUNT;
 /** tag kind nsecs pid tid n0..n4 addr comm */
-const FIELD_COUNT = 2 + 3 + LISTENER_NUMBER_COUNT + 2;
+const FIELD_COUNT = 2 + HEAD_NUMBERS + 2;
+const TAG_LENGTH = LISTENER_LINE_TAG.length;
 const FRAME_INDENT = '        ';
 // bpftrace -f json writes printf records exactly so.
 const RAW_LISTENER_START = `{"type": "printf", "data": "${LISTENER_LINE_TAG} `;
@@ -113,7 +118,7 @@ export function rawListenerEvent(text: string, nodeId: string | undefined): Sysc
   const headEnd = stacked ? text.indexOf(RAW_NEWLINE, RAW_LISTENER_START.length) : end - RAW_NEWLINE.length;
   const stack = stacked ? readFrames(text, headEnd + RAW_NEWLINE.length, end, true) : undefined;
   if (stack === null) return undefined;
-  const from = RAW_LISTENER_START.length - LISTENER_LINE_TAG.length - 1;
+  const from = RAW_LISTENER_START.length - TAG_LENGTH - 1;
   const event = listenerEvent(text, from, headEnd, stack, nodeId);
   return typeof event === 'string' ? undefined : event;
 }
@@ -140,16 +145,17 @@ function headFields(head: string): string {
 
 /** The event being built: origin fields first, then the kind's own. */
 type Draft = Record<string, unknown>;
-type Named<K extends ListenerEventKind> = Readonly<Record<ListenerField<K>, number>>;
+/** Where each of a kind's named numbers stands in the line's numbers (from the table). */
+type Positions<K extends ListenerEventKind> = Readonly<Record<ListenerField<K>, number>>;
 /**
- * Turns a kind's named numbers and its `addr` token into the event's fields; returns why the line
- * is not readable, or nothing. `pid` is the line's process id.
+ * Turns a kind's numbers (`n`, read through `at`) and its `addr` token into the event's fields;
+ * returns why the line is not readable, or nothing. `n[1]` is the line's process id.
  */
 type Shaper<K extends ListenerEventKind> = (
   e: Draft,
-  f: Named<K>,
+  n: readonly number[],
+  at: Positions<K>,
   addr: string,
-  pid: number,
 ) => string | void;
 
 function socketAddress(fam: AddressFamily, addr: string): string | undefined {
@@ -157,77 +163,82 @@ function socketAddress(fam: AddressFamily, addr: string): string | undefined {
 }
 
 const SHAPERS: { readonly [K in ListenerEventKind]: Shaper<K> } = {
-  socket: (e, f) => {
-    e.fd = f.fd;
-    e.family = family(f.family);
-    e.socketType = f.type;
+  socket: (e, n, at) => {
+    e.fd = n[at.fd];
+    e.family = family(n[at.family]);
+    e.socketType = n[at.type];
   },
-  bind: (e, f, addr) => {
-    const fam = family(f.family);
+  bind: (e, n, at, addr) => {
+    const fam = family(n[at.family]);
     const address = socketAddress(fam, addr);
     if (address === undefined) return 'listener bind path is not hex';
-    e.fd = f.fd;
-    e.address = { family: fam, address, port: f.port };
-    e.result = f.result;
+    e.fd = n[at.fd];
+    e.address = { family: fam, address, port: n[at.port] };
+    e.result = n[at.result];
   },
-  listen: (e, f) => {
-    e.fd = f.fd;
-    e.backlog = f.backlog;
-    e.result = f.result;
+  listen: (e, n, at) => {
+    e.fd = n[at.fd];
+    e.backlog = n[at.backlog];
+    e.result = n[at.result];
   },
-  setsockopt: (e, f) => {
-    e.fd = f.fd;
-    e.level = f.level;
-    e.optname = f.optname;
-    if (f.optlen >= 4) e.value = f.value;
-    e.optlen = f.optlen;
+  setsockopt: (e, n, at) => {
+    e.fd = n[at.fd];
+    e.level = n[at.level];
+    e.optname = n[at.optname];
+    if (n[at.optlen] >= 4) e.value = n[at.value];
+    e.optlen = n[at.optlen];
   },
-  dup: (e, f) => {
-    const via = DUP_VIA[f.via];
-    if (via === undefined) return `listener dup with unknown variant ${f.via}`;
-    e.oldFd = f.oldFd;
-    e.newFd = f.newFd;
+  dup: (e, n, at) => {
+    const via = DUP_VIA[n[at.via]];
+    if (via === undefined) return `listener dup with unknown variant ${n[at.via]}`;
+    e.oldFd = n[at.oldFd];
+    e.newFd = n[at.newFd];
     e.via = via;
   },
-  accept: (e, f, addr) => {
-    const fam = family(f.family);
-    e.listenFd = f.listenFd;
-    e.fd = f.fd;
-    if (fam === 'inet' || fam === 'inet6') e.peer = { family: fam, address: addr, port: f.port };
+  accept: (e, n, at, addr) => {
+    const fam = family(n[at.family]);
+    e.listenFd = n[at.listenFd];
+    e.fd = n[at.fd];
+    if (fam === 'inet' || fam === 'inet6') e.peer = { family: fam, address: addr, port: n[at.port] };
   },
-  close: (e, f) => {
-    e.fd = f.fd;
-    e.result = f.result;
+  close: (e, n, at) => {
+    e.fd = n[at.fd];
+    e.result = n[at.result];
   },
-  exec: (e, _f, addr) => {
+  exec: (e, _n, _at, addr) => {
     const path = hexText(addr);
     if (path === undefined) return 'listener exec path is not hex';
     e.path = path;
   },
-  spawn: (e, f, _addr, pid) => {
-    e.childTid = f.childTid;
-    e.thread = f.thread === 1;
-    e.childPid = f.thread === 1 ? pid : f.childTid;
+  spawn: (e, n, at) => {
+    e.childTid = n[at.childTid];
+    e.thread = n[at.thread] === 1;
+    e.childPid = n[at.thread] === 1 ? n[1] : n[at.childTid];
   },
-  'thread-name': (e, f, addr) => {
+  'thread-name': (e, n, at, addr) => {
     const name = hexText(addr);
     if (name === undefined) return 'listener thread name is not hex';
     // The event is about the renamed thread, which may differ from the one renaming it.
-    e.tid = f.renamedTid;
+    e.tid = n[at.renamedTid];
     e.comm = name;
     e.name = name;
   },
-  exit: (e, f) => {
-    e.processExit = f.processExit === 1;
+  exit: (e, n, at) => {
+    e.processExit = n[at.processExit] === 1;
   },
 };
 
-/** Each kind's field names and shaper, looked up by the (untrusted) kind token. */
-const KINDS = new Map<string, { names: readonly string[]; shape: Shaper<ListenerEventKind> }>(
-  (Object.keys(SHAPERS) as ListenerEventKind[]).map((kind) => [
-    kind,
-    { names: LISTENER_EVENT_FIELDS[kind], shape: SHAPERS[kind] as Shaper<ListenerEventKind> },
-  ]),
+/** Each kind's positions and shaper, looked up by the (untrusted) kind token. */
+const KINDS = new Map<string, { at: Positions<ListenerEventKind>; shape: Shaper<ListenerEventKind> }>(
+  (Object.keys(SHAPERS) as ListenerEventKind[]).map((kind) => {
+    const at: Record<string, number> = {};
+    // The kind's numbers follow nsecs, pid and tid.
+    LISTENER_EVENT_FIELDS[kind].forEach((name: string, i: number) => (at[name] = 3 + i));
+    return [
+      kind,
+      { at: at as Positions<ListenerEventKind>, shape: SHAPERS[kind] as Shaper<ListenerEventKind> },
+    ];
+  }),
 );
 
 /** The event of a head (`data` from `from` up to `headEnd`), read in place. */
@@ -239,13 +250,13 @@ function listenerEvent(
   nodeId: string | undefined,
 ): SyscallEvent | string {
   // A scanner over the head instead of split(): no substring per number.
-  let at = from + LISTENER_LINE_TAG.length + 1;
+  let at = from + TAG_LENGTH + 1;
   const space = data.indexOf(' ', at);
   if (space < 0 || space > headEnd) return headFields(data.slice(from, headEnd));
   const kind = data.slice(at, space);
   at = space + 1;
   const n: number[] = [];
-  for (let field = 0; field < 3 + LISTENER_NUMBER_COUNT; field++) {
+  for (let field = 0; field < HEAD_NUMBERS; field++) {
     const start = at;
     const negative = data.charCodeAt(at) === 45;
     if (negative) at++;
@@ -275,9 +286,7 @@ function listenerEvent(
   const e: Draft = { type: kind, timeNs: n[0], pid: n[1], tid: n[2], comm };
   if (stack) e.stack = stack;
   if (nodeId !== undefined) e.node = nodeId;
-  const named: Record<string, number> = {};
-  for (let i = 0; i < known.names.length; i++) named[known.names[i]] = n[3 + i];
-  const unreadable = known.shape(e, named as Named<ListenerEventKind>, addr, n[1]);
+  const unreadable = known.shape(e, n, known.at, addr);
   return typeof unreadable === 'string' ? unreadable : (e as unknown as SyscallEvent);
 }
 
