@@ -56,6 +56,12 @@ export class MachineFactsService {
     if (!wanted.length) return;
     for (const t of wanted) this.fetching.add(`${nodeId}\n${t}`);
     const done: Promise<void> = this.binaries(nodeId, wanted)
+      .catch((error: Error) => {
+        // Known as unreadable, so that the next keystroke does not ask the node again.
+        this.warn(`Binaries ${wanted.join(', ')} on ${nodeId}: ${error.message}`);
+        const symbolsProblem = `they could not be read on ${nodeId}: ${error.message.slice(0, 300)}`;
+        return wanted.map((target) => ({ facts: { target, exists: true, symbolsProblem } }));
+      })
       .then((entries) => {
         this.targets.setBinaryFacts(nodeId, entries);
         this.revalidate();

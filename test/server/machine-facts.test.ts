@@ -309,6 +309,39 @@ describe('machine facts: kprobe functions from a node listing', () => {
     }
   });
 
+  it('binaries a node cannot read are said so once, not asked again at each keystroke', async () => {
+    const h = await startServer({ bpftraceVersion: '0.17' });
+    try {
+      let asked = 0;
+      h.client.onRequest(BinaryFactsRequest.type, async () => {
+        asked++;
+        throw new Error('the node went away');
+      });
+      await h.client.sendNotification(SetNodeFactsNotification.type, {
+        nodeId: 'gone',
+        kernelRelease: 'test',
+      });
+      const script = 'uprobe:/bin/bash:readline { exit(); }';
+      const uri = h.open('gone.bt', script);
+      await h.client.sendNotification(SetDocumentTargetNotification.type, { uri, nodeId: 'gone' });
+      await h.diagnostics(uri);
+      await h.server.machineFacts.settled();
+      for (const extra of ['\n', '\n\n']) {
+        h.change(uri, script + extra);
+        const ds = (await h.diagnostics(uri)).diagnostics;
+        assert.deepEqual(errors(ds), []);
+        assert.ok(
+          ds.some((d) => /Functions of \/bin\/bash are not checked: .*the node went away/.test(d.message)),
+          JSON.stringify(ds),
+        );
+      }
+      await h.server.machineFacts.settled();
+      assert.equal(asked, 1);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('without a target machine nothing of this is checked', async () => {
     const h = await startServer({ bpftraceVersion: '0.17' });
     try {
