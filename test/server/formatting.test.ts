@@ -273,6 +273,18 @@ describe('range and on-type formatting change only their range', () => {
     assert.equal(apply(text, edits), text.replace('END{ @z=1; }', 'END\n{\n  @z = 1;\n}'));
   });
 
+  it('formats the `if` a typed `}` closes, though the probe around it has no `}` yet', async () => {
+    const open = 'BEGIN {\n  $a = 1;\n  if ($a) {   @b=1; }';
+    const uri = h.open('open.bt', open);
+    const edits = await h.client.sendRequest(DocumentOnTypeFormattingRequest.type, {
+      textDocument: { uri },
+      position: { line: 2, character: open.split('\n')[2].length },
+      ch: '}',
+      options: OPTIONS,
+    });
+    assert.equal(apply(open, edits), 'BEGIN {\n  $a = 1;\n  if $a {\n    @b = 1;\n  }');
+  });
+
   it('formats the statement a typed `;` ends, and the probe a typed `}` closes', async () => {
     const uri = h.open('typed.bt', text);
     const semi = positionOf(text, '$a=1+2;', 7);
@@ -292,25 +304,6 @@ describe('range and on-type formatting change only their range', () => {
     });
     outside(text, afterBrace ?? [], { line: 5, character: 0 }, brace);
     assert.equal(apply(text, afterBrace), text.replace('END{ @z=1; }', 'END\n{\n  @z = 1;\n}'));
-  });
-});
-
-describe('on-type formatting while the probe is still open', () => {
-  it('formats the `if` a typed `}` closes, though the probe around it has no `}` yet', async () => {
-    const h = await startServer({ bpftraceVersion: '0.26' });
-    try {
-      const text = 'BEGIN {\n  $a = 1;\n  if ($a) {   @b=1; }';
-      const uri = h.open('open.bt', text);
-      const edits = await h.client.sendRequest(DocumentOnTypeFormattingRequest.type, {
-        textDocument: { uri },
-        position: { line: 2, character: text.split('\n')[2].length },
-        ch: '}',
-        options: OPTIONS,
-      });
-      assert.equal(apply(text, edits), 'BEGIN {\n  $a = 1;\n  if $a {\n    @b = 1;\n  }');
-    } finally {
-      await h.close();
-    }
   });
 });
 
