@@ -4,7 +4,7 @@
 // <= 20 ms median, completion <= 2 ms, >= 20x faster than `bpftrace -d`, formatting <= 20 ms.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CompletionRequest } from 'vscode-languageserver-protocol';
@@ -78,7 +78,11 @@ async function main(): Promise<void> {
   const dialect = new Dialect('0.17');
   const catalog = bundledCatalog();
   const results: Record<string, { median: number; p95: number }> = {};
-  console.log(`bench:lsp  node ${process.version}, dialect ${dialect.name}, catalog ${catalog.kernel}`);
+  // Timings on a shared machine mean little without the load they ran under.
+  const load = `load ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs`;
+  console.log(
+    `bench:lsp  node ${process.version}, dialect ${dialect.name}, catalog ${catalog.kernel}, ${load}`,
+  );
 
   // 1. Full diagnostics in process: analysis + conversion to LSP diagnostics, as the server does.
   for (const lines of [50, 500, 5000]) {

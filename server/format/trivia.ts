@@ -93,26 +93,27 @@ export class Trivia {
   gap(from: number, to: number): GapItem[] {
     const items: GapItem[] = [];
     let pos = from;
-    // Whole lines with nothing on them (a line holding only a stray `;` is not one).
-    const blanks = (a: number, b: number, atFileStart: boolean) => {
-      let counting = atFileStart;
-      let empty = true;
-      for (let i = a; i < b; i++) {
-        const c = this.text.charCodeAt(i);
-        if (c === 10) {
-          if (counting && empty) items.push(BLANK);
-          counting = true;
-          empty = true;
-        } else if (c !== 32 && c !== 9 && c !== 13) empty = false;
-      }
-    };
     for (const c of this.take(from, to)) {
-      blanks(pos, c.start, pos === 0);
+      this.blanks(items, pos, c.start);
       items.push({ kind: 'comment', comment: c });
       pos = c.end;
     }
-    blanks(pos, to, pos === 0);
+    this.blanks(items, pos, to);
     return items;
+  }
+
+  /** Whole lines with nothing on them (a line holding only a stray `;` is not one). */
+  private blanks(items: GapItem[], a: number, b: number): void {
+    let counting = a === 0;
+    let empty = true;
+    for (let i = a; i < b; i++) {
+      const c = this.text.charCodeAt(i);
+      if (c === 10) {
+        if (counting && empty) items.push(BLANK);
+        counting = true;
+        empty = true;
+      } else if (c !== 32 && c !== 9 && c !== 13) empty = false;
+    }
   }
 
   /** Whether every comment has been taken (the printer's own check before its output is used). */
