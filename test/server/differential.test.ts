@@ -46,6 +46,7 @@ const CLASSES = [
   'attach',
   'defines',
   'safety',
+  'contexts',
 ];
 /** Scripts per class (half valid, half invalid where the class has both) in the CI live sample. */
 const LIVE_SAMPLE_PER_CLASS = 4;
