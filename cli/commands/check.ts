@@ -30,7 +30,7 @@ Checks bpftrace scripts with the language server's diagnostics, without running 
 (no root, no bpftrace needed). FILE "-" reads the script from stdin.
 
 Options:
-  --bpftrace-version V   dialect to check in (e.g. 0.17, 0.26); default: the local
+  --bpftrace-version V   dialect to check in (e.g. 0.17, 0.26, main); default: the local
                          \`bpftrace --version\` if installed, else the latest known
   --catalog FILE         tracepoint catalog of the target kernel: the output of
                          \`bpftrace -lv 'tracepoint:*'\`, or a JSON file from \`npm run gen:catalog\`
@@ -85,8 +85,8 @@ function parseArgs(args: string[]): Options {
     switch (flag) {
       case '--bpftrace-version': {
         const v = take();
-        if (!parseBpftraceVersion(v))
-          throw new UsageError(`--bpftrace-version: '${v}' is not a version like 0.17 or 0.26`);
+        if (v !== 'main' && !parseBpftraceVersion(v))
+          throw new UsageError(`--bpftrace-version: '${v}' is not a version like 0.17 or 0.26, or main`);
         options.version = v;
         break;
       }

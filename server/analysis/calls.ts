@@ -3,6 +3,7 @@
 // deprecated and unsafe forms.
 import type { CallExpr, Expr } from '../syntax/ast';
 import type { Checker } from './checker';
+import { typeinfo } from './compile-time';
 import { FUNCTIONS, type FunctionRow, versionName, versionNote } from './dialects';
 import { literalDefine } from './defines';
 import { expr } from './expressions';
@@ -65,6 +66,7 @@ function placement(cx: Checker, e: CallExpr, row: FunctionRow): void {
 /** A call: macros, known functions per dialect (arity, argument rules), builtins called as functions. */
 export function call(cx: Checker, e: CallExpr, statement: boolean): Ty {
   const name = e.callee.name;
+  if (name === 'typeinfo' && cx.dialect.has('typeinfo')) return typeinfo(cx, e);
   const macros = cx.macros.get(name);
   if (macros?.length && cx.dialect.has('macro')) return macroCall(cx, e, macros);
   const row = cx.dialect.func(name);
@@ -188,7 +190,9 @@ export function call(cx: Checker, e: CallExpr, statement: boolean): Ty {
       tys.push(UNKNOWN);
       return;
     }
-    tys.push(expr(cx, a));
+    // A member name (container_of's third argument) is a name, not a value.
+    if (row.names?.includes(i) && a.kind === 'ident') tys.push(UNKNOWN);
+    else tys.push(expr(cx, a));
   });
   checkArguments(cx, e, row, tys);
   machineCall(cx, e);
@@ -201,6 +205,8 @@ export function call(cx: Checker, e: CallExpr, statement: boolean): Ty {
     case 'stack':
       return { k: 'stack', name };
     case 'pointer':
+      // container_of(ptr, T, member) points to a T.
+      if (name === 'container_of') return tys[1]?.k === 'struct' ? { k: 'ptr', to: tys[1].name } : UNKNOWN;
       return tys[0] ?? UNKNOWN;
     case 'sym':
       return { k: 'other', name: name === 'ksym' ? 'ksym' : 'usym' };

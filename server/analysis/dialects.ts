@@ -71,6 +71,10 @@ export const FEATURES = {
   records: { since: 25, description: 'records `(name = value, ...)`' },
   emptyTuples: { since: 25, description: 'empty and one-element tuples' },
   shortTernary: { since: 26, description: 'the short ternary `a ?: b`' },
+  // v0.25.0 src/parser.yy: comptime_expr, typeof_expr (any_type), typeinfo_expr.
+  comptime: { since: 25, description: '`comptime expr`' },
+  typeofType: { since: 25, description: '`typeof(x)` as a type' },
+  typeinfo: { since: 25, description: '`typeinfo(x)` (unstable)' },
   addressOf: { since: 24, description: 'the address-of operator `&x`' },
   whileLoop: { since: 17, deprecated: 25, description: '`while` loops' },
   sargs: { since: 17, until: 24, deprecated: 21, description: '`sarg0`..`sarg9`' },
@@ -430,6 +434,8 @@ export interface FunctionRow {
   unsafe?: boolean;
   /** Argument kinds expected (by position) for kind checks; '*' any. */
   argKinds?: Array<ValueKind | '*'>;
+  /** Positions of arguments that are bare names (a struct member), not expressions. */
+  names?: number[];
   signature: string;
   snippet: string;
   doc: string;
@@ -1001,7 +1007,15 @@ export const FUNCTIONS: FunctionRow[] = [
   ]),
   ...stdlib(MAIN, [
     ['str_concat', 2, 2, 'string', 'str_concat(s1, s2)', 'Concatenate two strings.'],
-    ['container_of', 3, 3, 'pointer', 'container_of(ptr, type, member)', 'The enclosing object.'],
+    [
+      'container_of',
+      3,
+      3,
+      'pointer',
+      'container_of(ptr, type, member)',
+      'The enclosing object.',
+      { names: [2] },
+    ],
     ['config', 0, 0, 'other', 'config()', "bpftrace's configuration as a record."],
   ]),
   // Aggregations (map value functions).

@@ -3,6 +3,7 @@
 // and the operand rules bpftrace's semantic analyser applies to them.
 import type { Expr, FieldExpr, TypeRef } from '../syntax/ast';
 import { call } from './calls';
+import { comptime, typeofType } from './compile-time';
 import type { Checker } from './checker';
 import { INTEGER_TYPES } from './dialects';
 import { ident } from './identifiers';
@@ -190,12 +191,17 @@ function exprInner(cx: Checker, e: Expr): Ty {
       cx.needs({ start: e.start, end: e.start + 1 }, 'blockExpressions', 'A block expression');
       block(cx, e.block, true);
       return UNKNOWN;
+    case 'comptime':
+      return comptime(cx, e);
+    case 'type':
+      return castType(cx, e);
     case 'error':
       return UNKNOWN;
   }
 }
 
 export function castType(cx: Checker, t: TypeRef, isCast = false): Ty {
+  if (t.of) return typeofType(cx, t);
   if (t.array !== undefined) cx.needs(t, 'arrayCast', 'A cast to an array');
   if (isCast && (t.tag === 'struct' || t.tag === 'union') && t.pointer === 0 && t.array === undefined) {
     cx.report(

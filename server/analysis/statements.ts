@@ -4,8 +4,9 @@ import type { Block, Expr, Span, Stmt } from '../syntax/ast';
 import type { Edit } from './results';
 import { call, placeCall } from './calls';
 import type { Checker } from './checker';
+import { declaredType } from './compile-time';
 import { FEATURES } from './dialects';
-import { expr, typeRefTy } from './expressions';
+import { expr } from './expressions';
 import { mapRef, mapValue, valueMismatch } from './maps';
 import { assignedValue, compoundOperands, conditionType, incDecOperand } from './operands';
 import { define, lookup, readVar, withScope } from './scopes';
@@ -170,7 +171,8 @@ export function stmt(cx: Checker, s: Stmt): void {
         define(cx, s.variable.name, s.variable, UNKNOWN);
         return;
       }
-      const ty = s.value ? expr(cx, s.value) : s.type ? typeRefTy(s.type) : UNKNOWN;
+      const declared = s.type ? declaredType(cx, s.type) : UNKNOWN;
+      const ty = s.value ? expr(cx, s.value) : declared;
       const earlier = lookup(cx, s.variable.name);
       if (earlier) {
         // bpftrace has no shadowing: an inner `let` of a visible name is an error too.

@@ -578,6 +578,10 @@ export class Printer {
         );
       case 'blockexpr':
         return this.blockValue(e.block, width);
+      case 'comptime':
+        return new Layout().text('comptime ').append(this.expr(e.operand, narrower(width, 9), true));
+      case 'type':
+        return new Layout().text(this.typeName(e));
       case 'error':
         return new Layout().text(this.text.slice(e.start, e.end));
     }

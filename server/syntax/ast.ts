@@ -185,7 +185,16 @@ export type Expr =
   | SizeofExpr
   | OffsetofExpr
   | BlockExpr
+  | ComptimeExpr
+  | TypeRef
   | ErrorExpr;
+
+/** `comptime expr` (0.25): evaluated while compiling. */
+export interface ComptimeExpr extends Span {
+  kind: 'comptime';
+  keyword: Span;
+  operand: Expr;
+}
 
 export interface IntExpr extends Span {
   kind: 'int';
@@ -295,10 +304,15 @@ export interface TypeRef extends Span {
   nameSpan: Span;
   pointer: number;
   array?: number | 'unsized';
+  /** `typeof(x)` (0.25): the type of an expression or of a type; `name` is then `typeof`. */
+  of?: Expr;
+  /** The source text of `of`, for printing the type back. */
+  ofText?: string;
 }
 
 export function typeText(t: TypeRef): string {
-  return `${t.tag ? t.tag + ' ' : ''}${t.name}${t.pointer ? ' ' + '*'.repeat(t.pointer) : ''}${
+  const name = t.of ? `typeof(${t.ofText ?? ''})` : t.name;
+  return `${t.tag ? t.tag + ' ' : ''}${name}${t.pointer ? ' ' + '*'.repeat(t.pointer) : ''}${
     t.array === undefined ? '' : `[${t.array === 'unsized' ? '' : t.array}]`
   }`;
 }
@@ -394,6 +408,12 @@ export function walkExpr(node: Stmt | Expr | Block | RangeExpr | undefined, visi
       break;
     case 'blockexpr':
       walkExpr(e.block, visit);
+      break;
+    case 'comptime':
+      walkExpr(e.operand, visit);
+      break;
+    case 'type':
+      if (e.of) walkExpr(e.of, visit);
       break;
     default:
       break;

@@ -49,16 +49,11 @@ const BINARY_PRECEDENCE = new Map<string, number>();
 BINARY_LEVELS.forEach((ops, level) => ops.forEach((op) => BINARY_PRECEDENCE.set(op, level)));
 
 /** Names that are integer types when written in a cast. */
+/** bpftrace's own integer type names. */
+const INTEGER_TYPE_NAMES = ['int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'bool'];
+
 export const CAST_TYPE_NAMES = new Set([
-  'int8',
-  'int16',
-  'int32',
-  'int64',
-  'uint8',
-  'uint16',
-  'uint32',
-  'uint64',
-  'bool',
+  ...INTEGER_TYPE_NAMES,
   'string',
   'inet',
   'buffer',
@@ -899,8 +894,8 @@ class Parser {
     let isCast = false;
     if (
       a?.kind === 'ident' &&
-      (a.text === 'struct' || a.text === 'union' || a.text === 'enum') &&
-      b?.kind === 'ident'
+      (((a.text === 'struct' || a.text === 'union' || a.text === 'enum') && b?.kind === 'ident') ||
+        (a.text === 'typeof' && b?.text === '('))
     ) {
       isCast = true;
     } else if (a?.kind === 'ident' && !STATEMENT_KEYWORDS.has(a.text)) {
@@ -949,7 +944,16 @@ class Parser {
     }
     let name = '';
     let nameSpan: Span = { start: this.tok.start, end: this.tok.start };
-    if (this.tok.kind === 'ident') {
+    let of: Expr | undefined;
+    if (this.tok.kind === 'ident' && this.tok.text === 'typeof' && this.peek(1)[0]?.text === '(') {
+      // `typeof(expr)` or `typeof(type)` in a type position (0.25).
+      const t = this.advance();
+      name = t.text;
+      nameSpan = { start: t.start, end: t.end };
+      this.advance();
+      of = this.typeOrExpression();
+      this.expect(')');
+    } else if (this.tok.kind === 'ident') {
       const t = this.advance();
       name = t.text;
       nameSpan = { start: t.start, end: t.end };
@@ -974,7 +978,23 @@ class Parser {
       else array = 'unsized';
       this.expect(']');
     }
-    return { kind: 'type', tag, name, nameSpan, pointer, array, start, end: this.prevEnd };
+    const node: TypeRef = { kind: 'type', tag, name, nameSpan, pointer, array, start, end: this.prevEnd };
+    if (of) {
+      node.of = of;
+      node.ofText = this.text.slice(of.start, of.end);
+    }
+    return node;
+  }
+
+  /** A type where one reads like a type (`struct x *`, `uint64`), else an expression. */
+  private typeOrExpression(): Expr {
+    const [a, b] = [this.tok, this.peek(1)[0]];
+    const looksType =
+      a.kind === 'ident' &&
+      ((['struct', 'union', 'enum'].includes(a.text) && b?.kind === 'ident') ||
+        (INTEGER_TYPE_NAMES.includes(a.text) && b?.text !== '(') ||
+        (a.text === 'typeof' && b?.text === '('));
+    return looksType ? this.typeRef() : this.expression();
   }
 
   private postfix(e: Expr): Expr {
@@ -1019,7 +1039,8 @@ class Parser {
     const commas: number[] = [];
     while (!this.atEnd() && !this.isPunct(')')) {
       const before = this.tok.start;
-      args.push(this.expression());
+      // A type as an argument: container_of(p, struct task_struct, tasks), typeinfo(uint64).
+      args.push(this.typeOrExpression());
       const comma = this.accept(',');
       if (comma) {
         commas.push(comma.start);
@@ -1087,6 +1108,18 @@ class Parser {
       }
       case 'ident': {
         if (t.text === 'sizeof' || t.text === 'offsetof') return this.sizeofLike();
+        if (t.text === 'comptime' && this.startsOperand(this.peek(1)[0])) {
+          // `comptime expr` (0.25): a keyword applied to a unary expression.
+          this.advance();
+          const operand = this.unary();
+          return {
+            kind: 'comptime',
+            keyword: { start: t.start, end: t.end },
+            operand,
+            start: t.start,
+            end: operand.end,
+          };
+        }
         this.advance();
         const name: Name = { name: t.text, start: t.start, end: t.end };
         if (this.isPunct('(')) return this.callArgs(name);
@@ -1112,6 +1145,13 @@ class Parser {
       this.advance();
     }
     return { kind: 'error', start: t.start, end: t.end };
+  }
+
+  /** Can this token begin an operand (after a prefix keyword such as `comptime`)? */
+  private startsOperand(t: Token | undefined): boolean {
+    if (!t) return false;
+    if (t.kind === 'punct') return ['(', '!', '-', '~', '*', '&', '{'].includes(t.text);
+    return t.kind !== 'eof' && t.kind !== 'preproc';
   }
 
   private sizeofLike(): Expr {
