@@ -495,6 +495,10 @@ export class Printer {
       case 'blockexpr':
         this.flatBlocked = true;
         return '';
+      case 'comptime':
+        return `comptime ${this.flat(e.operand, false, depth)}`;
+      case 'type':
+        return this.typeName(e);
     }
   }
 
