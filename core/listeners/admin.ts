@@ -30,12 +30,16 @@ function checkAddress(host: string, port: number): void {
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`bad admin port: ${port}`);
 }
 
-/** A GET on an address this process can reach (same network namespace). */
-export function directAdminGet(host: string, port: number): AdminGet {
+/**
+ * A GET on an address this process can reach (same network namespace). Bounded in size and in
+ * total time: a port that trickles a byte now and then (which resets an idle timeout) is cut at
+ * `timeoutMs` all the same.
+ */
+export function directAdminGet(host: string, port: number, timeoutMs = ADMIN_TIMEOUT_MS): AdminGet {
   checkAddress(host, port);
   return (path) =>
     new Promise((resolve, reject) => {
-      const req = http.get({ host, port, path, timeout: ADMIN_TIMEOUT_MS }, (res) => {
+      const req = http.get({ host, port, path, timeout: timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
@@ -44,14 +48,22 @@ export function directAdminGet(host: string, port: number): AdminGet {
           else chunks.push(c);
         });
         res.on('end', () => {
+          clearTimeout(deadline);
           const body = Buffer.concat(chunks).toString('utf8');
           if ((res.statusCode ?? 0) >= 400) reject(new Error(`admin ${path}: HTTP ${res.statusCode}`));
           else resolve(body);
         });
         res.on('error', reject);
       });
-      req.on('timeout', () => req.destroy(new Error(`admin ${path}: no answer in ${ADMIN_TIMEOUT_MS} ms`)));
-      req.on('error', reject);
+      const deadline = setTimeout(
+        () => req.destroy(new Error(`admin ${path}: no complete answer in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      req.on('timeout', () => req.destroy(new Error(`admin ${path}: no answer in ${timeoutMs} ms`)));
+      req.on('error', (error) => {
+        clearTimeout(deadline);
+        reject(error);
+      });
     });
 }
 

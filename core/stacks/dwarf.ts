@@ -4,9 +4,9 @@
 // never through a shell.
 // Caller frames are looked up at return address - 1: the return address is the instruction
 // after the call and may belong to the next line (or to no line at all after a noreturn call).
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { type CommandLimits, type CommandRunner, localRunner } from '../nodes/commands';
+import { confinedPath, confineResolution, realFile, type RealFile } from './confine';
 import type { Frame } from './frames';
 import type { Location, Resolution } from './resolution';
 
@@ -24,32 +24,37 @@ export interface PathMapping {
 /**
  * Maps a path written by the compiler onto a file of the workspace: user prefix maps first,
  * then bazel's `/proc/self/cwd/`, istio-proxy's `external/envoy/`, and finally the longest
- * tail of the path that exists under a source root.
+ * tail of the path that exists under a source root. `..` is resolved first, and every candidate
+ * must pass confinedPath() (a real file under a root, or under a mapping's target): a path
+ * outside them maps to nothing, so it is never opened.
  */
 export function mapBuildPath(
   file: string,
   roots: string[],
   mappings: PathMapping[] = [],
-  exists: (p: string) => boolean = existsSync,
+  real: RealFile = realFile,
 ): string | undefined {
+  const normalised = path.posix.normalize(file);
   for (const m of mappings) {
-    if (m.from && file.startsWith(m.from)) {
-      const mapped = path.join(m.to, file.slice(m.from.length));
-      if (exists(mapped)) return mapped;
+    if (m.from && normalised.startsWith(m.from)) {
+      const mapped = confinedPath(path.join(m.to, normalised.slice(m.from.length)), [m.to, ...roots], real);
+      if (mapped) return mapped;
     }
   }
-  let rel = file.replace(/^\/proc\/self\/cwd\//, '').replace(/^(\.\/)+/, '');
-  if (path.isAbsolute(rel) && exists(rel) && roots.some((r) => rel.startsWith(r + path.sep))) return rel;
+  let rel = normalised.replace(/^\/proc\/self\/cwd\//, '').replace(/^(\.\/)+/, '');
+  if (path.isAbsolute(rel)) {
+    const inside = confinedPath(rel, roots, real);
+    if (inside) return inside;
+  }
   rel = rel.replace(/^external\/envoy\//, '');
-  const parts = rel.split('/').filter(Boolean);
+  const parts = rel.split('/').filter((p) => p && p !== '.' && p !== '..');
   for (let i = 0; i < parts.length; i++) {
     const tail = parts.slice(i).join('/');
     for (const root of roots) {
-      const candidate = path.join(root, tail);
-      if (exists(candidate)) return candidate;
+      const candidate = confinedPath(path.join(root, tail), roots, real);
+      if (candidate) return candidate;
     }
   }
-  if (path.isAbsolute(file) && exists(file)) return file;
   return undefined;
 }
 
@@ -79,7 +84,8 @@ export class DwarfResolver {
   private loadSymbols(): Promise<Map<string, SymbolEntry>> {
     this.symbols ??= (async () => {
       const stdout = await this.runner(
-        [this.options.nm ?? 'nm', '--defined-only', '-C', this.binary],
+        // `--`: a binary path starting with `-` must not be read as an option (`--plugin=…`).
+        [this.options.nm ?? 'nm', '--defined-only', '-C', '--', this.binary],
         SYMBOL_TOOL_LIMITS,
       );
       const map = new Map<string, SymbolEntry>();
@@ -114,6 +120,7 @@ export class DwarfResolver {
     const stdout = await this.runner(
       [
         this.options.addr2line ?? 'addr2line',
+        // -e takes the next word as its value, whatever it starts with.
         '-e',
         this.binary,
         '-a',
@@ -125,6 +132,15 @@ export class DwarfResolver {
       SYMBOL_TOOL_LIMITS,
     );
     const chains = parseAddr2line(stdout);
+    const confineTo = [...this.roots, ...(this.options.pathMappings ?? []).map((m) => m.to)];
+    return this.locate(frames, addrs, chains).map((r) => r && confineResolution(r, confineTo));
+  }
+
+  private locate(
+    frames: Frame[],
+    addrs: Array<bigint | undefined>,
+    chains: ReturnType<typeof parseAddr2line>,
+  ): Array<Resolution | undefined> {
     return frames.map((f, i) => {
       const a = addrs[i];
       if (a === undefined) return undefined;

@@ -9,6 +9,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { lambdasIn, normalizeType, parameterTypes } from './cppParse';
 import { demangle } from './demangle';
+import { confineResolution } from './confine';
 import { mapBuildPath } from './dwarf';
 import { findFrameInLine, type Frame } from './frames';
 import type { Location, Resolution } from './resolution';
@@ -49,7 +50,12 @@ export class Resolver {
     );
   }
 
+  /** One frame; every file in the result is a real file under the index's roots (confine.ts). */
   async resolve(frame: Frame, options: ResolveOptions = {}): Promise<Resolution> {
+    return confineResolution(await this.locate(frame, options), this.index.roots);
+  }
+
+  private async locate(frame: Frame, options: ResolveOptions): Promise<Resolution> {
     const base: Resolution = { frame: frame.raw, symbol: frame.symbol, module: frame.module };
     if (!frame.symbol) {
       return {

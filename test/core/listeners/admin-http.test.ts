@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { describe, it } from 'node:test';
-import { commandAdminGet, httpResponseBody } from '../../../core/listeners/admin';
+import { commandAdminGet, directAdminGet, httpResponseBody } from '../../../core/listeners/admin';
 import { localRunner } from '../../../core/nodes/commands';
 import { fuzz } from '../../helpers/fuzz';
 
@@ -97,5 +97,26 @@ describe('admin GET without curl: hostile replies', () => {
         assert.match(String(error), /^Error: admin \/x: /);
       }
     });
+  });
+
+  it('a port that trickles its answer is cut at the total deadline, not kept alive by each byte', async (t) => {
+    const server = net.createServer((socket) => {
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n');
+        const drip = setInterval(() => socket.write('x'), 100);
+        socket.on('close', () => clearInterval(drip));
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => {
+      server.close();
+      server.unref();
+    });
+    const port = (server.address() as net.AddressInfo).port;
+    await assert.rejects(
+      directAdminGet('127.0.0.1', port, 1000)('/server_info'),
+      /no complete answer in 1000 ms/,
+    );
   });
 });

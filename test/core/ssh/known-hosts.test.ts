@@ -130,9 +130,8 @@ describe('known_hosts and ssh config readers: fuzz', () => {
     });
   });
 
-  it('a pattern full of wildcards matches in linear time', () => {
-    const started = Date.now();
+  // A backtracking matcher would not finish: the test's timeout is the bound.
+  it('a pattern full of wildcards matches without backtracking blow-up', { timeout: 20_000 }, () => {
     assert.equal(patternsMatch(`${'*a'.repeat(5000)}b`, 'a'.repeat(20_000)), false);
-    assert.ok(Date.now() - started < 5000);
   });
 });

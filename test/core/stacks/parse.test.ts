@@ -197,7 +197,8 @@ test('the saved index is reused for unchanged files and rescanned for changed on
 test('build paths map onto the workspace', () => {
   const roots = ['/ws/envoy'];
   const have = new Set(['/ws/envoy/source/server/server.cc', '/src/mine/x.cc']);
-  const exists = (p: string) => have.has(p);
+  // The real path of a file that exists (no symlinks in this made-up tree).
+  const exists = (p: string) => (have.has(p) ? p : undefined);
   assert.equal(
     mapBuildPath('/proc/self/cwd/source/server/server.cc', roots, [], exists),
     '/ws/envoy/source/server/server.cc',
