@@ -8,7 +8,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { demangleTable, isMangled } from '../stacks/demangle';
-import { findDebugFile, identify, type NodeAccess, readFunctionNames } from './elf';
+import { findDebugFile, identify, type NodeAccess, readSymbolNames } from './elf';
 import { SymbolTable } from './table';
 
 export interface SymbolCacheOptions {
@@ -63,7 +63,13 @@ export class SymbolCache {
       const names: string[] = [];
       const debugFile = id.sections.has('.symtab') ? undefined : await findDebugFile(access, id);
       const files = debugFile ? [binary, debugFile] : [binary];
-      await readFunctionNames(access, files, (n) => names.push(n));
+      const data: string[] = [];
+      await readSymbolNames(
+        access,
+        files,
+        (n) => names.push(n),
+        (n) => data.push(n),
+      );
       const sources = files.flatMap((f) => {
         const tables = f === binary ? ['.symtab', '.dynsym'].filter((t) => id.sections.has(t)) : ['.symtab'];
         return tables.map((t) => `${t} of ${f}`);
@@ -80,6 +86,7 @@ export class SymbolCache {
         },
         names,
         await this.demangled(names),
+        data,
       );
       await this.store(built);
       return built;

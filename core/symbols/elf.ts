@@ -91,29 +91,33 @@ export async function findDebugFile(access: NodeAccess, id: ElfIdentity): Promis
   return candidates.find((c) => c !== id.binary && found.has(c));
 }
 
-// Fixed text; the files arrive as "$@". The node filters readelf's table down to defined
-// function names (FUNC, IFUNC; versions like `malloc@@GLIBC_2.2.5` cut to the bare name, as
-// bpftrace names them) and sorts them in byte order without duplicates: a third of the bytes
-// over SSH, and the sort runs where the tools are.
-const FUNCTION_NAMES = `for f in "$@"; do readelf -W --syms -- "$f"; done |
-awk '($4 == "FUNC" || $4 == "IFUNC") && $7 != "UND" && NF >= 8 { n = $8; sub(/@.*/, "", n); if (n != "") print n }' |
+// Fixed text; the files arrive as "$@". The node filters readelf's tables down to defined
+// names (versions like `malloc@@GLIBC_2.2.5` cut to the bare name, as bpftrace names them):
+// functions (FUNC, IFUNC) as `F name`, data (OBJECT) as `O name`, sorted in byte order without
+// duplicates, so functions and data arrive as two sorted runs; a third of the bytes over SSH,
+// and the sort runs where the tools are.
+const SYMBOL_NAMES = `for f in "$@"; do readelf -W --syms -- "$f"; done |
+awk '$7 != "UND" && NF >= 8 && ($4 == "FUNC" || $4 == "IFUNC" || $4 == "OBJECT") {
+  n = $8; sub(/@.*/, "", n); if (n != "") print ($4 == "OBJECT" ? "O " : "F ") n }' |
 LC_ALL=C sort -u`;
 
 /**
- * Streams the defined function names of the .symtab and .dynsym of files (a binary and its
- * debug file), sorted and unique; an unreadable file is an error only when nothing was listed.
+ * Streams the defined function and data names of the .symtab and .dynsym of files (a binary
+ * and its debug file), each sorted and unique; an unreadable file is an error only when nothing
+ * was listed.
  */
-export async function readFunctionNames(
+export async function readSymbolNames(
   access: NodeAccess,
   files: string[],
-  onName: (name: string) => void,
+  onFunction: (name: string) => void,
+  onData: (name: string) => void,
 ): Promise<void> {
   let count = 0;
-  const r = await lines(access, ['/bin/sh', '-c', FUNCTION_NAMES, 'symbols', ...files], (line) => {
-    if (line) {
-      count++;
-      onName(line);
-    }
+  const r = await lines(access, ['/bin/sh', '-c', SYMBOL_NAMES, 'symbols', ...files], (line) => {
+    if (line.length < 3) return;
+    count++;
+    if (line.startsWith('F ')) onFunction(line.slice(2));
+    else if (line.startsWith('O ')) onData(line.slice(2));
   });
   if (count === 0 && r.stderr.trim())
     throw new Error(

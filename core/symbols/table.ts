@@ -1,10 +1,12 @@
 // The compact symbol table of one binary: every function name once, sorted, in one UTF-8 blob
 // with an offset array, so that 10^6 names cost one buffer and two typed arrays (not 10^6
 // strings), and exact and prefix lookups are binary searches over bytes. Demangled names (C++)
-// sit in a second blob aligned with the first, with their own sorted order for completion.
+// sit in a second blob aligned with the first, with their own sorted order for completion; data
+// (OBJECT) names in a third, only to be told apart (bpftrace resolves a uprobe name among them
+// first, and then fails to attach).
 // The same bytes are the on-disk cache file: loading is one read, no parsing per name.
 
-const MAGIC = 'FTSYM1\n';
+const MAGIC = 'FTSYM2\n';
 
 /** What is known about a binary besides its function names. */
 export interface SymbolTableMeta {
@@ -53,23 +55,32 @@ export class SymbolTable {
     private readonly demangled: Blob | undefined,
     /** Indices of names sorted by their display form (demangled, else the name). */
     private readonly displayOrder: Uint32Array | undefined,
+    /** Defined data symbols, sorted. */
+    private readonly data: Blob,
   ) {}
 
   /**
    * Builds a table from names in any order (duplicates dropped). `demangle` maps the names that
    * need it (C++ `_Z…`) to their demangled text; without it the table has mangled names only.
    */
-  static build(meta: SymbolTableMeta, names: Iterable<string>, demangled?: Map<string, string>): SymbolTable {
+  static build(
+    meta: SymbolTableMeta,
+    names: Iterable<string>,
+    demangled?: Map<string, string>,
+    data: Iterable<string> = [],
+  ): SymbolTable {
     const sorted = sortedUnique(names);
     const table = blobOf(sorted);
-    if (!demangled || demangled.size === 0) return new SymbolTable(meta, table, undefined, undefined);
+    const objects = blobOf(sortedUnique(data));
+    if (!demangled || demangled.size === 0)
+      return new SymbolTable(meta, table, undefined, undefined, objects);
     const texts = sorted.map((n) => demangled.get(n) ?? '');
     const display = texts.map((d, i) => d || sorted[i]);
     // A plain array sorts with a comparator several times faster than a typed array.
     const order = Array.from(display.keys()).sort((a, b) =>
       display[a] < display[b] ? -1 : display[a] > display[b] ? 1 : 0,
     );
-    return new SymbolTable(meta, table, blobOf(texts), Uint32Array.from(order));
+    return new SymbolTable(meta, table, blobOf(texts), Uint32Array.from(order), objects);
   }
 
   get size(): number {
@@ -91,21 +102,30 @@ export class SymbolTable {
   }
 
   /** First index whose name is >= key (byte order). */
-  private lowerBound(key: Buffer): number {
+  private lowerBound(key: Buffer, blob: Blob = this.names): number {
     let lo = 0;
-    let hi = this.size;
+    let hi = blob.offsets.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (Buffer.compare(entry(this.names, mid), key) < 0) lo = mid + 1;
+      if (Buffer.compare(entry(blob, mid), key) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  has(name: string): boolean {
+  private contains(blob: Blob, name: string): boolean {
     const key = Buffer.from(name, 'utf8');
-    const i = this.lowerBound(key);
-    return i < this.size && entry(this.names, i).equals(key);
+    const i = this.lowerBound(key, blob);
+    return i < blob.offsets.length - 1 && entry(blob, i).equals(key);
+  }
+
+  has(name: string): boolean {
+    return this.contains(this.names, name);
+  }
+
+  /** A defined data (OBJECT) symbol of that name. */
+  hasData(name: string): boolean {
+    return this.contains(this.data, name);
   }
 
   /** Names that start with prefix, in byte order, at most `limit`. */
@@ -202,6 +222,8 @@ export class SymbolTable {
         meta: this.meta,
         count: this.size,
         namesBytes: this.names.bytes.length,
+        dataCount: this.data.offsets.length - 1,
+        dataBytes: this.data.bytes.length,
         demangledBytes: this.demangled?.bytes.length ?? -1,
       }) + '\n',
       'utf8',
@@ -214,6 +236,8 @@ export class SymbolTable {
     };
     push(this.names.offsets);
     push(this.names.bytes);
+    push(this.data.offsets);
+    push(this.data.bytes);
     if (this.demangled && this.displayOrder) {
       push(this.demangled.offsets);
       push(this.demangled.bytes);
@@ -222,18 +246,20 @@ export class SymbolTable {
     return Buffer.concat(parts);
   }
 
-  static deserialize(data: Buffer): SymbolTable {
-    if (data.subarray(0, MAGIC.length).toString('latin1') !== MAGIC)
+  static deserialize(file: Buffer): SymbolTable {
+    if (file.subarray(0, MAGIC.length).toString('latin1') !== MAGIC)
       throw new Error('not a symbol table file');
-    const nl = data.indexOf(10, MAGIC.length);
-    const header = JSON.parse(data.subarray(MAGIC.length, nl).toString('utf8')) as {
+    const nl = file.indexOf(10, MAGIC.length);
+    const header = JSON.parse(file.subarray(MAGIC.length, nl).toString('utf8')) as {
       meta: SymbolTableMeta;
       count: number;
       namesBytes: number;
+      dataCount: number;
+      dataBytes: number;
       demangledBytes: number;
     };
     // Typed arrays need 4-byte alignment of the underlying memory.
-    const buf = data.byteOffset % 4 === 0 ? data : Buffer.from(data);
+    const buf = file.byteOffset % 4 === 0 ? file : Buffer.from(file);
     let at = align(nl + 1);
     const u32 = (n: number) => {
       const a = new Uint32Array(buf.buffer, buf.byteOffset + at, n);
@@ -247,10 +273,12 @@ export class SymbolTable {
     };
     const nameOffsets = u32(header.count + 1);
     const names = { offsets: nameOffsets, bytes: bytes(header.namesBytes) };
-    if (header.demangledBytes < 0) return new SymbolTable(header.meta, names, undefined, undefined);
+    const dataOffsets = u32(header.dataCount + 1);
+    const data = { offsets: dataOffsets, bytes: bytes(header.dataBytes) };
+    if (header.demangledBytes < 0) return new SymbolTable(header.meta, names, undefined, undefined, data);
     const dOffsets = u32(header.count + 1);
     const demangled = { offsets: dOffsets, bytes: bytes(header.demangledBytes) };
-    return new SymbolTable(header.meta, names, demangled, u32(header.count));
+    return new SymbolTable(header.meta, names, demangled, u32(header.count), data);
   }
 }
 

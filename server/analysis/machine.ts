@@ -75,16 +75,12 @@ function unmatched(cx: Checker, facts: MachineFacts, ap: AttachPoint): Unmatched
     return { label: `${kind}:${parts.join(':')}`, why: `no traceable kernel function matches ${fn}` };
   }
   if (kind === 'uprobe' || kind === 'uretprobe') {
-    if (ap.parts.length < 2) return undefined;
-    const target = unquote(ap.parts[0]);
-    const fn = (unquote(ap.parts[ap.parts.length - 1]) ?? '').replace(/\+.*$/, '');
-    if (dynamic(target) || target!.includes('*') || dynamic(fn) || /^(0x[0-9a-fA-F]+|\d+)$/.test(fn))
-      return undefined;
-    const entry = facts.binary(target!);
-    if (!entry?.facts.exists) return undefined;
+    const u = uprobeFunction(facts, ap);
+    if (!u) return undefined;
+    const { entry, target, fn } = u;
     const label = `${kind} ${entry.facts.path ?? target}:${fn}`;
     if (entry.facts.noSymbols) return { label, why: entry.facts.noSymbols };
-    if (!entry.table || facts.functionIn(entry.table, fn)) return undefined;
+    if (!entry.table || facts.functionIn(entry.table, fn) || entry.table.hasData(fn)) return undefined;
     return { label, why: `${entry.facts.path ?? target} has no function ${fn}` };
   }
   if (kind === 'usdt') {
@@ -116,6 +112,20 @@ function unmatched(cx: Checker, facts: MachineFacts, ap: AttachPoint): Unmatched
     };
   }
   return undefined;
+}
+
+/** A uprobe's existing binary and the function it names (not an address, not a wildcard target). */
+function uprobeFunction(
+  facts: MachineFacts,
+  ap: AttachPoint,
+): { entry: BinaryEntry; target: string; fn: string } | undefined {
+  if (ap.parts.length < 2) return undefined;
+  const target = unquote(ap.parts[0]);
+  const fn = (unquote(ap.parts[ap.parts.length - 1]) ?? '').replace(/\+.*$/, '');
+  if (dynamic(target) || target!.includes('*') || dynamic(fn) || /^(0x[0-9a-fA-F]+|\d+)$/.test(fn))
+    return undefined;
+  const entry = facts.binary(target!);
+  return entry?.facts.exists ? { entry, target: target!, fn } : undefined;
 }
 
 function programVerdicts(cx: Checker, facts: MachineFacts): MachineVerdicts {
@@ -186,6 +196,17 @@ export function machineAttachPoint(cx: Checker, ap: AttachPoint, row: ProbeRow):
           'error',
           'machine-binary',
           `${kind} target file '${target}' does not exist or is not executable (on ${where})`,
+        );
+        return;
+      }
+      // bpftrace finds the name among data symbols first (resolve_uname), then cannot attach.
+      const u = name === 'usdt' ? undefined : uprobeFunction(facts, ap);
+      if (u?.entry.table && !facts.functionIn(u.entry.table, u.fn) && u.entry.table.hasData(u.fn)) {
+        cx.report(
+          ap,
+          'error',
+          'machine-symbol',
+          `Could not resolve symbol: ${u.entry.facts.path ?? u.target}:${u.fn} (a data symbol, not a function, on ${where})`,
         );
         return;
       }

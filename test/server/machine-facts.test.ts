@@ -40,6 +40,8 @@ const CASES: Array<{ name: string; script: string }> = [
     name: 'missing symbol beside BEGIN',
     script: 'uprobe:/bin/bash:ft_no_such_function { exit(); } BEGIN { exit(); }',
   },
+  // A data symbol: bpftrace 0.17 resolves the name, then cannot attach to it.
+  { name: 'uprobe on a data symbol', script: 'uprobe:/bin/bash:dist_version { exit(); } BEGIN { exit(); }' },
   { name: 'missing usdt binary', script: 'usdt:/nonexistent/ft-bin:probe { exit(); } BEGIN { exit(); }' },
   {
     name: 'missing usdt probe, the only probe',
@@ -120,6 +122,7 @@ function assertKnownVerdicts(server: Map<string, Diagnostic[]>): void {
     first('missing symbol, the only probe'),
     /^No probes to attach: uprobe \/bin\/bash:ft_no_such_function/,
   );
+  assert.match(first('uprobe on a data symbol'), /^Could not resolve symbol: \/bin\/bash:dist_version/);
   assert.match(first('unknown kernel symbol'), /^Failed to resolve kernel symbol: ft_no_such_symbol/);
   assert.match(first('kfunc'), /^kfunc\/kretfunc not available for your kernel version\./);
   assert.match(first('iter'), /^iter task not available for your kernel version\./);

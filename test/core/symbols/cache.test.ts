@@ -24,7 +24,10 @@ struct Listener {
 int Listener::setupSocket(int fd) { return fd + 1; }
 int Listener::setupSocket(const char *name) { return name[0]; }
 } // namespace ft
-extern "C" int ft_plain_function(int x) { return x * 2; }
+extern "C" {
+int ft_counter = 1;
+}
+extern "C" int ft_plain_function(int x) { return x * 2 + ft_counter; }
 int main(int argc, char **argv) {
   ft::Listener l;
   std::printf("%d\\n", l.setupSocket(argc) + l.setupSocket(argv[0]) + ft_plain_function(argc));
@@ -70,6 +73,7 @@ describe('symbol cache by build-id', () => {
     assert.ok(table.has('main'));
     assert.ok(table.has('ft_plain_function'));
     assert.ok(!table.has('ft_plain'), 'exact lookup, not a prefix');
+    assert.ok(table.hasData('ft_counter') && !table.has('ft_counter'), 'data symbols are told apart');
     assert.deepEqual(table.withPrefix('_ZN2ft8Listener11setupSocket'), [
       '_ZN2ft8Listener11setupSocketEPKc',
       '_ZN2ft8Listener11setupSocketEi',
@@ -97,6 +101,7 @@ describe('symbol cache by build-id', () => {
     assert.equal(fromDisk.size, table.size);
     assert.deepEqual(fromDisk.withDisplayPrefix('ft::'), table.withDisplayPrefix('ft::'));
     assert.deepEqual(await next.byKey(table.meta.key), fromDisk);
+    assert.ok(fromDisk.hasData('ft_counter'));
   });
 
   it('a stripped binary is read through its .gnu_debuglink debug file', async () => {
