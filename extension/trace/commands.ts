@@ -53,20 +53,25 @@ export function registerTraceCommands(
       };
       if (nodeIds.length > 1) {
         // A fleet: one target for every node, or a process picked on each.
-        let targets: Map<string, TargetSpec> | undefined;
-        if (typeof targetArg === 'string') targets = new Map(nodeIds.map((id) => [id, parse(targetArg)]));
+        let chosen: { targets: Map<string, TargetSpec>; unavailable: Map<string, string> } | undefined;
+        if (typeof targetArg === 'string')
+          chosen = { targets: new Map(nodeIds.map((id) => [id, parse(targetArg)])), unavailable: new Map() };
         else if (targetArg && typeof targetArg === 'object')
-          targets = new Map(nodeIds.map((id) => [id, parse(targetArg[id] ?? 'envoy')]));
-        else targets = await pickFleetTargets(nodes, nodeIds);
-        if (!targets) return;
-        const chosen = targets;
-        const described = [...new Set([...chosen.values()].map(describeTarget))];
+          chosen = {
+            targets: new Map(nodeIds.map((id) => [id, parse(targetArg[id] ?? 'envoy')])),
+            unavailable: new Map(),
+          };
+        else chosen = await pickFleetTargets(nodes, nodeIds);
+        if (!chosen) return;
+        const { targets, unavailable } = chosen;
+        const described = [...new Set([...targets.values()].map(describeTarget))];
         await fleets.run(
-          nodeIds.filter((id) => chosen.has(id)),
+          nodeIds,
           {
             label: `listeners of ${described.length === 1 ? described[0] : 'a process per node'}`,
-            listenerFor: (id) => ({ target: chosen.get(id) ?? { comm: 'envoy' } }),
+            listenerFor: (id) => ({ target: targets.get(id) ?? { comm: 'envoy' } }),
           },
+          unavailable,
         );
         return;
       }

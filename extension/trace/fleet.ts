@@ -76,7 +76,12 @@ export class TraceFleets implements vscode.Disposable {
     return [...fleet.members.values()].some((m) => m.session.running);
   }
 
-  async run(nodeIds: string[], plan: FleetPlan): Promise<FleetRecord | undefined> {
+  /** `unavailable`: nodes already known not to run it (why), e.g. unreachable while picking. */
+  async run(
+    nodeIds: string[],
+    plan: FleetPlan,
+    unavailable = new Map<string, string>(),
+  ): Promise<FleetRecord | undefined> {
     const { sessions, log } = this.deps;
     const scriptLabel = 'script' in plan ? plan.script.label : plan.label;
     const rows = await vscode.window.withProgress(
@@ -84,7 +89,7 @@ export class TraceFleets implements vscode.Disposable {
         location: vscode.ProgressLocation.Notification,
         title: `Fieldtrace: checking ${scriptLabel} on ${nodeIds.length} nodes…`,
       },
-      () => this.check(nodeIds, plan),
+      () => this.check(nodeIds, plan, unavailable),
     );
     log.info(compatibilityTable(scriptLabel, rows));
     let chosen = rows.filter((r) => r.ok).map((r) => r.nodeId);
@@ -129,12 +134,17 @@ export class TraceFleets implements vscode.Disposable {
   }
 
   /** Probes every node at once, then asks the language server for each node's verdict. */
-  private async check(nodeIds: string[], plan: FleetPlan): Promise<CompatibilityRow[]> {
+  private async check(
+    nodeIds: string[],
+    plan: FleetPlan,
+    known: Map<string, string>,
+  ): Promise<CompatibilityRow[]> {
     const { nodes, sessions } = this.deps;
-    const unreachable = new Map<string, string>();
+    const unreachable = new Map(known);
     const texts = new Map<string, string>();
     await Promise.all(
       nodeIds.map(async (nodeId) => {
+        if (unreachable.has(nodeId)) return;
         try {
           const { transport, probe } = await nodes.probe(nodeId);
           if (probe.problems.length) {

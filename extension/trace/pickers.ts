@@ -128,7 +128,7 @@ export async function pickRunningFleet(fleets: TraceFleets): Promise<FleetRecord
 export async function pickFleetTargets(
   nodes: NodeManager,
   nodeIds: string[],
-): Promise<Map<string, TargetSpec> | undefined> {
+): Promise<{ targets: Map<string, TargetSpec>; unavailable: Map<string, string> } | undefined> {
   const perNode = '$(list-selection) Pick the process on each node…';
   const choice = await new Promise<string | undefined>((resolve) => {
     const qp = vscode.window.createQuickPick();
@@ -141,8 +141,9 @@ export async function pickFleetTargets(
         {
           label: qp.value || 'envoy',
           description: 'error' in parsed ? parsed.error : `trace ${describeTarget(parsed)} on every node`,
+          alwaysShow: true,
         },
-        { label: perNode },
+        { label: perNode, alwaysShow: true },
       ];
     };
     refresh();
@@ -163,17 +164,21 @@ export async function pickFleetTargets(
   if (choice === undefined) return undefined;
   if (choice !== perNode) {
     const spec = parseTargetSpec(choice);
-    return 'error' in spec ? undefined : new Map(nodeIds.map((id) => [id, spec]));
+    return 'error' in spec
+      ? undefined
+      : { targets: new Map(nodeIds.map((id) => [id, spec])), unavailable: new Map() };
   }
+  // A node that cannot be asked stays in the fleet: its line in the table says why.
   const targets = new Map<string, TargetSpec>();
+  const unavailable = new Map<string, string>();
   for (const id of nodeIds) {
-    const target = await pickListenerTarget(nodes, id).catch((error: unknown) => {
-      void notify.warning(
-        `Fieldtrace: ${nodes.label(id)}: ${error instanceof Error ? error.message : String(error)}; it is left out.`,
-      );
-      return undefined;
-    });
-    if (target) targets.set(id, target);
+    try {
+      const target = await pickListenerTarget(nodes, id);
+      if (!target) return undefined;
+      targets.set(id, target);
+    } catch (error) {
+      unavailable.set(id, error instanceof Error ? error.message : String(error));
+    }
   }
-  return targets.size ? targets : undefined;
+  return targets.size ? { targets, unavailable } : undefined;
 }
