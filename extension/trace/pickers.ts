@@ -15,7 +15,6 @@ import type { FleetRecord, TraceFleets } from './fleet';
 import { fleetRow } from './fleet-summary';
 import { sessionTitle } from './session-summary';
 import type { SessionRecord, TraceSessions } from './sessions';
-import { notify } from '../notify';
 
 /** Node ids to run on; with one node (this machine only) nothing is asked. */
 export async function pickNodes(nodes: NodeManager, canPickMany: boolean): Promise<string[]> {

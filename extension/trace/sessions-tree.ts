@@ -52,6 +52,7 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsTreeNode>, 
       item.tooltip = row.tooltip.join('\n').replace(/\*\*/g, '');
       item.iconPath = new vscode.ThemeIcon(row.icon);
       item.contextValue = row.contextValue;
+      item.accessibilityInformation = { label: `${row.label}, ${row.description}` };
       return item;
     }
     if (isFailure(node)) {
@@ -61,6 +62,7 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsTreeNode>, 
       item.tooltip = node.reason;
       item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
       item.contextValue = 'fieldtrace.fleet.failure';
+      item.accessibilityInformation = { label: `${node.nodeId} · failed, ${node.reason}` };
       return item;
     }
     const row = sessionRow(this.sessions.facts(node));

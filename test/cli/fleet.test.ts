@@ -33,14 +33,6 @@ function listeningPorts(netns: TestNetns, pid: number): number[] {
     .sort((a, b) => a - b);
 }
 
-function bpftraceOf(tag: string): string[] {
-  try {
-    return execFileSync('pgrep', ['-f', tag], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  } catch {
-    return [];
-  }
-}
-
 const ready = () => bpftraceAvailable() && sshdAvailable() && netnsAvailable();
 
 describe('fieldtrace run on a fleet', { skip: !ready() }, () => {
@@ -119,7 +111,10 @@ describe('fieldtrace run on a fleet', { skip: !ready() }, () => {
     assert.match(summary, /^fleet-c\s+no\s+0\s+\d+\s+not started: .*bpftrace/m);
     assert.equal(readdirSync(logs).filter((f) => f.endsWith('.jsonl')).length, 2, 'one log per started node');
     // Stop left no bpftrace behind on any node.
-    assert.deepEqual(bpftraceOf('fieldtrace\\.'), []);
+    assert.deepEqual(
+      nodes.flatMap((n) => n.sshd.processesNamed('bpftrace')),
+      [],
+    );
 
     const files = readdirSync(logs).map((f) => path.join(logs, f));
     const s = await runFieldtrace(['state', '--format', 'json', ...files], { cwd: dir });

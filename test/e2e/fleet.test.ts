@@ -4,7 +4,6 @@
 // it, the fleet in the Sessions view (its failed node on its own line), the Listeners view grouped
 // by node then process, and Stop on the fleet leaving no bpftrace on any node.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
 import { after, before, test } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
@@ -12,7 +11,7 @@ import { createNetns, netnsAvailable, type TestNetns } from '../helpers/netns';
 import { type SshdHarness, sshdAvailable, startSshd } from '../helpers/sshd';
 import { buildMiniEnvoy, type MiniEnvoy, startMiniEnvoy } from '../targets/mini-envoy';
 import { skipReason, waitFor } from './rig';
-import { openWorkbench, pickMany, runCommand, type Workbench } from './workbench';
+import { openWorkbench, runCommand, type Workbench } from './workbench';
 
 const skip =
   skipReason() ??
@@ -74,21 +73,19 @@ function sidebar(): FrameLocator {
   return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
 }
 
-async function answer(text: string): Promise<void> {
+/** Types `text` into the quick input titled `title` (pickers follow each other at once) and accepts. */
+async function answer(title: string, text: string): Promise<void> {
   const widget = page.locator('.quick-input-widget');
-  await widget.waitFor({ state: 'visible', timeout: 30_000 });
+  await widget.locator('.quick-input-title').filter({ hasText: title }).waitFor({ timeout: 60_000 });
   await widget.locator('input.input').fill(text);
   // The typed entry is listed first once the picker has read the text.
   await widget.locator('.monaco-list-row').filter({ hasText: text }).first().waitFor({ timeout: 15_000 });
   await page.keyboard.press('Enter');
 }
 
-function bpftraceProcesses(): string[] {
-  try {
-    return execFileSync('pgrep', ['-x', 'bpftrace'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  } catch {
-    return [];
-  }
+/** bpftrace runs under the fleet's sshds (not other users' of this machine). */
+function bpftraceOnNodes(): number[] {
+  return nodes.flatMap((n) => n.sshd.processesNamed('bpftrace'));
 }
 
 test(
@@ -97,7 +94,18 @@ test(
   async () => {
     const [a, b] = nodes as [FleetNode, FleetNode, FleetNode];
     await runCommand(page, 'Fieldtrace: Run Listener Trace', undefined, 'opens another');
-    await pickMany(page, ['fleet-a', 'fleet-b', 'fleet-c']);
+    // The next question follows at once, so the widget may never hide in between.
+    const nodePick = page.locator('.quick-input-widget');
+    for (const alias of ['fleet-a', 'fleet-b', 'fleet-c']) {
+      const row = nodePick.locator('.monaco-list-row').filter({ hasText: alias }).first();
+      await row.click({ timeout: 15_000 });
+      await waitFor(
+        `${alias} ticked`,
+        async () => (await row.getAttribute('aria-checked')) === 'true',
+        5_000,
+      );
+    }
+    await page.keyboard.press('Enter');
     // Every mini-Envoy is named envoy and the kernel is shared: each node follows its own pid.
     const targetPick = page.locator('.quick-input-widget');
     await targetPick
@@ -105,8 +113,8 @@ test(
       .filter({ hasText: 'Pick the process on each node' })
       .first()
       .click({ timeout: 30_000 });
-    await answer(String(a.envoy!.pid));
-    await answer(String(b.envoy!.pid));
+    await answer('Listener trace on fleet-a', String(a.envoy!.pid));
+    await answer('Listener trace on fleet-b', String(b.envoy!.pid));
 
     // The compatibility pick: fleet-c cannot run it (no bpftrace), the others are picked.
     const widget = page.locator('.quick-input-widget');
@@ -177,7 +185,9 @@ test(
 
     // Stop Trace offers the fleet as one choice: every node stops.
     await runCommand(page, 'Fieldtrace: Stop Trace', 'Fleet of 3');
-    await waitFor('the fleet ended', async () => /\bended\b/.test(await fleetItem.innerText()), 60_000);
-    await waitFor('no bpftrace left on any node', () => bpftraceProcesses().length === 0, 30_000);
+    await page.getByRole('treeitem', { name: /^Fleet of 3 · .*, ended · \d+ events · 1 failed$/ }).waitFor({
+      timeout: 60_000,
+    });
+    await waitFor('no bpftrace left on any node', () => bpftraceOnNodes().length === 0, 30_000);
   },
 );

@@ -183,28 +183,10 @@ async function connect(port: number, count: number): Promise<void> {
   );
 }
 
-/** bpftrace processes started under the harness's sshd (its pid file), i.e. ours on the node. */
+/** bpftrace processes started under the harness's sshd, i.e. ours on the node. */
 function bpftraceUnderSshd(): number[] {
   assert.ok(sshd);
-  const root = Number(readFileSync(path.join(sshd.dir, 'sshd.pid'), 'utf8').trim());
-  const parent = new Map<number, number>();
-  const comm = new Map<number, string>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      comm.set(Number(entry), stat.slice(stat.indexOf('(') + 1, close));
-      parent.set(Number(entry), Number(stat.slice(close + 2).split(' ')[1]));
-    } catch {
-      // The process exited while we looked.
-    }
-  }
-  const underRoot = (pid: number): boolean => {
-    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === root) return true;
-    return false;
-  };
-  return [...comm].filter(([pid, name]) => name === 'bpftrace' && underRoot(pid)).map(([pid]) => pid);
+  return sshd.processesNamed('bpftrace');
 }
 
 test(

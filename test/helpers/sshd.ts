@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import type { SshEnvironment } from '../../core/ssh/config';
 import { addKnownHost, fingerprintSha256, keyTypeOf } from '../../core/ssh/known-hosts';
 import { freePort } from './net';
+import { descendantsNamed } from './processes';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -61,6 +62,8 @@ export interface SshdHarness {
   reconfigure(extra: string): Promise<void>;
   /** Working folder of the harness (removed by stop()). */
   dir: string;
+  /** Processes named `comm` started under this sshd (bpftrace runs of its sessions). */
+  processesNamed(comm: string): number[];
   stop(): Promise<void>;
 }
 
@@ -219,6 +222,10 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness>
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
       const blob = Buffer.from(readFileSync(`${other}.pub`, 'utf8').split(/\s+/)[1] ?? '', 'base64');
       addKnownHost(path.join(sshDir, 'known_hosts'), address, port, { type: 'ssh-ed25519', blob }, false);
+    },
+    processesNamed(comm) {
+      const root = child?.pid;
+      return root === undefined ? [] : descendantsNamed(root, comm);
     },
     clearKnownHosts() {
       rmSync(path.join(sshDir, 'known_hosts'), { force: true });
