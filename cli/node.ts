@@ -5,6 +5,7 @@ import { type CliIo, write } from './command';
 import { LocalTransport, type NodeTransport } from '../core/nodes/transport';
 import { connectSsh } from '../core/ssh/client';
 import { defaultSshEnvironment } from '../core/ssh/config';
+import { LOCAL_NODE } from '../common/nodes';
 
 export async function connectNode(
   node: string,
@@ -12,7 +13,7 @@ export async function connectNode(
   /** `acceptNewHostKey` undefined: the command has no --yes-new-host-key. */
   opts: { command: string; acceptNewHostKey?: boolean },
 ): Promise<NodeTransport> {
-  if (node === 'local') return new LocalTransport();
+  if (node === LOCAL_NODE) return new LocalTransport();
   return connectSsh(node, {
     env: defaultSshEnvironment(io.env),
     callbacks: {

@@ -10,7 +10,8 @@ import { fetchTracepointListing, probeNode, type NodeProbe } from '../core/nodes
 import { LocalTransport } from '../core/nodes/transport';
 import { SymbolCache } from '../core/symbols/cache';
 import type { BinaryEntry } from './facts';
-import { LOCAL_NODE, type Target, type Targets } from './targets';
+import { LOCAL_NODE } from '../common/nodes';
+import type { Target, Targets } from './targets';
 
 export class MachineFactsService {
   private localProbe?: Promise<NodeProbe>;

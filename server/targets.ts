@@ -6,9 +6,7 @@ import { parseBpftraceVersion } from '../common/bpftrace-version';
 import { Dialect, LATEST_NAME } from './analysis/dialects';
 import type { NodeFacts, NodeTarget } from '../common/protocol';
 import { type BinaryEntry, TargetFacts } from './facts';
-
-/** The node id of this machine, as the extension and the CLI name it. */
-export const LOCAL_NODE = 'local';
+import { LOCAL_NODE } from '../common/nodes';
 
 export interface Target {
   dialect: Dialect;

@@ -7,6 +7,7 @@ import { type CliCommand, type CliIo, UsageError, write } from '../command';
 import { type NodeRunSummary, runOnNode } from '../run-on-node';
 import { checkTargetComm } from '../../core/trace/listener-script';
 import { parseTargetSpec } from '../../core/trace/target';
+import { LOCAL_NODE } from '../../common/nodes';
 
 const USAGE = `Usage: fieldtrace run [--node HOST]... [--log-dir DIR] [--listener-trace [--target TARGET] [--no-stacks] [--count-interval SECONDS]] [SCRIPT] [-- ARGS...]
 
@@ -72,7 +73,7 @@ function parseArgs(args: string[]): RunArgs {
       break;
     } else if (a === '--node') {
       const node = value();
-      out.nodes.push(node === 'localhost-local' ? 'local' : node);
+      out.nodes.push(node === 'localhost-local' ? LOCAL_NODE : node);
     } else if (a === '--listener-trace') out.listener = true;
     else if (a === '--target') {
       const v = value();
@@ -115,7 +116,7 @@ function parseArgs(args: string[]): RunArgs {
   if (!out.stacks && !out.listener) throw new UsageError('--no-stacks only applies to --listener-trace');
   if (out.countIntervalMs !== undefined && !out.listener)
     throw new UsageError('--count-interval only applies to --listener-trace');
-  if (!out.nodes.length) out.nodes.push('local');
+  if (!out.nodes.length) out.nodes.push(LOCAL_NODE);
   const twice = out.nodes.find((n, i) => out.nodes.indexOf(n) !== i);
   if (twice) throw new UsageError(`--node ${twice} is given twice`);
   for (const node of out.nodeTargets.keys())

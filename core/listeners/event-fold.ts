@@ -18,6 +18,7 @@ import {
 import { socketOptionName } from './names';
 import { snapshotFromRecord } from './snapshot';
 import { mergeSnapshot } from './snapshot-merge';
+import { LOCAL_NODE } from '../../common/nodes';
 
 const CLOSED_SOCKETS_CAP = 32;
 const CLOSED_FDS_CAP = 16;
@@ -35,10 +36,10 @@ export function foldEvent(m: ListenerModel, input: TraceEvent | SessionTraceEven
   let node: string;
   if ('event' in input && 'sessionId' in input) {
     event = input.event;
-    node = input.nodeId || 'local';
+    node = input.nodeId || LOCAL_NODE;
   } else {
     event = input as TraceEvent;
-    node = (isSyscallEvent(event) && event.node) || 'local';
+    node = (isSyscallEvent(event) && event.node) || LOCAL_NODE;
   }
   if (isSyscallEvent(event)) {
     m.events++;

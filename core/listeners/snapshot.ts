@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import type { SnapshotListener, SnapshotRecord, SocketAddress } from '../../common/events';
 import { type CommandRunner, localRunner } from '../nodes/commands';
+import { LOCAL_NODE } from '../../common/nodes';
 
 export type SsListener = SnapshotListener;
 export type SsUser = SnapshotListener['users'][number];
@@ -192,7 +193,7 @@ const ssNumericArgv = (pid: number) => ['nsenter', '-t', String(pid), '-n', 'ss'
  */
 export async function takeLocalSnapshot(
   pid: number,
-  node = 'local',
+  node = LOCAL_NODE,
   run: CommandRunner = localRunner,
 ): Promise<ProcessSnapshot> {
   checkPid(pid);

@@ -11,6 +11,7 @@ import { streamLines } from './commands';
 import type { NodeProbe } from './probe';
 import { shellCommand } from './shell';
 import { execOnNode, type NodeTransport } from './transport';
+import { LOCAL_NODE } from '../../common/nodes';
 
 /** `bpftrace --info` lines `  name: yes|no`, by name (sections do not repeat names). */
 export function parseBpftraceInfo(text: string): Record<string, boolean> {
@@ -25,7 +26,7 @@ export function parseBpftraceInfo(text: string): Record<string, boolean> {
 const LIST_LIMITS = { timeoutMs: 60_000, maxBytes: 256 * 1024 * 1024 };
 
 function nodeName(transport: NodeTransport): string {
-  return transport.nodeId === 'local' ? 'this machine' : transport.nodeId;
+  return transport.nodeId === LOCAL_NODE ? 'this machine' : transport.nodeId;
 }
 
 /** The node-wide facts; each part that cannot be read says why instead. */

@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { LOCAL_NODE } from '../../common/nodes';
 
 export interface ProcessExit {
   code: number | null;
@@ -94,7 +95,7 @@ export function streamDone(stream: Readable): Promise<void> {
 
 /** This machine: `/bin/sh -c` through child_process; files are written directly. */
 export class LocalTransport implements NodeTransport {
-  readonly nodeId = 'local';
+  readonly nodeId = LOCAL_NODE;
   readonly closed = new Promise<void>(() => undefined);
   private readonly children = new Set<ReturnType<typeof spawn>>();
 

@@ -9,7 +9,8 @@ import { takeLocalSnapshot, takeRemoteSnapshot } from '../../core/listeners/snap
 import { type CommandRunner, transportRunner } from '../../core/nodes/commands';
 import { listProcesses } from '../../core/nodes/processes';
 import type { FieldtraceContext } from '../context';
-import { LOCAL_NODE, type NodeManager } from '../ssh/index';
+import { LOCAL_NODE } from '../../common/nodes';
+import type { NodeManager } from '../ssh/index';
 import { pickNodeProcess } from '../ssh/process-picker';
 import type { ListenerStore } from './store';
 import type { ListenersView } from './view';

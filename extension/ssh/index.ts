@@ -19,8 +19,7 @@ import { connectSsh, type SshCallbacks, type UnknownHostKey } from '../../core/s
 import { configuredHosts, defaultSshEnvironment, loadSshConfig } from '../../core/ssh/config';
 import type { Configuration } from '../configuration';
 import { notify } from '../notify';
-
-export const LOCAL_NODE = 'local';
+import { LOCAL_NODE } from '../../common/nodes';
 
 export interface NodeChoice {
   id: string;

@@ -13,7 +13,8 @@ import { resolveTarget, type TargetSpec, targetPids } from '../../core/trace/tar
 import { snapshotAtTraceStart } from '../../core/listeners/trace-start';
 import type { TraceEvent } from '../../common/events';
 import type { Configuration } from '../configuration';
-import { LOCAL_NODE, type NodeManager } from '../ssh/index';
+import { LOCAL_NODE } from '../../common/nodes';
+import type { NodeManager } from '../ssh/index';
 import { NodeDiagnostics } from './node-diagnostics';
 import type { SessionFacts } from './session-summary';
 import { TraceTerminal } from './terminal';
