@@ -245,6 +245,8 @@ export function formatDocument(
   const asWritten = new Set<number>();
   for (let attempt = 0; attempt < 2; attempt++) {
     const formatted = new Session(text, dialect, settings, parsed).program(asWritten);
+    // Already in form (format on save, mostly): nothing changes, nothing to check.
+    if (formatted === text) return { edits: [] };
     const reparsed = parse(formatted);
     if (sameProgram(parsed, text, reparsed, formatted)) {
       const skipped = asWritten.size
