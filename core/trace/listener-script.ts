@@ -295,14 +295,16 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
     result: a('ret'),
   });
 
-  // Prints a pending socket's creation and kept options, and follows the fd from then on. Runs
-  // at the ENTRY of bind and listen, so these lines come before the bind's or listen's own.
+  // Prints a pending socket's creation (with the stack of the bind or listen that makes it a
+  // listener: the socket() of an upstream connection never gets one) and its kept options, and
+  // follows the fd from then on. Runs at the ENTRY of bind and listen, so these lines come before
+  // the bind's or listen's own.
   const adoptSocket = (fd: string) =>
     [
       `$s = @ft_sk[pid, ${fd}];`,
       `if ($s >= ${PENDING}) {`,
       `  $m = @ft_skm[pid, ${fd}];`,
-      `  ${emitNoStack('socket', { fd, family: '($m >> 40) & 0xffff', type: '($m >> 32) & 0xf', protocol: '$m & 0xffffffff' }, '-', undefined, `@ft_skt[pid, ${fd}]`)}`,
+      `  ${emit('socket', { fd, family: '($m >> 40) & 0xffff', type: '($m >> 32) & 0xf', protocol: '$m & 0xffffffff' }, '-', undefined, `@ft_skt[pid, ${fd}]`)}`,
       ...Array.from({ length: OPTION_SLOTS }, (_, i) => [
         `  if ($s > ${PENDING + i}) {`,
         `    $o${i} = @ft_o${i}[pid, ${fd}];`,
