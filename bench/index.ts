@@ -1,7 +1,8 @@
-// Benchmark of the C++ source index (issue 5): a generated Envoy-sized tree (~3,000 .cc/.h
+// Benchmark of the C++ source index, which links every stack frame of a trace to its source line
+// and must stay quick on a tree as large as Envoy's: a generated Envoy-sized tree (~3,000 .cc/.h
 // files, ~20 MB, ~28,000 function definitions), indexed cold (no saved index) and warm (saved
-// index, unchanged files), against `ctags -R` (universal-ctags) on the same tree in the same
-// run; then warm lookups per frame and memory. Run: npm run bench:index [-- --files N]
+// index, unchanged files), against `ctags -R` (universal-ctags) on the same tree in the same run;
+// then warm lookups per frame and memory. Run: npm run bench:index [-- --files N]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';

@@ -1,4 +1,4 @@
-// The reducer on event sequences for each situation of the listener issue: layouts, fd reuse and
+// The reducer on event sequences for each situation a listener goes through: layouts, fd reuse and
 // close, re-listen, IPv6 and unix sockets, renamed threads, fds from before the trace, accepts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

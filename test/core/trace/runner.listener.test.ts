@@ -1,4 +1,4 @@
-// Proof of issue 4: the built-in listener trace, run through our runner over a real sshd with
+// The built-in listener trace as users run it: through our runner over a real sshd with
 // real bpftrace, against the mini-Envoy (clang/libc++ build, dup-per-worker layout), again in
 // reuse-port mode, and once inside a network namespace of its own. One trace session follows
 // every process named `envoy` for all three.
