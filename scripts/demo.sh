@@ -5,7 +5,8 @@
 # mini-Envoy. The workbench listens on 127.0.0.1 only and asks for a password. Ctrl+C stops
 # everything it started.
 #
-# Environment: FIELDTRACE_DEMO_DIR (default .tmp/demo), FIELDTRACE_DEMO_PORT (default 8080),
+# Environment: FIELDTRACE_DEMO_DIR (default $TMPDIR/fieldtrace-demo: outside any git tree, so the
+# workbench has no parent repository to offer), FIELDTRACE_DEMO_PORT (default 8080),
 # FIELDTRACE_DEMO_NO_SETUP=1 skips apt/npm installs (for a machine that is already set up).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,7 @@ die() {
 }
 [[ $(id -u) -eq 0 ]] || die "run as root: bpftrace needs it, and the demo node is root@127.0.0.1"
 
-demo=$(realpath -m -- "${FIELDTRACE_DEMO_DIR:-$repo/.tmp/demo}")
+demo=$(realpath -m -- "${FIELDTRACE_DEMO_DIR:-${TMPDIR:-/tmp}/fieldtrace-demo}")
 # The demo folder is deleted and rebuilt on every start, as root. Only a folder this script made
 # (it holds the marker below, a plain file) or a missing or empty one is ever deleted: the
 # variable may name any path, and a typo must not cost a home directory.
@@ -40,13 +41,16 @@ envoy_pid=
 sleeper=
 cleanup() {
   trap - EXIT INT TERM HUP
+  # Ctrl+C also ends a pipe reader (`npm run demo | tee log`): a message to it must not kill the
+  # cleanup with SIGPIPE, nor a failed write stop it, or everything below keeps running.
+  trap '' PIPE
+  set +e
   # Newest first: the workbench goes before sshd, so its SSH channels close and every trace's
   # wrapper stops bpftrace on the node before sshd itself ends.
   local all=(${envoy_pid:+"$envoy_pid"})
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do all+=("${pids[i]}"); done
   ((${#all[@]})) || return 0
-  echo
-  echo "demo: stopping ${#all[@]} process group(s)"
+  { echo; echo "demo: stopping ${#all[@]} process group(s)"; } 2>/dev/null
   # What runs on the "node" under sshd (sessions, traces): reparented once sshd is gone.
   local on_node=()
   [[ -z ${pids[0]:-} ]] || mapfile -t on_node < <(descendants_of "${pids[0]}")
@@ -171,7 +175,8 @@ mkdir -p "$workspace/envoy" "$workspace/.vscode"
 cp -r test/targets/mini-envoy/. "$workspace/envoy/"
 cat >"$workspace/.vscode/settings.json" <<EOF
 {
-  "fieldtrace.bpftrace.version": "$(bpftrace --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1)"
+  "fieldtrace.bpftrace.version": "$(bpftrace --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1)",
+  "git.openRepositoryInParentFolders": "never"
 }
 EOF
 
