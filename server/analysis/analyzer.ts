@@ -11,6 +11,7 @@ import type { Dialect } from './dialects';
 import type { MachineFacts } from './machine';
 import { collectMacros, macroDefinition } from './macros';
 import { mapDeclaration, undefinedMaps } from './maps';
+import { laterTypedPredicates } from './operands';
 import { preamble, trailingComment } from './preamble';
 import { probe } from './probes';
 import type { Analysis } from './results';
@@ -51,6 +52,7 @@ export function analyze(
     else if (item.kind === 'mapdecl') mapDeclaration(cx, item);
   }
   undefinedMaps(cx);
+  laterTypedPredicates(cx, program);
   if (
     !program.items.some((i) => i.kind === 'probe') &&
     !dialect.has('macro') &&

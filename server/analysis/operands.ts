@@ -4,7 +4,16 @@
 // the type checker was rewritten; there these checks stay off rather than guess.
 // Types are named as bpftrace names them in its messages (integer, pointer, string, none, tuple,
 // record, kstack, ...); an expression whose type the server does not know is never reported.
-import type { BinaryExpr, CastExpr, Expr, IndexExpr, Span, TernaryExpr, UnaryExpr } from '../syntax/ast';
+import type {
+  BinaryExpr,
+  CastExpr,
+  Expr,
+  IndexExpr,
+  Program,
+  Span,
+  TernaryExpr,
+  UnaryExpr,
+} from '../syntax/ast';
 import type { Checker } from './checker';
 import { display, type Ty } from './types';
 
@@ -239,4 +248,21 @@ export function castOperand(cx: Checker, e: CastExpr, t: Ty): void {
   const toInteger = !e.type.tag && e.type.pointer === 0 && e.type.array === undefined;
   if (toInteger && kind !== 'integer' && kind !== 'pointer' && kind !== 'record')
     cx.report(e, 'error', 'invalid-cast', `Casts are not supported for type: "${display(t)}"`);
+}
+
+/**
+ * bpftrace types in several passes, so a predicate that reads a map assigned only further down
+ * (`/@last/ { @last = comm; }`) is still checked: after the walk, with the map's final type.
+ */
+export function laterTypedPredicates(cx: Checker, program: Program): void {
+  if (!operandRules(cx)) return;
+  for (const item of program.items) {
+    const pred = item.kind === 'probe' ? item.predicate : undefined;
+    if (pred?.kind !== 'map' || pred.keys) continue;
+    const value = cx.maps.get(pred.name)?.value;
+    // From 0.21 a count/sum/min/max/avg map reads as an integer in kernel code.
+    if (value?.k === 'agg' && cx.dialect.has('mapValueRead')) continue;
+    if (!value || cx.diags.some((d) => d.start === pred.start && d.code === 'invalid-condition')) continue;
+    conditionType(cx, 'predicate', pred, value);
+  }
 }
