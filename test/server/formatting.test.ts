@@ -20,7 +20,7 @@ import { parse } from '../../server/syntax/parser';
 import { CORPUS_DIR, corpusScripts } from '../corpus/verdict';
 import { positionOf, type ServerHarness, startServer } from './harness';
 
-const DIALECTS = ['0.17', '0.18', '0.19', '0.20', '0.21', '0.22', '0.23', '0.24', '0.25', '0.26'];
+const DIALECTS = ['0.17', '0.18', '0.19', '0.20', '0.21', '0.22', '0.23', '0.24', '0.25', '0.26', 'main'];
 const OPTIONS = { tabSize: 8, insertSpaces: false };
 
 function apply(text: string, edits: TextEdit[] | null): string {
