@@ -1,7 +1,7 @@
 // Hosts from the user's OpenSSH client config, read with the `ssh-config` library. Only what a
 // trace needs is resolved: HostName, User, Port, IdentityFile, ProxyJump, ProxyCommand,
 // UserKnownHostsFile, HostKeyAlias. (CheckHostIP is off by default since OpenSSH 8.5 and is not read.)
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as SshConfigModule from 'ssh-config' with { 'resolution-mode': 'import' };
@@ -74,8 +74,18 @@ export function parseSshConfig(text: string, origin: string): SSHConfig {
  * ~/.ssh, `*` and `?` match in the last path element), as OpenSSH reads them in place; the
  * library parses the result.
  */
-function configText(file: string, env: SshEnvironment, depth: number): string {
-  if (depth > 16 || !existsSync(file)) return '';
+function configText(
+  file: string,
+  env: SshEnvironment,
+  depth: number,
+  // Shared by the whole read: a config that includes itself twice per level would otherwise
+  // read 2^16 files.
+  budget = { files: 256, bytes: 16 * 1024 * 1024 },
+): string {
+  if (depth > 16 || !existsSync(file) || !statSync(file).isFile()) return '';
+  const size = statSync(file).size;
+  if (--budget.files < 0 || (budget.bytes -= size) < 0)
+    throw new Error(`the SSH config includes more than 256 files or 16 MiB (at ${file})`);
   const text = readFileSync(file, 'utf8');
   return text
     .split('\n')
@@ -90,7 +100,7 @@ function configText(file: string, env: SshEnvironment, depth: number): string {
           if (!path.isAbsolute(full)) full = path.join(env.home, '.ssh', full);
           return expandGlob(full);
         })
-        .map((f) => configText(f, env, depth + 1))
+        .map((f) => configText(f, env, depth + 1, budget))
         .join('\n');
     })
     .join('\n');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -13,7 +13,7 @@ import {
   parseEntries,
   patternsMatch,
 } from '../../../core/ssh/known-hosts';
-import { parseSshConfig, resolveSshHost } from '../../../core/ssh/config';
+import { loadSshConfig, parseSshConfig, resolveSshHost } from '../../../core/ssh/config';
 import { fuzz } from '../../helpers/fuzz';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fieldtrace-kh-'));
@@ -134,4 +134,22 @@ describe('known_hosts and ssh config readers: fuzz', () => {
   it('a pattern full of wildcards matches without backtracking blow-up', { timeout: 20_000 }, () => {
     assert.equal(patternsMatch(`${'*a'.repeat(5000)}b`, 'a'.repeat(20_000)), false);
   });
+
+  it(
+    'a config that includes itself twice is read within a budget, not 2^16 times',
+    { timeout: 20_000 },
+    () => {
+      const home = path.join(dir, 'home-include');
+      mkdirSync(path.join(home, '.ssh'), { recursive: true });
+      writeFileSync(path.join(home, '.ssh', 'config'), 'Include config\nInclude config\nHost x\n  Port 2\n');
+      assert.throws(() => loadSshConfig({ home, localUser: 'root' }), /more than 256 files/);
+      mkdirSync(path.join(home, '.ssh', 'conf.d'));
+      writeFileSync(path.join(home, '.ssh', 'config'), 'Include conf.d\nHost x\n  Port 2\n');
+      assert.equal(
+        resolveSshHost('x', { home, localUser: 'root' }).port,
+        2,
+        'a folder named by Include is skipped',
+      );
+    },
+  );
 });
