@@ -124,7 +124,9 @@ export function runOnNode(request: NodeRunRequest, io: CliIo, out: NodeOutput): 
           const where = range
             ? `${request.listener ? scriptName : request.scriptLabel}:${range.startLine + 1}:${range.startColumn + 1}: `
             : '';
-          out.diagnostic(`${where}${event.severity}: ${event.message}`);
+          out.diagnostic(
+            `${where}${event.severity}: ${event.message}${event.explanation ? `\n  (${event.explanation})` : ''}`,
+          );
           if (event.severity === 'error') errors++;
           return;
         }

@@ -183,6 +183,10 @@ export type SessionEvent =
       endColumn?: number;
       /** Set when bpftrace itself aborted (an uncaught C++ exception), ending the trace. */
       crash?: true;
+      /** A known-benign warning's id (core/trace/bpftrace-warnings.ts). */
+      known?: string;
+      /** Its plain-words meaning, on its first occurrence in a run only. */
+      explanation?: string;
     }
   | { type: 'ended'; exitCode: number | null; signal: string | null; reason?: string };
 

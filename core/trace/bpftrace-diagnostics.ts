@@ -1,7 +1,9 @@
 // bpftrace's stderr as diagnostics: positioned messages (with their echoed source line and
 // underline folded in), unpositioned ones (also when glued to another line), known harmless noise
-// as warnings, and an aborting C++ exception as one error that names its cause.
+// as warnings explained once (bpftrace-warnings.ts), and an aborting C++ exception as one error
+// that names its cause.
 import type { TraceEvent } from '../../common/events';
+import { knownWarning } from './bpftrace-warnings';
 import type { SplitLine } from './line-splitter';
 
 // bpftrace's positioned messages: `file.bt:12:3-10: ERROR: msg`, `stdin:1:1: WARNING: msg`.
@@ -9,8 +11,6 @@ const POSITIONED = /^(.*?):(\d+):(\d+)(?:-(\d+))?: (ERROR|WARNING): (.*)$/;
 // Messages without a position; bpftrace may glue one to the end of another line.
 const LEVEL = /(ERROR|WARNING|HINT): /g;
 const STARTS_MESSAGE = /^(ERROR|WARNING|HINT): /;
-// Known harmless noise that bpftrace prints as ERROR on machines like ours.
-const NOISE = [/couldn't set RLIMIT_MEMLOCK/, /available_filter_functions/, /traceable functions/];
 
 // A C++ exception that escaped bpftrace: libstdc++ prints these two lines, then bpftrace aborts.
 const TERMINATE = /^terminate called after throwing an instance of '(.*)'\s*$/;
@@ -36,6 +36,8 @@ export class DiagnosticReader {
   private context = 0;
   /** The exception type of a `terminate called…` line, until its `what():` line arrives. */
   private crash: string | undefined;
+  /** Known warnings explained so far in this run: each is explained once, then only shown. */
+  private readonly explained = new Set<string>();
 
   line(line: SplitLine, out: TraceEvent[]): void {
     const text = line.text;
@@ -96,11 +98,16 @@ export class DiagnosticReader {
     const rest = text.slice(last).trim();
     if (rest) parts.push({ level, message: rest });
     for (const part of parts) {
-      const noise = NOISE.some((re) => re.test(part.message));
+      // Known harmless noise is a warning even where bpftrace says ERROR (0.17 does).
+      const known = knownWarning(part.message);
+      const first = known !== undefined && !this.explained.has(known.id);
+      if (known) this.explained.add(known.id);
       out.push({
         type: 'diagnostic',
-        severity: part.level === 'ERROR' && !noise ? 'error' : 'warning',
+        severity: part.level === 'ERROR' && !known ? 'error' : 'warning',
         message: part.level === 'HINT' ? `hint: ${part.message}` : part.message,
+        ...(known ? { known: known.id } : {}),
+        ...(known && first ? { explanation: known.explanation } : {}),
       });
     }
   }

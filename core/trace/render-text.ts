@@ -118,7 +118,10 @@ function renderEvent(event: TraceEvent): string {
         event.line !== undefined
           ? `${event.file ?? 'script'}:${event.line}:${event.column ?? 1}${event.endColumn !== undefined ? `-${event.endColumn}` : ''}: `
           : '';
-      return `${where}${event.severity === 'error' ? 'ERROR' : 'WARNING'}: ${event.message}\n`;
+      const line = `${where}${event.severity === 'error' ? 'ERROR' : 'WARNING'}: ${event.message}`;
+      // A known-benign warning: its meaning once, then the message alone, marked as explained.
+      if (event.explanation) return `${line}\n  (${event.explanation})\n`;
+      return event.known ? `${line} (harmless: explained above)\n` : `${line}\n`;
     }
     case 'ended':
       return `bpftrace ended (${event.signal ? `signal ${event.signal}` : `exit code ${event.exitCode}`})${event.reason ? `: ${event.reason}` : ''}\n`;

@@ -9,6 +9,7 @@ import { LineSplitter } from '../../../core/trace/line-splitter';
 import { listenerTraceEnvironment, listenerTraceScript } from '../../../core/trace/listener-script';
 import { parseListenerLine } from '../../../core/trace/listener-decoder';
 import { renderText } from '../../../core/trace/render-text';
+import { knownWarning } from '../../../core/trace/bpftrace-warnings';
 import { TraceStreamParser } from '../../../core/trace/stream-parser';
 
 // Lines as bpftrace 0.17 -f json printed them on this machine.
@@ -241,12 +242,16 @@ describe('TraceStreamParser', () => {
         severity: 'warning',
         message:
           'Error while reading traceable functions from /sys/kernel/tracing/available_filter_functions: Operation not permitted',
+        known: 'traceable-functions',
+        explanation: knownWarning('available_filter_functions')?.explanation,
       },
       {
         type: 'diagnostic',
         severity: 'warning',
         message:
           'Unknown error -1: couldn\'t set RLIMIT_MEMLOCK for bpftrace. If your program is not loading, you can try "ulimit -l 8192" to fix the problem',
+        known: 'rlimit-memlock',
+        explanation: knownWarning("couldn't set RLIMIT_MEMLOCK")?.explanation,
       },
       {
         type: 'diagnostic',
