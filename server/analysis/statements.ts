@@ -50,21 +50,7 @@ export function stmt(cx: Checker, s: Stmt): void {
       assign(cx, s);
       return;
     case 'if':
-      if (
-        !s.parenthesized &&
-        (!cx.dialect.has('ifWithoutParens') || s.cond.kind === 'binary' || s.cond.kind === 'ternary')
-      ) {
-        // From 0.25 bpftrace reads an unparenthesized condition as one unary expression.
-        cx.report(
-          s.cond,
-          'error',
-          'syntax',
-          cx.dialect.has('ifWithoutParens')
-            ? `syntax error: without parentheses the condition of \`if\` is a single operand; write if (...)`
-            : `syntax error: the condition of \`if\` needs parentheses in bpftrace ${cx.dialect.name}`,
-          { fixes: [parenthesize(s.cond)] },
-        );
-      }
+      conditionParentheses(cx, s.cond, s.parenthesized, 'if');
       conditionType(cx, 'if', s.cond, expr(cx, s.cond));
       block(cx, s.then, scoped);
       if (s.else) {
@@ -73,6 +59,7 @@ export function stmt(cx: Checker, s: Stmt): void {
       }
       return;
     case 'unroll': {
+      conditionParentheses(cx, s.count, s.parenthesized, 'unroll');
       const c = s.count;
       if (c.kind === 'int') {
         if (c.value > 100) cx.report(s, 'error', 'unroll-range', 'unroll maximum value is 100');
@@ -89,6 +76,7 @@ export function stmt(cx: Checker, s: Stmt): void {
       return;
     }
     case 'while':
+      conditionParentheses(cx, s.cond, s.parenthesized, 'while');
       if (cx.dialect.deprecated('whileLoop'))
         cx.report(
           s.keyword,
@@ -284,4 +272,23 @@ function parenthesize(span: Span): Edit {
     title: 'Add parentheses',
     more: [{ start: span.end, end: span.end, newText: ')' }],
   };
+}
+
+/**
+ * Before 0.25 the condition of `if`/`while`/`unroll` is parenthesized; from 0.25 bpftrace reads an
+ * unparenthesized one as a single unary expression (v0.25.0 src/parser.yy cond_expr).
+ */
+function conditionParentheses(cx: Checker, cond: Expr, parenthesized: boolean, keyword: string): void {
+  if (parenthesized) return;
+  const bare = cx.dialect.has('ifWithoutParens');
+  if (bare && cond.kind !== 'binary' && cond.kind !== 'ternary') return;
+  cx.report(
+    cond,
+    'error',
+    'syntax',
+    bare
+      ? `syntax error: without parentheses the condition of \`${keyword}\` is a single operand; write ${keyword} (...)`
+      : `syntax error: the condition of \`${keyword}\` needs parentheses in bpftrace ${cx.dialect.name}`,
+    { fixes: [parenthesize(cond)] },
+  );
 }

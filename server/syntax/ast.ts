@@ -126,12 +126,16 @@ export interface IfStmt extends Span {
 export interface UnrollStmt extends Span {
   kind: 'unroll';
   count: Expr;
+  /** Whether the count was written in parentheses as a whole (required before 0.25). */
+  parenthesized: boolean;
   body: Block;
 }
 export interface WhileStmt extends Span {
   kind: 'while';
   keyword: Span;
   cond: Expr;
+  /** Whether the condition was written in parentheses as a whole (required before 0.25). */
+  parenthesized: boolean;
   body: Block;
 }
 export interface ForStmt extends Span {

@@ -641,22 +641,19 @@ class Parser {
           return this.ifStmt();
         case 'unroll': {
           this.advance();
-          this.expect('(');
-          const count = this.expression();
-          this.expect(')');
+          const { cond: count, parenthesized } = this.condition();
           const body = this.block();
-          return { kind: 'unroll', count, body, start: t.start, end: body.end };
+          return { kind: 'unroll', count, parenthesized, body, start: t.start, end: body.end };
         }
         case 'while': {
           this.advance();
-          this.expect('(');
-          const cond = this.expression();
-          this.expect(')');
+          const { cond, parenthesized } = this.condition();
           const body = this.block();
           return {
             kind: 'while',
             keyword: { start: t.start, end: t.end },
             cond,
+            parenthesized,
             body,
             start: t.start,
             end: body.end,
@@ -722,12 +719,19 @@ class Parser {
     return { kind: 'exprstmt', expr: target, start: target.start, end: target.end };
   }
 
-  private ifStmt(): Stmt {
-    const kw = this.advance();
+  /**
+   * The condition of `if`/`while`/`unroll`, with or without parentheses (the dialect decides).
+   * Parenthesized means as a whole: `($a && $b)`, not `($a) && ($b)`.
+   */
+  private condition(): { cond: Expr; parenthesized: boolean } {
     const open = this.isPunct('(') ? this.tok.start : -1;
     const cond = this.expression();
-    // Parenthesized as a whole: `if ($a && $b)`, not `if ($a) && ($b)`.
-    const parenthesized = open >= 0 && closingParen(this.text, open) === this.prevEnd - 1;
+    return { cond, parenthesized: open >= 0 && closingParen(this.text, open) === this.prevEnd - 1 };
+  }
+
+  private ifStmt(): Stmt {
+    const kw = this.advance();
+    const { cond, parenthesized } = this.condition();
     const then = this.block();
     const node: Stmt = { kind: 'if', cond, parenthesized, then, start: kw.start, end: then.end };
     if (this.tok.kind === 'ident' && this.tok.text === 'else') {
