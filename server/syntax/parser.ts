@@ -45,7 +45,8 @@ const BINARY_LEVELS: string[][] = [
   ['+', '-'],
   ['*', '/', '%'],
 ];
-const BINARY_PRECEDENCE = new Map<string, number>();
+/** Binding strength of each binary operator (higher binds tighter); the formatter shares it. */
+export const BINARY_PRECEDENCE = new Map<string, number>();
 BINARY_LEVELS.forEach((ops, level) => ops.forEach((op) => BINARY_PRECEDENCE.set(op, level)));
 
 /** Names that are integer types when written in a cast. */
