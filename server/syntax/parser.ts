@@ -254,6 +254,9 @@ class Parser {
         return;
       }
       if (t.text === 'import' && n1?.kind === 'string') {
+        // v0.25.0 src/parser.yy reads imports in the preamble only; v0.26.1 says so.
+        if (program.items.length)
+          this.error(t.start, t.end, 'root imports must appear before probes and functions', 'syntax');
         program.imports.push(this.importStmt());
         return;
       }
