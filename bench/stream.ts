@@ -30,13 +30,15 @@ async function capture(): Promise<Buffer> {
   });
   const chunks: Buffer[] = [];
   const parser = new TraceStreamParser({ attachedWhen: 'begin' });
-  let accepts = 0;
+  // Accepts are counted in the kernel: running totals per (pid, tid, listening fd) every interval.
+  const totals = new Map<string, number>();
+  const accepted = () => [...totals.values()].reduce((sum, n) => sum + n, 0);
   let attached = false;
   bpftrace.stdout.on('data', (c: Buffer) => {
     chunks.push(c);
     for (const e of parser.pushStdout(c)) {
       if (e.type === 'attached') attached = true;
-      if (e.type === 'accept') accepts++;
+      if (e.type === 'accepts') totals.set(`${e.pid}/${e.tid}/${e.listenFd}`, e.total);
     }
   });
   const until = async (ok: () => boolean, what: string) => {
@@ -59,7 +61,7 @@ async function capture(): Promise<Buffer> {
           s.once('error', reject);
         });
       }
-      await until(() => accepts >= 200, '200 accepts');
+      await until(() => accepted() >= 200, '200 accepts counted');
     } finally {
       await envoy.stop();
     }
