@@ -44,8 +44,14 @@ export async function activate(extensionContext: vscode.ExtensionContext): Promi
   );
   registerLanguageServerCommands(ctx, server);
   registerListeners(ctx, { nodes, bus });
-  registerStacks(ctx, { nodes, configuration });
-  registerTrace(ctx, { nodes, bus, configuration, languageClient: () => server.running });
+  const stacks = registerStacks(ctx, { nodes, configuration, bus });
+  registerTrace(ctx, {
+    nodes,
+    bus,
+    configuration,
+    languageClient: () => server.running,
+    countInSource: (frames) => stacks.countInSource(frames),
+  });
   try {
     await server.start();
   } catch (error) {

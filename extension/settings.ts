@@ -17,7 +17,8 @@ export interface FieldtraceSettings {
   /** Passed to the language server, which keeps them within its bounds. */
   format: { indentSize: number; width: number };
   languageServer: { trace: LanguageServerTrace };
-  trace: { sessionLogDirectory: string; stopTimeoutSeconds: number };
+  /** `terminalStacks`: each event's stack as one link line (`folded`) or frame by frame (`full`). */
+  trace: { sessionLogDirectory: string; stopTimeoutSeconds: number; terminalStacks: 'folded' | 'full' };
   /** `countInterval`: seconds between the listener trace's accept counts. */
   listeners: { userStacks: boolean; countInterval: number };
   stacks: {
@@ -52,7 +53,7 @@ export const DEFAULT_SETTINGS: FieldtraceSettings = {
   bpftrace: { version: '', unsafe: false },
   format: { indentSize: 2, width: 90 },
   languageServer: { trace: 'off' },
-  trace: { sessionLogDirectory: '', stopTimeoutSeconds: 10 },
+  trace: { sessionLogDirectory: '', stopTimeoutSeconds: 10, terminalStacks: 'folded' },
   listeners: { userStacks: true, countInterval: 1 },
   stacks: { pathMappings: [], debugBinary: '', debugBinaryNode: '', documentLinks: false },
 };
@@ -112,6 +113,7 @@ export function readSettings(source: SettingsSource): SettingsRead {
           1,
           numberOr(source.value('trace.stopTimeoutSeconds'), d.trace.stopTimeoutSeconds),
         ),
+        terminalStacks: enumOf(source.value('trace.terminalStacks'), TERMINAL_STACKS, d.trace.terminalStacks),
       },
       listeners: {
         userStacks: booleanOr(source.value('listeners.userStacks'), d.listeners.userStacks),
@@ -149,6 +151,7 @@ export function resolvePathMappings(mappings: PathMapping[], folder: string): Pa
 }
 
 const TRACE_LEVELS: readonly LanguageServerTrace[] = ['off', 'messages', 'verbose'];
+const TERMINAL_STACKS: readonly FieldtraceSettings['trace']['terminalStacks'][] = ['folded', 'full'];
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value.trim() : '';

@@ -85,14 +85,25 @@ function renderMapValue(name: string, value: unknown): string {
 }
 
 /**
- * One event as bpftrace's text mode would show it (stack frames indented by 8 spaces), safe for
+ * One event as bpftrace's text mode would show it (stack frames indented by 8 spaces, or the one
+ * line `options.stackLine` in their place), safe for
  * a terminal: control characters of the event's text are shown as escapes.
  */
-export function renderText(event: TraceEvent): string {
-  return terminalText(renderEvent(event));
+export function renderText(event: TraceEvent, options: RenderOptions = {}): string {
+  return terminalText(renderEvent(event, options));
 }
 
-function renderEvent(event: TraceEvent): string {
+/** The title of an event's stack (the Stacks view's heading): its line without the stack. */
+export function stackTitle(event: TraceEvent): string {
+  return renderText({ ...event, stack: undefined } as TraceEvent).trim();
+}
+
+export interface RenderOptions {
+  /** One line printed instead of the stack's frames (the trace terminal folds stacks). */
+  stackLine?: string;
+}
+
+function renderEvent(event: TraceEvent, options: RenderOptions): string {
   switch (event.type) {
     case 'attached':
       return `Attaching ${event.probes} probe${event.probes === 1 ? '' : 's'}...\n`;
@@ -127,7 +138,9 @@ function renderEvent(event: TraceEvent): string {
       return `bpftrace ended (${event.signal ? `signal ${event.signal}` : `exit code ${event.exitCode}`})${event.reason ? `: ${event.reason}` : ''}\n`;
     default: {
       const head = `${field(event.comm)}[${event.pid}/${event.tid}] ${describe(event)}\n`;
-      return event.stack ? `${head}${event.stack.map((f) => `        ${field(f)}\n`).join('')}\n` : head;
+      if (!event.stack) return head;
+      if (options.stackLine !== undefined) return `${head}        ${options.stackLine}\n`;
+      return `${head}${event.stack.map((f) => `        ${field(f)}\n`).join('')}\n`;
     }
   }
 }

@@ -3,6 +3,7 @@
 // that the other views call.
 import * as vscode from 'vscode';
 import type { Resolution } from '../../core/stacks/resolution';
+import type { TraceEventBus } from '../../core/trace/session';
 import type { Configuration } from '../configuration';
 import type { FieldtraceContext } from '../context';
 import type { NodeManager } from '../ssh/index';
@@ -10,10 +11,11 @@ import { FrameDocumentLinks, FrameTerminalLinks } from './links';
 import { openFrame, openFrameSource, openResolution } from './open-frame';
 import { StackService } from './service';
 import { StacksTree } from './stacks-tree';
+import { stackTitle } from '../../core/trace/render-text';
 
 export function registerStacks(
   ctx: FieldtraceContext,
-  { nodes, configuration }: { nodes: NodeManager; configuration: Configuration },
+  { nodes, configuration, bus }: { nodes: NodeManager; configuration: Configuration; bus: TraceEventBus },
 ): StackService {
   const service = ctx.track(new StackService(ctx, nodes, configuration));
   const tree = new StacksTree(service);
@@ -32,6 +34,7 @@ export function registerStacks(
     await tree.show(frames, typeof title === 'string' ? title : 'Stack');
     await vscode.commands.executeCommand('fieldtrace.stacks.focus');
   });
+  ctx.track(followLatestStack(bus, tree));
   ctx.registerCommand('fieldtrace.openFrameSource', () => openFrameSource(service));
   ctx.registerCommand('fieldtrace.reindexSources', () => service.rebuild());
   ctx.registerCommand('fieldtrace.stacks.openResolution', (r: Resolution) => openResolution(r));
@@ -48,4 +51,33 @@ export function registerStacks(
     setTimeout(() => void service.ready().catch((e: unknown) => ctx.log.error(`Stacks: ${String(e)}`)), 1000);
   }
   return service;
+}
+
+// A burst of stacked events (a process starting its workers) shows its last stack once.
+const FOLLOW_DELAY_MS = 300;
+
+/**
+ * The Stacks view follows the latest event of any session that has a stack, without taking the
+ * focus; a click on a folded stack line or a timeline step still shows that one.
+ */
+function followLatestStack(bus: TraceEventBus, tree: StacksTree): vscode.Disposable {
+  let latest: { frames: string[]; title: string } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const subscription = bus.subscribe((e) => {
+    const event = e.event;
+    if (!('stack' in event) || !event.stack?.length) return;
+    latest = { frames: event.stack, title: stackTitle(event) };
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      const shown = latest;
+      latest = undefined;
+      if (shown) void tree.show(shown.frames, shown.title);
+    }, FOLLOW_DELAY_MS);
+  });
+  return {
+    dispose: () => {
+      subscription.dispose();
+      clearTimeout(timer);
+    },
+  };
 }

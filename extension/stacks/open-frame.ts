@@ -62,7 +62,5 @@ export async function openFrameSource(service: StackService): Promise<void> {
       return;
     }
   }
-  void notify.info(
-    'Fieldtrace: no stack frame in the selection, on this line or in the clipboard.',
-  );
+  void notify.info('Fieldtrace: no stack frame in the selection, on this line or in the clipboard.');
 }

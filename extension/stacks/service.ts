@@ -170,6 +170,13 @@ export class StackService implements vscode.Disposable {
     return out;
   }
 
+  /** How many frames resolve to a source line; undefined when no source is indexed. */
+  async countInSource(frames: string[]): Promise<number | undefined> {
+    if (!this.roots().length) return undefined;
+    const resolved = await this.resolveStack(frames);
+    return resolved.filter((r) => r.location).length;
+  }
+
   async rebuild(): Promise<void> {
     this.index = undefined;
     this.resolver = undefined;

@@ -10,6 +10,8 @@ import type { NodeManager } from '../ssh/index';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { registerTraceCommands } from './commands';
 import { TraceFleets } from './fleet';
+import { FoldedStackLinks } from './folded-stack-links';
+import { type CountInSource, FoldedStacks } from './folded-stacks';
 import { TraceSessions } from './sessions';
 import { SessionsTree } from './sessions-tree';
 import { TraceStatus } from './status';
@@ -20,12 +22,16 @@ export interface TraceDeps {
   configuration: Configuration;
   /** The running language client: it checks a fleet's script on every picked node. */
   languageClient(): LanguageClient | undefined;
+  /** How many frames of a stack resolve to source (the folded stack line says it). */
+  countInSource: CountInSource;
 }
 
 export function registerTrace(
   ctx: FieldtraceContext,
-  { nodes, bus, configuration, languageClient }: TraceDeps,
+  { nodes, bus, configuration, languageClient, countInSource }: TraceDeps,
 ): void {
+  const foldedStacks = new FoldedStacks(countInSource);
+  ctx.track(vscode.window.registerTerminalLinkProvider(new FoldedStackLinks(foldedStacks)));
   const sessions = ctx.track(
     new TraceSessions({
       log: ctx.log,
@@ -33,6 +39,7 @@ export function registerTrace(
       bus,
       configuration,
       defaultLogDir: path.join(ctx.extension.globalStorageUri.fsPath, 'sessions'),
+      foldedStacks,
     }),
   );
   const fleets = ctx.track(new TraceFleets({ sessions, nodes, languageClient, log: ctx.log }));

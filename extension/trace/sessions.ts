@@ -17,6 +17,7 @@ import { LOCAL_NODE } from '../../common/nodes';
 import type { NodeManager } from '../ssh/index';
 import { NodeDiagnostics } from './node-diagnostics';
 import type { SessionFacts } from './session-summary';
+import type { FoldedStacks } from './folded-stacks';
 import { TraceTerminal } from './terminal';
 import { notify } from '../notify';
 
@@ -50,6 +51,8 @@ export interface TraceSessionsDeps {
   configuration: Configuration;
   /** Where session logs go while fieldtrace.trace.sessionLogDirectory is empty. */
   defaultLogDir: string;
+  /** The terminals' folded stacks (`fieldtrace.trace.terminalStacks`). */
+  foldedStacks: FoldedStacks;
 }
 
 export class TraceSessions implements vscode.Disposable {
@@ -116,9 +119,13 @@ export class TraceSessions implements vscode.Disposable {
     // TraceSession.start() returns).
     const sessionId = newSessionId();
     const current: { record?: SessionRecord } = {};
-    const terminal = new TraceTerminal(`Fieldtrace: ${nodeLabel}`, () => {
-      if (current.record) void this.stop(current.record);
-    });
+    const terminal = new TraceTerminal(
+      `Fieldtrace: ${nodeLabel}`,
+      () => {
+        if (current.record) void this.stop(current.record);
+      },
+      { mode: () => configuration.settings.trace.terminalStacks, folded: this.deps.foldedStacks },
+    );
     terminal.follow(bus, sessionId);
     const scriptDiagnostics = script.uri
       ? this.diagnostics.follow(bus, sessionId, { uri: script.uri, text, nodeLabel })

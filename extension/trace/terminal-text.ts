@@ -10,10 +10,28 @@ export function toTerminal(text: string): string {
 }
 
 /** The terminal's text for one event (a whole line), or undefined when it prints nothing. */
-export function eventText(event: TraceEvent): string | undefined {
-  const rendered = renderText(event);
+export function eventText(event: TraceEvent, stackLine?: string): string | undefined {
+  const rendered = renderText(event, stackLine === undefined ? {} : { stackLine });
   if (!rendered) return undefined;
   return toTerminal(rendered.endsWith('\n') ? rendered : `${rendered}\n`);
+}
+
+/** How the trace terminal prints an event's stack (`fieldtrace.trace.terminalStacks`). */
+export type TerminalStacks = 'folded' | 'full';
+
+/**
+ * A folded stack: one line in place of its frames, `#id` naming it for the link that opens it in
+ * the Stacks view. `inSource` is how many frames resolve to a source line, when that is known.
+ */
+export function foldedStackLine(id: number, frames: number, inSource?: number): string {
+  const count = `${frames} frame${frames === 1 ? '' : 's'}`;
+  return `stack: ${count}${inSource === undefined ? '' : `, ${inSource} in source`} [#${id}: open in Stacks]`;
+}
+
+/** The id of the folded stack on a terminal line, with where its link starts and its length. */
+export function findFoldedStack(line: string): { id: number; start: number; length: number } | undefined {
+  const m = /stack: \d+ frames?(?:, \d+ in source)? \[#(\d+): open in Stacks\]/.exec(line);
+  return m ? { id: Number(m[1]), start: m.index, length: m[0].length } : undefined;
 }
 
 /**

@@ -2,7 +2,15 @@
 // rendered like bpftrace's text mode). Ctrl+C stops the session; closing the terminal stops it too.
 import * as vscode from 'vscode';
 import type { TraceEventBus } from '../../core/trace/session';
-import { eventText, noteText, sayText, TerminalHistory } from './terminal-text';
+import type { FoldedStacks } from './folded-stacks';
+import { stackTitle } from '../../core/trace/render-text';
+import { eventText, noteText, sayText, TerminalHistory, type TerminalStacks } from './terminal-text';
+
+/** How the terminal prints stacks: folded into one link line (kept in `folded`), or in full. */
+export interface TerminalStackOptions {
+  mode(): TerminalStacks;
+  folded: FoldedStacks;
+}
 
 export class TraceTerminal implements vscode.Pseudoterminal, vscode.Disposable {
   private readonly writer = new vscode.EventEmitter<string>();
@@ -13,19 +21,40 @@ export class TraceTerminal implements vscode.Pseudoterminal, vscode.Disposable {
   private terminal: vscode.Terminal | undefined;
   private subscription: { dispose(): void } | undefined;
 
+  // A folded stack's line waits for its count of frames in source: later lines queue behind it,
+  // so the terminal keeps the events' order.
+  private queue: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly name: string,
     private readonly onStop: () => void,
+    private readonly stacks?: TerminalStackOptions,
   ) {}
 
   /** Prints the session's events from the first one on: call before the session starts. */
   follow(bus: TraceEventBus, sessionId: string): void {
     this.subscription = bus.subscribe((e) => {
-      const text = eventText(e.event);
-      if (text) this.print(text);
+      const event = e.event;
+      const stack = 'stack' in event ? event.stack : undefined;
+      if (stack?.length && this.stacks && this.stacks.mode() === 'folded') {
+        const line = this.stacks.folded.fold(stack, stackTitle(event));
+        this.enqueue(async () => eventText(event, await line));
+      } else {
+        const text = eventText(event);
+        if (text) this.enqueue(() => text);
+      }
       // Nothing follows a session's end.
-      if (e.event.type === 'ended') this.subscription?.dispose();
+      if (event.type === 'ended') this.subscription?.dispose();
     }, sessionId);
+  }
+
+  private enqueue(text: () => string | undefined | Promise<string | undefined>): void {
+    this.queue = this.queue
+      .then(text)
+      .then((t) => {
+        if (t) this.print(t);
+      })
+      .catch(() => undefined);
   }
 
   show(): void {
@@ -55,12 +84,12 @@ export class TraceTerminal implements vscode.Pseudoterminal, vscode.Disposable {
 
   /** A line of ours (dimmed, after `#`). */
   note(text: string): void {
-    this.print(noteText(text));
+    this.enqueue(() => noteText(text));
   }
 
   /** A line of ours that must stand out as bpftrace's own lines do. */
   say(text: string): void {
-    this.print(sayText(text));
+    this.enqueue(() => sayText(text));
   }
 
   private print(text: string): void {
