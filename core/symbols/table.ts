@@ -123,6 +123,13 @@ export class SymbolTable {
     return this.contains(this.names, name);
   }
 
+  /** The demangled form of a name in the table (the name itself when not mangled); undefined when absent. */
+  displayOf(name: string): string | undefined {
+    const key = Buffer.from(name, 'utf8');
+    const i = this.lowerBound(key);
+    return i < this.size && entry(this.names, i).equals(key) ? this.display(i) : undefined;
+  }
+
   /** A defined data (OBJECT) symbol of that name. */
   hasData(name: string): boolean {
     return this.contains(this.data, name);
