@@ -26,3 +26,8 @@ export function bpftraceVersionName(v: BpftraceVersion): string {
 export function atLeastBpftrace(v: BpftraceVersion, major: number, minor: number): boolean {
   return v.major > major || (v.major === major && v.minor >= minor);
 }
+
+/** What `--bpftrace-version` accepts: a version (`0.17`, `v0.26.1`) or `main`, bpftrace's main branch. */
+export function isDialectName(text: string): boolean {
+  return text.trim() === 'main' || parseBpftraceVersion(text) !== undefined;
+}

@@ -8,7 +8,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DiagnosticSeverity } from 'vscode-languageserver';
 import { type CliCommand, type CliIo, UsageError, readStdin, write } from '../command';
 import { analyze } from '../../server/analysis/analyzer';
-import { parseBpftraceVersion } from '../../common/bpftrace-version';
+import { isDialectName } from '../../common/bpftrace-version';
 import { toDiagnostics } from '../../server/features/diagnostics';
 import { Targets } from '../../server/targets';
 import {
@@ -85,7 +85,7 @@ function parseArgs(args: string[]): Options {
     switch (flag) {
       case '--bpftrace-version': {
         const v = take();
-        if (v !== 'main' && !parseBpftraceVersion(v))
+        if (!isDialectName(v))
           throw new UsageError(`--bpftrace-version: '${v}' is not a version like 0.17 or 0.26, or main`);
         options.version = v;
         break;

@@ -3,7 +3,7 @@
 import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type CliCommand, UsageError, readStdin, write } from '../command';
-import { parseBpftraceVersion } from '../../common/bpftrace-version';
+import { isDialectName } from '../../common/bpftrace-version';
 import { DEFAULT_FORMAT, type FormatSettings, formatSettings, formatText } from '../../server/format/format';
 import { Targets } from '../../server/targets';
 
@@ -15,7 +15,7 @@ the formatted script to stdout. A script with syntax errors is formatted only wh
 
 Options:
   --check                list the files that would change, change nothing
-  --bpftrace-version V   dialect to format for (e.g. 0.17, 0.26); default: the local
+  --bpftrace-version V   dialect to format for (e.g. 0.17, 0.26, main); default: the local
                          \`bpftrace --version\` if installed, else the latest known
   --indent N             spaces per level (default ${DEFAULT_FORMAT.indent}, as fieldtrace.format.indentSize)
   --width N              line width (default ${DEFAULT_FORMAT.width}, as fieldtrace.format.width)
@@ -59,8 +59,8 @@ function parseArgs(args: string[]): Options {
         break;
       case '--bpftrace-version': {
         const v = take();
-        if (!parseBpftraceVersion(v))
-          throw new UsageError(`--bpftrace-version: '${v}' is not a version like 0.17 or 0.26`);
+        if (!isDialectName(v))
+          throw new UsageError(`--bpftrace-version: '${v}' is not a version like 0.17 or 0.26, or main`);
         version = v;
         break;
       }

@@ -57,6 +57,9 @@ describe('fieldtrace fmt', () => {
     assert.equal(newest.stdout, TIDY_026);
     const oldest = await fmt(['--bpftrace-version', '0.17', '-'], MESSY);
     assert.equal(oldest.stdout, TIDY_026.replace('if $x {', 'if ($x) {'));
+    const main = await fmt(['--bpftrace-version', 'main', '-'], MESSY);
+    assert.equal(main.code, 0, main.stderr);
+    assert.equal(main.stdout, TIDY_026, "bpftrace's main branch, as check takes it");
     const windows = await fmt(['--bpftrace-version', '0.26', '-'], MESSY.replace(/\n/g, '\r\n'));
     assert.equal(windows.stdout, TIDY_026.replace(/\n/g, '\r\n'), 'CRLF line ends are kept');
   });
