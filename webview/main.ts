@@ -15,6 +15,7 @@ import {
   type ThreadRef,
   parseToWebview,
 } from '../common/listeners-protocol';
+import { fdStateWords, socketStateWords } from '../common/listener-states';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -209,14 +210,15 @@ function onTreeKey(event: KeyboardEvent): void {
 
 // ---- the state as a tree ----------------------------------------------------------------------
 
-function fdItem(base: string, f: FdView, level: number, showPid: boolean): HTMLElement {
+function fdItem(base: string, f: FdView, level: number, showPid: boolean, socket: SocketView): HTMLElement {
   const parts: string[] = [];
   if (f.via === 'socket') parts.push('socket()');
   else if (f.via === 'fork') parts.push(`inherited (fork) from fd ${f.from}`);
   else if (f.via !== 'unknown') parts.push(`${f.via} of fd ${f.from}`);
   parts.push(`by ${who(f.owner)}`);
-  if (f.listening) parts.push(`listening (${who(f.listenedBy ?? f.owner)})`);
-  else parts.push(f.open ? 'not listening' : 'closed');
+  // The fd's own call and the socket's state side by side, each named.
+  parts.push(fdStateWords(f, who(f.listenedBy ?? f.owner)));
+  if (f.open) parts.push(socketStateWords(socket));
   if (f.accepts) parts.push(`${f.accepts} accepts`);
   if (f.provenance !== 'traced')
     parts.push(f.provenance === 'pre-trace' ? 'opened before the trace' : `from ${f.provenance}`);
@@ -238,9 +240,8 @@ function fdItem(base: string, f: FdView, level: number, showPid: boolean): HTMLE
 
 function socketItem(base: string, s: SocketView, level: number): HTMLElement {
   const id = `${base}/${s.id}`;
-  const state = s.closed ? 'closed' : s.listening ? 'LISTEN' : 'bound';
   const desc = [
-    state,
+    socketStateWords(s),
     s.inode !== undefined ? `inode ${s.inode}` : '',
     s.backlog !== undefined && s.backlog >= 0 ? `backlog ${s.backlog}` : '',
     s.boundBy ? `bound by ${who(s.boundBy)}` : '',
@@ -256,7 +257,7 @@ function socketItem(base: string, s: SocketView, level: number): HTMLElement {
       defaultOpen: true,
       className: s.closed ? 'closed' : undefined,
       children: () => [
-        ...s.fds.map((f) => fdItem(id, f, level + 1, new Set(s.fds.map((x) => x.pid)).size > 1)),
+        ...s.fds.map((f) => fdItem(id, f, level + 1, new Set(s.fds.map((x) => x.pid)).size > 1, s)),
         ...s.options.map((o) =>
           item(
             {
@@ -419,9 +420,9 @@ function processItem(p: ProcessView, level: number, showNode: boolean): HTMLElem
   const desc = [
     `pid ${p.pid}`,
     showNode ? p.node : '',
-    `${workers} thread(s)`,
+    p.exited ? '' : `${workers} thread(s)`,
     p.parentPid !== undefined ? `child of ${p.parentPid}` : '',
-    p.exited ? 'exited' : '',
+    p.exited ? `ended${p.listeners.length ? ` · held ${p.listeners.map((l) => l.key).join(', ')}` : ''}` : '',
     p.snapshotAt ? `snapshot ${p.snapshotAt}` : '',
   ].filter(Boolean);
   return item(
@@ -465,7 +466,16 @@ function processItem(p: ProcessView, level: number, showNode: boolean): HTMLElem
         );
         if (p.listeners.length === 0)
           children.push(
-            item({ id: `${id}/none`, label: 'No listening sockets seen yet.', icon: 'info' }, level + 1),
+            item(
+              {
+                id: `${id}/none`,
+                label: p.exited
+                  ? 'Held no listening socket in this trace.'
+                  : 'No listening sockets seen yet.',
+                icon: 'info',
+              },
+              level + 1,
+            ),
           );
         children.push(...p.listeners.map((l) => listenerItem(id, l, level + 1)));
         return children;
@@ -473,6 +483,31 @@ function processItem(p: ProcessView, level: number, showNode: boolean): HTMLElem
     },
     level,
   );
+}
+
+/**
+ * Processes still running, then the ended ones folded into one "ended" group (closed by default):
+ * a process that exited (an Envoy before its hot restart) keeps what it held, out of the way.
+ */
+function processItems(list: ProcessView[], groupId: string, level: number, showNode: boolean): HTMLElement[] {
+  const running = list.filter((p) => !p.exited);
+  const ended = list.filter((p) => p.exited);
+  const items = running.map((p) => processItem(p, level, showNode));
+  if (ended.length)
+    items.push(
+      item(
+        {
+          id: `${groupId}/ended`,
+          label: 'ended',
+          description: `${ended.length} process(es) that exited · ${ended.reduce((n, p) => n + p.listeners.length, 0)} listener(s) they held`,
+          icon: 'history',
+          className: 'ended',
+          children: () => ended.map((p) => processItem(p, level + 1, showNode)),
+        },
+        level,
+      ),
+    );
+  return items;
 }
 
 /** A fleet: one item per node, its processes below, in the order the nodes first appear. */
@@ -490,7 +525,7 @@ function nodeItems(processes: ProcessView[]): HTMLElement[] {
         icon: 'vm',
         defaultOpen: true,
         className: 'node',
-        children: () => list.map((p) => processItem(p, 2, false)),
+        children: () => processItems(list, `node:${node}`, 2, false),
       },
       1,
     );
@@ -558,7 +593,7 @@ function render(): void {
   tree.append(
     ...(nodes.size > 1
       ? nodeItems(current.processes)
-      : current.processes.map((p) => processItem(p, 1, true))),
+      : processItems(current.processes, 'processes', 1, true)),
   );
   app.append(tree);
   const items = visibleItems();

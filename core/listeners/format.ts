@@ -1,5 +1,12 @@
 // Renders a ListenerState as Markdown (for `fieldtrace state`, "Copy as Markdown") or JSON.
-import type { FdView, ListenerState, ListenerView, ThreadRef } from '../../common/listeners-protocol';
+import { fdStateWords, socketStateWords } from '../../common/listener-states';
+import type {
+  FdView,
+  ListenerState,
+  ListenerView,
+  SocketView,
+  ThreadRef,
+} from '../../common/listeners-protocol';
 
 function who(t: ThreadRef | undefined): string {
   if (!t) return '?';
@@ -12,16 +19,15 @@ function md(text: string): string {
   return text.replace(/[\\`*[\]|<>]/g, (c) => `\\${c}`);
 }
 
-function fdLine(f: FdView): string {
+function fdLine(f: FdView, socket: SocketView): string {
   const parts = [`fd ${f.fd}`];
   if (f.via === 'dup' || f.via === 'dup2' || f.via === 'dup3' || f.via === 'fcntl')
     parts.push(`${f.via} of ${f.from}`);
   else if (f.via === 'fork') parts.push(`inherited from the parent's fd ${f.from}`);
   else if (f.via === 'socket') parts.push('socket()');
   parts.push(`owner ${md(who(f.owner))}`);
-  parts.push(
-    f.listening ? `listening (by ${md(who(f.listenedBy ?? f.owner))})` : f.open ? 'not listening' : 'closed',
-  );
+  parts.push(fdStateWords(f, md(who(f.listenedBy ?? f.owner))));
+  if (f.open) parts.push(socketStateWords(socket));
   if (f.accepts) parts.push(`${f.accepts} accepts`);
   if (f.provenance !== 'traced') parts.push(f.provenance);
   if (f.kernel) parts.push(`kernel: ${f.kernel}`);
@@ -36,14 +42,14 @@ function listenerMarkdown(l: ListenerView): string[] {
   for (const s of l.sockets) {
     const head = [`socket ${s.id}`];
     if (s.inode !== undefined) head.push(`inode ${s.inode}`);
-    head.push(s.closed ? 'closed' : s.listening ? 'LISTEN' : 'bound');
+    head.push(socketStateWords(s));
     if (s.backlog !== undefined && s.backlog >= 0) head.push(`backlog ${s.backlog}`);
     if (s.boundBy) head.push(`bound by ${md(who(s.boundBy))}`);
     if (s.provenance !== 'traced') head.push(s.provenance);
     if (s.acceptedBy?.length)
       head.push(`accepted by ${s.acceptedBy.map((a) => `${md(a.name)} (${a.count})`).join(', ')}`);
     out.push(`- ${head.join(', ')}`);
-    for (const f of s.fds) out.push(`  - ${fdLine(f)}`);
+    for (const f of s.fds) out.push(`  - ${fdLine(f, s)}`);
     if (s.options.length > 0)
       out.push(
         `  - options: ${s.options.map((o) => `${o.name}${o.value === undefined ? '' : `=${o.value}`}`).join(', ')}`,

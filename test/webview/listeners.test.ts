@@ -41,6 +41,7 @@ function ensureBuilt(): void {
     'webview/html.ts',
     'webview/listeners.css',
     'common/listeners-protocol.ts',
+    'common/listener-states.ts',
   ];
   const built = path.join(dist, 'main.js');
   const stale =
@@ -156,7 +157,10 @@ test(
       const fds = await outbound.locator('[role="treeitem"][data-id*="/fd"] > .row .label').allTextContents();
       assert.deepEqual(fds, ['fd 31', 'fd 37', 'fd 38']);
       const fd37 = (await outbound.locator('[data-id$="/fd2062496:37"]').getAttribute('aria-label')) ?? '';
-      assert.match(fd37, /dup of fd 31 · by wrk:worker_1 · listening \(wrk:worker_1\)/);
+      assert.match(
+        fd37,
+        /dup of fd 31 · by wrk:worker_1 · fd: listen\(\)ed on this fd by wrk:worker_1 · socket: LISTEN/,
+      );
       assert.match(
         (await outbound.locator('.reason').first().textContent()) ?? '',
         /One socket, 3 fds in this process/,
@@ -378,6 +382,71 @@ test(
       await send(page, { type: 'state', state: seedState });
       await page.locator('[role="treeitem"][data-id="node:node-a"]').waitFor({ state: 'detached' });
       assert.equal(await page.locator('[role="treeitem"].process').first().getAttribute('aria-level'), '1');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  },
+);
+
+/** An Envoy ≤ 1.19 shape: bound on the main thread, listen() on each worker's dup; `exit` ends it. */
+function dupLayoutEvents(pid: number, port: number, exit: boolean): TraceEvent[] {
+  const at = (tid: number, comm: string, n: number) => ({ timeNs: n * 1000, pid, tid, comm });
+  const events: TraceEvent[] = [
+    { type: 'socket', ...at(pid, 'envoy', 1), fd: 5, family: 'inet', socketType: 1 },
+    {
+      type: 'bind',
+      ...at(pid, 'envoy', 2),
+      fd: 5,
+      address: { family: 'inet', address: '127.0.0.1', port },
+      result: 0,
+    },
+    { type: 'dup', ...at(pid + 1, 'wrk:worker_0', 3), oldFd: 5, newFd: 6, via: 'dup' },
+    { type: 'listen', ...at(pid + 1, 'wrk:worker_0', 4), fd: 6, backlog: 128, result: 0 },
+  ];
+  if (exit) events.push({ type: 'exit', ...at(pid, 'envoy', 5), processExit: true });
+  return events;
+}
+
+test(
+  'an ended process folds into the "ended" group with what it held; fd and socket states are named apart',
+  { skip, timeout: 60_000 },
+  async () => {
+    const state = reduceEvents([...dupLayoutEvents(100, 10000, true), ...dupLayoutEvents(200, 10000, false)]);
+    const { page, errors } = await openPage();
+    try {
+      await send(page, { type: 'state', state });
+      const top = page.locator('ul.tree > li[role="treeitem"]');
+      await top.first().waitFor();
+      // The running process first, then one "ended" group, closed.
+      assert.deepEqual(await top.evaluateAll((lis) => lis.map((li) => li.dataset.id)), [
+        'local/200',
+        'processes/ended',
+      ]);
+      const ended = page.locator('[data-id="processes/ended"]');
+      assert.equal(await ended.getAttribute('aria-expanded'), 'false');
+      assert.match(
+        (await ended.getAttribute('aria-label')) ?? '',
+        /1 process\(es\) that exited · 1 listener/,
+      );
+      await ended.locator('.row').first().click();
+      const gone = page.locator('[data-id="local/100"]');
+      await gone.waitFor();
+      assert.match((await gone.getAttribute('aria-label')) ?? '', /ended · held inet 127\.0\.0\.1:10000/);
+      // The running one: the main thread's fd never called listen(), its socket is LISTEN.
+      const fds = await page
+        .locator('[data-id^="local/200/"][data-id*="/fd200:"]')
+        .evaluateAll((lis) => lis.map((li) => li.getAttribute('aria-label') ?? ''));
+      const main = fds.find((l) => l.startsWith('fd 5'));
+      const worker = fds.find((l) => l.startsWith('fd 6'));
+      assert.match(main ?? '', /fd: not listen\(\)ed on this fd · socket: LISTEN/, fds.join('\n'));
+      assert.match(worker ?? '', /fd: listen\(\)ed on this fd by wrk:worker_0 \(201\) · socket: LISTEN/);
+      assert.ok(!fds.some((l) => /(^|· )(not )?listening/.test(l)), 'no bare "listening" on an fd');
+      mkdirSync(path.join(root, 'test-results'), { recursive: true });
+      await page.screenshot({
+        path: path.join(root, 'test-results', 'listeners-ended-group.png'),
+        fullPage: true,
+      });
       assert.deepEqual(errors, []);
     } finally {
       await page.close();
