@@ -9,6 +9,7 @@ import { FieldtraceContext } from './context';
 import { LanguageServerClient, registerLanguageServerCommands } from './language-client';
 import { notify } from './notify';
 import { registerListeners } from './listeners/index';
+import { registerProbe } from './probe/index';
 import { NodeManager } from './ssh/index';
 import { registerStacks } from './stacks/index';
 import { registerTrace } from './trace/index';
@@ -44,6 +45,7 @@ export async function activate(extensionContext: vscode.ExtensionContext): Promi
   );
   registerLanguageServerCommands(ctx, server);
   registerListeners(ctx, { nodes, bus });
+  registerProbe(ctx, { nodes, configuration });
   const stacks = registerStacks(ctx, { nodes, configuration, bus });
   registerTrace(ctx, {
     nodes,

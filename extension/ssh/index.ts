@@ -14,6 +14,7 @@ import {
 import { NodeFactsCache, readBinaryFacts } from '../../core/nodes/facts';
 import { NodeProbeCache, type NodeProbe, TracepointCatalogCache } from '../../core/nodes/probe';
 import { SymbolCache } from '../../core/symbols/cache';
+import type { SymbolTable } from '../../core/symbols/table';
 import { LocalTransport, type NodeTransport } from '../../core/nodes/transport';
 import { connectSsh, type SshCallbacks, type UnknownHostKey } from '../../core/ssh/client';
 import { configuredHosts, defaultSshEnvironment, loadSshConfig } from '../../core/ssh/config';
@@ -138,6 +139,13 @@ export class NodeManager implements vscode.Disposable {
     const probe = await this.probes.get(transport);
     const entries = await readBinaryFacts(transport, probe, params.targets.slice(0, 64), this.symbols);
     return entries.map((e) => e.facts);
+  }
+
+  /** A binary's function symbols on a node, through the one symbol cache (read once per build-id). */
+  async symbolTable(nodeId: string, binary: string): Promise<SymbolTable> {
+    const transport = await this.connect(nodeId);
+    const probe = await this.probes.get(transport);
+    return this.symbols.tableFor({ transport, privilege: probe.privilege }, binary);
   }
 
   private callbacks(): SshCallbacks {

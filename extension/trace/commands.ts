@@ -15,11 +15,12 @@ export function registerTraceCommands(
   fleets: TraceFleets,
   nodes: NodeManager,
 ): void {
-  ctx.registerCommand('fieldtrace.runTrace', async (arg?: vscode.Uri) => {
+  ctx.registerCommand('fieldtrace.runTrace', async (arg?: vscode.Uri, nodeArg?: string) => {
     const uri = (arg instanceof vscode.Uri ? arg : undefined) ?? activeScript() ?? (await askForScript());
     if (!uri) return;
     const document = await vscode.workspace.openTextDocument(uri);
-    const nodeIds = await pickNodes(nodes, true);
+    // A script made for one node (Trace on node…) runs there without asking.
+    const nodeIds = typeof nodeArg === 'string' ? [nodeArg] : await pickNodes(nodes, true);
     const label = path.basename(uri.fsPath);
     if (nodeIds.length > 1) {
       await fleets.run(nodeIds, { script: { text: document.getText(), label, uri } });
