@@ -66,3 +66,18 @@ export async function traceListeners(
   await untilEvents('attached', () => events.some((e) => e.type === 'attached'), events);
   return events;
 }
+
+/**
+ * Accepts of `pid` seen so far: the kernel's running total per (thread, listening fd) where one
+ * was printed, else the first-accept events (each total includes its first accept).
+ */
+export function acceptsOf(events: TraceEvent[], pid: number): number {
+  const perKey = new Map<string, number>();
+  for (const e of events) {
+    if ((e.type !== 'accept' && e.type !== 'accepts') || e.pid !== pid) continue;
+    const key = `${e.tid}/${e.listenFd}`;
+    const seen = e.type === 'accepts' ? e.total : 1;
+    perKey.set(key, Math.max(perKey.get(key) ?? 0, seen));
+  }
+  return [...perKey.values()].reduce((a, b) => a + b, 0);
+}

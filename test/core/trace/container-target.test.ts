@@ -15,7 +15,7 @@ import {
   resolveContainer,
   resolveTarget,
 } from '../../../core/trace/target';
-import { localBpftraceVersion, traceListeners, untilEvents } from '../../helpers/listener-trace';
+import { acceptsOf, localBpftraceVersion, traceListeners, untilEvents } from '../../helpers/listener-trace';
 import { type MiniEnvoy, startMiniEnvoy } from '../../targets/mini-envoy';
 import { connectAndClose } from '../../helpers/net';
 
@@ -119,7 +119,7 @@ describe('a container target on real bpftrace', { skip: skipReal }, () => {
       for (let i = 0; i < 3; i++) await connectAndClose(inside.ports[0] as number);
       await untilEvents(
         'three accepts inside the container',
-        () => events.filter((e) => e.type === 'accept' && e.pid === inside.pid).length >= 3,
+        () => acceptsOf(events, inside.pid) >= 3,
         events,
       );
       for (let i = 0; i < 3; i++) await connectAndClose(outside.ports[0] as number);
@@ -129,7 +129,7 @@ describe('a container target on real bpftrace', { skip: skipReal }, () => {
         // Already running when the trace started: adopted at BEGIN, worker accepts included.
         await untilEvents(
           'accepts of the outside envoy too',
-          () => events.some((e) => e.type === 'accept' && e.pid === outside.pid),
+          () => acceptsOf(events, outside.pid) > 0,
           events,
         );
         assert.ok(pids.has(inside.pid));
