@@ -41,7 +41,9 @@ function hexText(token: string): string | undefined {
   const step = raw ? 5 : escaped ? 4 : 2;
   if (token.length === 0 || token.length % step !== 0 || token.length / step > MAX_HEX_BYTES)
     return undefined;
-  const bytes = Buffer.allocUnsafe(token.length / step);
+  // ASCII (nearly every name and path) is built as a string directly; bytes go into one reused
+  // buffer and are decoded as UTF-8 only when a byte is not ASCII.
+  let text = '';
   let length = 0;
   let ended = false;
   let ascii = true;
@@ -54,12 +56,14 @@ function hexText(token: string): string | undefined {
     const b = hi * 16 + lo;
     if (b === 0) ended = true;
     else if (!ended) {
-      bytes[length++] = b;
+      HEX_BYTES[length++] = b;
       if (b >= 0x80) ascii = false;
+      else if (ascii) text += String.fromCharCode(b);
     }
   }
-  return bytes.toString(ascii ? 'latin1' : 'utf8', 0, length);
+  return ascii ? text : HEX_BYTES.toString('utf8', 0, length);
 }
+const HEX_BYTES = Buffer.alloc(MAX_HEX_BYTES);
 
 // The table's sizes as local constants: read for every event, and an imported binding can cost a
 // getter call per read where modules are not bundled (tsx in tests and benchmarks).
