@@ -146,6 +146,7 @@ export class BpftraceLanguageServer {
       connection: this.connection,
       documents: this.documents,
       analysis: (uri) => this.analyses.get(uri),
+      facts: (uri) => this.targets.forDocument(uri).facts,
     };
     this.diagnostics = registerDiagnostics(features);
     registerCompletion(features);

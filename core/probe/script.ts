@@ -5,6 +5,7 @@
 // and a mangled name with characters outside [A-Za-z0-9_] (clang's `$_N`, `.cold`) is quoted.
 import { parseBpftraceVersion } from '../../common/bpftrace-version';
 import type { SymbolTable } from '../symbols/table';
+import { uprobeFunctionName } from './names';
 import { definitionAtLine, type FunctionMatch, matchDefinition } from './match';
 
 export interface ProbeRequest {
@@ -47,14 +48,6 @@ export async function probeForFunction(request: ProbeRequest): Promise<ProbeResu
   }
   if (!match.symbols.length) return { ...match, problem: match.note };
   return { ...match, script: renderScript(request, match) };
-}
-
-/**
- * A uprobe function name as bpftrace's lexer takes it: bare when it is a plain identifier, else
- * in double quotes (clang's `$_N`, GCC's `.cold`/`.isra.0` clones).
- */
-export function uprobeFunctionName(symbol: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(symbol) ? symbol : `"${symbol}"`;
 }
 
 /** Symbol names a script may carry: what compilers emit. Anything else came from a hostile binary. */

@@ -14,6 +14,7 @@ import type { Catalog } from '../catalog/catalog';
 import { CONFIG_KEYS, HARDWARE_EVENTS, SOFTWARE_EVENTS } from '../analysis/dialects';
 import { display, structName } from '../analysis/types';
 import type { FieldExpr } from '../syntax/ast';
+import { binarySymbolCompletion } from './binary-symbols';
 import type { FeatureServer } from './feature-server';
 import { exprsNear, probeAt } from './locate';
 
@@ -27,6 +28,15 @@ export function registerCompletion(server: FeatureServer): void {
     const offset = doc.offsetAt(params.position);
     const trigger = params.context?.triggerCharacter;
     if (trigger && !triggerMakesSense(analysis, offset, trigger)) return [];
+    if (!inBody(analysis, offset)) {
+      const lineStart = analysis.text.lastIndexOf('\n', offset - 1) + 1;
+      const symbols = binarySymbolCompletion(
+        analysis.text.slice(lineStart, offset),
+        server.facts?.(params.textDocument.uri),
+        (len) => ({ start: doc.positionAt(offset - len), end: doc.positionAt(offset) }),
+      );
+      if (symbols) return symbols;
+    }
     return complete(doc, analysis, offset);
   });
 }

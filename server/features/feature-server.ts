@@ -4,10 +4,13 @@
 import type { Connection, TextDocuments } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Analysis } from '../analysis/analyzer';
+import type { TargetFacts } from '../facts';
 
 export interface FeatureServer {
   readonly connection: Connection;
   readonly documents: TextDocuments<TextDocument>;
   /** The analysis of a document's current text in its target dialect (cached by version). */
   analysis(uri: string): Analysis | undefined;
+  /** Facts of the machine a document is bound to (its binaries' symbols), when known. */
+  facts?(uri: string): TargetFacts | undefined;
 }

@@ -4,6 +4,7 @@ import { type Hover, MarkupKind } from 'vscode-languageserver';
 import type { Analysis } from '../analysis/analyzer';
 import { display } from '../analysis/types';
 import type { Span } from '../syntax/ast';
+import { binarySymbolHover } from './binary-symbols';
 import type { FeatureServer } from './feature-server';
 import { exprAt, symbolAt } from './locate';
 import { contains, toRange } from './util';
@@ -13,10 +14,15 @@ export function registerHover(server: FeatureServer): void {
     const doc = server.documents.get(params.textDocument.uri);
     const analysis = server.analysis(params.textDocument.uri);
     if (!doc || !analysis) return null;
-    const found = hoverAt(analysis, doc.offsetAt(params.position));
+    const offset = doc.offsetAt(params.position);
+    const found = hoverAt(analysis, offset);
     if (!found) return null;
+    const symbol = binarySymbolHover(analysis, offset, server.facts?.(params.textDocument.uri));
     return {
-      contents: { kind: MarkupKind.Markdown, value: found.markdown },
+      contents: {
+        kind: MarkupKind.Markdown,
+        value: symbol ? `${found.markdown}\n\n${symbol}` : found.markdown,
+      },
       range: toRange(doc, found.span),
     };
   });
