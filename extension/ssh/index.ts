@@ -21,12 +21,7 @@ import { configuredHosts, defaultSshEnvironment, loadSshConfig } from '../../cor
 import type { Configuration } from '../configuration';
 import { notify } from '../notify';
 import { LOCAL_NODE } from '../../common/nodes';
-
-export interface NodeChoice {
-  id: string;
-  label: string;
-  description: string;
-}
+import { type NodeChoice, nodeChoices, nodeLabel } from './node-choices';
 
 export interface NodeManagerDeps {
   log: vscode.LogOutputChannel;
@@ -50,20 +45,17 @@ export class NodeManager implements vscode.Disposable {
 
   /** This machine first, then the setting's nodes, then the SSH config's hosts. */
   listNodes(): NodeChoice[] {
-    const nodes: NodeChoice[] = [{ id: LOCAL_NODE, label: 'This machine', description: 'local bpftrace' }];
-    for (const id of this.deps.configuration.settings.nodes)
-      if (!nodes.some((n) => n.id === id)) nodes.push({ id, label: id, description: 'fieldtrace.nodes' });
+    let sshHosts: string[] = [];
     try {
-      for (const id of configuredHosts(loadSshConfig(defaultSshEnvironment())))
-        if (!nodes.some((n) => n.id === id)) nodes.push({ id, label: id, description: '~/.ssh/config' });
+      sshHosts = configuredHosts(loadSshConfig(defaultSshEnvironment()));
     } catch (error) {
       this.deps.log.warn(`Reading ~/.ssh/config: ${error instanceof Error ? error.message : String(error)}`);
     }
-    return nodes;
+    return nodeChoices(this.deps.configuration.settings.nodes, sshHosts);
   }
 
   label(nodeId: string): string {
-    return nodeId === LOCAL_NODE ? 'This machine' : nodeId;
+    return nodeLabel(nodeId);
   }
 
   /** The node's transport, connecting (with host-key and passphrase prompts) when needed. */
