@@ -1,7 +1,8 @@
 // Benchmark of the symbol cache by build-id: reading a binary's function symbols cold (readelf
 // streamed through the node transport, demangled by c++filt, table built and written), the
 // cache hit from disk (a new process's view) and from memory, and lookups at completion time:
-// exact name, prefix of mangled names, prefix of demangled names. Two binaries: Debian's
+// exact name, prefix of mangled names, prefix of demangled names, and the language server's whole
+// uprobe completion answer. Two binaries: Debian's
 // libLLVM-14.so.1 (110 MB, stripped, ~44k exported functions) and a generated shared object with
 // 10^6 C++ functions (an Envoy release binary has several hundred thousand).
 // Run: npm run bench:symbols [-- --count N]
@@ -12,6 +13,8 @@ import * as path from 'node:path';
 import { SymbolCache } from '../core/symbols/cache';
 import type { SymbolTable } from '../core/symbols/table';
 import { LocalTransport } from '../core/nodes/transport';
+import { TargetFacts } from '../server/facts';
+import { binarySymbolCompletion } from '../server/features/binary-symbols';
 
 const args = process.argv.slice(2);
 const COUNT = Number(args[args.indexOf('--count') + 1]) || 1_000_000;
@@ -77,6 +80,13 @@ function lookups(table: SymbolTable, label: string): void {
   const exact: number[] = [];
   const prefix: number[] = [];
   const display: number[] = [];
+  const completion: number[] = [];
+  const short: number[] = [];
+  // The language server's whole answer after `uprobe:BIN:` (labels, quoting, two prefix lookups).
+  const facts = new TargetFacts({ nodeId: 'bench', kernelRelease: os.release() });
+  facts.setBinary({ facts: { target: 'bin', exists: true }, table });
+  const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  const complete = (typed: string) => binarySymbolCompletion(`uprobe:bin:${typed}`, facts, () => range);
   let found = 0;
   for (const i of picks) {
     const name = table.name(i);
@@ -92,12 +102,20 @@ function lookups(table: SymbolTable, label: string): void {
     t = performance.now();
     table.withDisplayPrefix(dp, 100);
     display.push(performance.now() - t);
+    t = performance.now();
+    complete(dp);
+    completion.push(performance.now() - t);
+    t = performance.now();
+    complete(d.slice(0, 8));
+    short.push(performance.now() - t);
   }
   if (found !== picks.length) throw new Error(`${label}: ${picks.length - found} names not found`);
   const f = (xs: number[]) => `median ${median(xs).toFixed(3)} ms, p99 ${p99(xs).toFixed(3)} ms`;
   console.log(`  lookup exact:            ${f(exact)}`);
   console.log(`  prefix (mangled, ≤100):  ${f(prefix)}`);
   console.log(`  prefix (demangled, ≤100): ${f(display)}`);
+  console.log(`  uprobe completion (60% of a name): ${f(completion)}`);
+  console.log(`  uprobe completion (8 chars, 200 items): ${f(short)}`);
 }
 
 async function measure(label: string, binary: string, cacheDir: string): Promise<void> {
