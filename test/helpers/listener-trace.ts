@@ -67,17 +67,35 @@ export async function traceListeners(
   return events;
 }
 
-/**
- * Accepts of `pid` seen so far: the kernel's running total per (thread, listening fd) where one
- * was printed, else the first-accept events (each total includes its first accept).
- */
-export function acceptsOf(events: TraceEvent[], pid: number): number {
-  const perKey = new Map<string, number>();
+export interface AcceptTotal {
+  tid: number;
+  listenFd: number;
+  /** The accepting thread's name, from the first accept (totals carry none). */
+  comm: string;
+  total: number;
+  /** The first accept's stack, when the trace takes stacks. */
+  stack?: string[];
+}
+
+/** Accepts of `pid` per (thread, listening fd): the first-accept event joined with the running total. */
+export function acceptTotals(events: TraceEvent[], pid: number): AcceptTotal[] {
+  const byKey = new Map<string, AcceptTotal>();
   for (const e of events) {
     if ((e.type !== 'accept' && e.type !== 'accepts') || e.pid !== pid) continue;
+    if (e.type === 'accept' && e.fd < 0) continue;
     const key = `${e.tid}/${e.listenFd}`;
-    const seen = e.type === 'accepts' ? e.total : 1;
-    perKey.set(key, Math.max(perKey.get(key) ?? 0, seen));
+    const entry = byKey.get(key) ?? { tid: e.tid, listenFd: e.listenFd, comm: '', total: 0 };
+    if (e.type === 'accept') {
+      entry.comm ||= e.comm;
+      entry.stack ??= e.stack;
+      entry.total = Math.max(entry.total, 1);
+    } else entry.total = Math.max(entry.total, e.total);
+    byKey.set(key, entry);
   }
-  return [...perKey.values()].reduce((a, b) => a + b, 0);
+  return [...byKey.values()];
+}
+
+/** Accepts of `pid` seen so far, over all its threads and listening fds. */
+export function acceptsOf(events: TraceEvent[], pid: number): number {
+  return acceptTotals(events, pid).reduce((sum, a) => sum + a.total, 0);
 }

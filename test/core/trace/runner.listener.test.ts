@@ -7,14 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type {
-  AcceptEvent,
-  BindEvent,
-  DupEvent,
-  ListenEvent,
-  SetsockoptEvent,
-  TraceEvent,
-} from '../../../common/events';
+import type { BindEvent, DupEvent, ListenEvent, SetsockoptEvent, TraceEvent } from '../../../common/events';
 import { probeNode } from '../../../core/nodes/probe';
 import { connectSsh, type SshConnection } from '../../../core/ssh/client';
 import { listenerTraceScript } from '../../../core/trace/listener-script';
@@ -23,6 +16,7 @@ import { TraceStreamParser } from '../../../core/trace/stream-parser';
 import { buildMiniEnvoy, type MiniEnvoy, startMiniEnvoy } from '../../targets/mini-envoy';
 import { type SshdHarness, sshdAvailable, startSshd } from '../../helpers/sshd';
 import { connectAndClose, freePorts } from '../../helpers/net';
+import { acceptsOf, acceptTotals } from '../../helpers/listener-trace';
 
 const usable = (() => {
   const have = (cmd: string) => {
@@ -114,17 +108,17 @@ describe('listener trace over SSH against the mini-Envoy', { skip: !usable }, ()
     targets.push(envoy);
     for (let i = 0; i < CONNECTIONS; i++)
       await connectAndClose(envoy.ports[i % envoy.ports.length] as number);
-    const accepted = () => of('accept', envoy.pid).filter((a) => a.fd >= 0 && a.stack?.length);
-    await waitFor(`${CONNECTIONS} accepts with stacks`, () => accepted().length >= CONNECTIONS).catch(
+    // Accepts are counted in the kernel: the first of each (thread, fd) is an event with its
+    // stack, the rest arrive as running totals.
+    await waitFor(`${CONNECTIONS} accepts`, () => acceptsOf(events, envoy.pid) >= CONNECTIONS).catch(
       (error: Error) => {
         const mine = events.filter((e) => (e as { pid?: number }).pid === envoy.pid).map((e) => e.type);
         throw new Error(
-          `${error.message}: got ${accepted().length} of ${of('accept', envoy.pid).length} accepts; events of pid ${envoy.pid}: ${mine.join(' ')}; all: ${JSON.stringify(Object.entries(events.reduce<Record<string, number>>((acc, e) => ((acc[`${(e as { pid?: number }).pid}:${e.type}`] = (acc[`${(e as { pid?: number }).pid}:${e.type}`] ?? 0) + 1), acc), {})))}`,
+          `${error.message}: got ${acceptsOf(events, envoy.pid)}; events of pid ${envoy.pid}: ${mine.join(' ')}`,
         );
       },
     );
     const counters = await stats(envoy);
-    await envoy.stop();
 
     const binds = of('bind', envoy.pid) as BindEvent[];
     for (const port of [envoy.adminPort, ...envoy.ports]) {
@@ -162,15 +156,23 @@ describe('listener trace over SSH against the mini-Envoy', { skip: !usable }, ()
     // spread, the target's own per-worker counters are the reference.
     // The admin listener's accepts (our /stats request) happen on the main thread.
     const adminFd = binds.find((b) => b.address.port === envoy.adminPort)?.fd;
-    const adminAccepts = accepted().filter((a) => a.listenFd === adminFd);
-    assert.ok(adminAccepts.length >= 1 && adminAccepts.every((a) => a.tid === envoy.pid));
-    const all = accepted().filter((a) => a.listenFd !== adminFd);
-    assert.equal(all.length, CONNECTIONS);
-    for (const a of all as AcceptEvent[]) {
+    await waitFor('the admin accept', () =>
+      acceptTotals(events, envoy.pid).some((a) => a.listenFd === adminFd),
+    );
+    await envoy.stop();
+    const totals = acceptTotals(events, envoy.pid);
+    assert.ok(totals.filter((a) => a.listenFd === adminFd).every((a) => a.tid === envoy.pid));
+    const all = totals.filter((a) => a.listenFd !== adminFd);
+    assert.equal(
+      all.reduce((sum, a) => sum + a.total, 0),
+      CONNECTIONS,
+    );
+    for (const a of all) {
       const owner = workerOfFd.get(a.listenFd);
       assert.ok(owner, `accept on fd ${a.listenFd} is on a worker's listening fd`);
       assert.equal(a.comm, owner.worker, 'accepted by the worker that listens on that fd');
       assert.notEqual(a.tid, envoy.pid);
+      assert.ok(a.stack?.length, `the first accept of ${a.comm} on fd ${a.listenFd} has its stack`);
     }
     for (let w = 0; w < envoy.concurrency; w++)
       envoy.listeners.forEach((l) => {
@@ -178,11 +180,13 @@ describe('listener trace over SSH against the mini-Envoy', { skip: !usable }, ()
           (k) => k.endsWith(`worker_${w}.downstream_cx_total`) && k.includes(`${l.port}`),
         );
         const expected = key ? counters.get(key) : undefined;
-        const traced = all.filter(
-          (a) =>
-            workerOfFd.get(a.listenFd)?.worker === `wrk:worker_${w}` &&
-            workerOfFd.get(a.listenFd)?.port === l.port,
-        ).length;
+        const traced = all
+          .filter(
+            (a) =>
+              workerOfFd.get(a.listenFd)?.worker === `wrk:worker_${w}` &&
+              workerOfFd.get(a.listenFd)?.port === l.port,
+          )
+          .reduce((sum, a) => sum + a.total, 0);
         assert.equal(traced, expected, `worker_${w} on ${l.port}: traced accepts vs its downstream_cx_total`);
       });
 
@@ -205,7 +209,7 @@ describe('listener trace over SSH against the mini-Envoy', { skip: !usable }, ()
     targets.push(envoy);
     const n = 40;
     for (let i = 0; i < n; i++) await connectAndClose(envoy.ports[0] as number);
-    await waitFor(`${n} accepts`, () => of('accept', envoy.pid).filter((a) => a.fd >= 0).length >= n);
+    await waitFor(`${n} accepts`, () => acceptsOf(events, envoy.pid) >= n);
     await envoy.stop();
     const binds = (of('bind', envoy.pid) as BindEvent[]).filter((b) => b.address.port === envoy.ports[0]);
     assert.equal(binds.length, envoy.concurrency, 'one bound socket per worker');
@@ -214,12 +218,15 @@ describe('listener trace over SSH against the mini-Envoy', { skip: !usable }, ()
       (s) => s.level === 1 && s.optname === 15,
     );
     assert.ok(reusePort.length >= envoy.concurrency, 'SO_REUSEPORT set');
-    const accepts = of('accept', envoy.pid).filter((a) => a.fd >= 0);
-    assert.equal(accepts.length, n);
+    const accepts = acceptTotals(events, envoy.pid);
+    assert.equal(
+      accepts.reduce((sum, a) => sum + a.total, 0),
+      n,
+    );
     assert.ok(accepts.every((a) => /^wrk:worker_\d+$/.test(a.comm)));
     // Each worker accepts on its own socket, and only on it.
     const acceptorsOfFd = new Map<number, Set<string>>();
-    for (const a of accepts as AcceptEvent[]) {
+    for (const a of accepts) {
       assert.ok(
         binds.some((b) => b.fd === a.listenFd),
         `accept on fd ${a.listenFd} is on one of the bound sockets`,
@@ -256,25 +263,24 @@ describe('listener trace over SSH against the mini-Envoy', { skip: !usable }, ()
       String(envoy.ports[0]),
       String(n),
     ]);
-    await waitFor(
-      `${n} accepts in the namespace`,
-      () => of('accept', envoy.pid).filter((a) => a.fd >= 0).length >= n,
-    ).catch((error: Error) => {
-      throw new Error(
-        `${error.message}: events of pid ${envoy.pid}: ${events
-          .filter((e) => (e as { pid?: number }).pid === envoy.pid)
-          .map((e) => e.type)
-          .join(' ')}`,
-      );
-    });
+    await waitFor(`${n} accepts in the namespace`, () => acceptsOf(events, envoy.pid) >= n).catch(
+      (error: Error) => {
+        throw new Error(
+          `${error.message}: events of pid ${envoy.pid}: ${events
+            .filter((e) => (e as { pid?: number }).pid === envoy.pid)
+            .map((e) => e.type)
+            .join(' ')}`,
+        );
+      },
+    );
     await envoy.stop();
     assert.ok(
       (of('bind', envoy.pid) as BindEvent[]).some(
         (b) => b.address.port === envoy.ports[0] && b.tid === envoy.pid,
       ),
     );
-    assert.equal(of('accept', envoy.pid).filter((a) => a.fd >= 0).length, n);
-    assert.ok(of('accept', envoy.pid).every((a) => a.fd < 0 || a.comm.startsWith('wrk:worker_')));
+    assert.equal(acceptsOf(events, envoy.pid), n);
+    assert.ok(acceptTotals(events, envoy.pid).every((a) => a.comm.startsWith('wrk:worker_')));
   });
 
   it('stops cleanly: maps printed, no bpftrace of ours left on the node', async () => {
