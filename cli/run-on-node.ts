@@ -8,7 +8,7 @@ import { probeNode } from '../core/nodes/probe';
 import type { NodeTransport } from '../core/nodes/transport';
 import { listenerTraceScript } from '../core/trace/listener-script';
 import { diagnosticRange, TraceSession } from '../core/trace/session';
-import { renderText } from '../core/trace/render-text';
+import { foldedStackText, renderText } from '../core/trace/render-text';
 import { TraceStreamParser } from '../core/trace/stream-parser';
 import { parseTargetSpec, resolveTarget, targetPids } from '../core/trace/target';
 import { snapshotAtTraceStart } from '../core/listeners/trace-start';
@@ -25,6 +25,8 @@ export interface NodeRunRequest {
   positional: string[];
   logDir: string;
   acceptNewHostKey: boolean;
+  /** Each stack as one line (`--fold-stacks`); the log keeps every frame. */
+  foldStacks?: boolean;
 }
 
 /** Where one node's output goes: its lines (already rendered) and its messages. */
@@ -131,7 +133,11 @@ export function runOnNode(request: NodeRunRequest, io: CliIo, out: NodeOutput): 
           return;
         }
         if (event.type === 'ended') return;
-        const text = renderText(event);
+        const stack = 'stack' in event ? event.stack : undefined;
+        const text = renderText(
+          event,
+          request.foldStacks && stack ? { stackLine: foldedStackText(stack.length) } : {},
+        );
         if (text) out.text(text);
       },
     });

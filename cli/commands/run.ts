@@ -9,7 +9,7 @@ import { checkTargetComm } from '../../core/trace/listener-script';
 import { parseTargetSpec } from '../../core/trace/target';
 import { LOCAL_NODE } from '../../common/nodes';
 
-const USAGE = `Usage: fieldtrace run [--node HOST]... [--log-dir DIR] [--listener-trace [--target TARGET] [--no-stacks] [--count-interval SECONDS]] [SCRIPT] [-- ARGS...]
+const USAGE = `Usage: fieldtrace run [--node HOST]... [--log-dir DIR] [--listener-trace [--target TARGET] [--no-stacks] [--count-interval SECONDS]] [--fold-stacks] [SCRIPT] [-- ARGS...]
 
 Runs a bpftrace script on a node and prints bpftrace's text output live.
 
@@ -27,6 +27,8 @@ Runs a bpftrace script on a node and prints bpftrace's text output live.
   --count-interval SECONDS
                      how often the listener trace prints its accept counts (default 1; counted
                      in the kernel, so the log grows with listeners and time, not connections)
+  --fold-stacks      print each event's stack as one line ("stack: 23 frames") instead of its
+                     frames (the session log keeps every frame)
   --log-dir DIR      folder for the session log <session>.jsonl (default: current folder)
   --yes-new-host-key accept an unknown host key (then recorded in known_hosts); without it an
                      unknown key is refused (a key of a new type for a host with a key on record
@@ -45,6 +47,7 @@ interface RunArgs {
   /** Per-node targets of a fleet (`--target NODE=TARGET`). */
   nodeTargets: Map<string, string>;
   stacks: boolean;
+  foldStacks: boolean;
   countIntervalMs?: number;
   logDir?: string;
   script?: string;
@@ -58,6 +61,7 @@ function parseArgs(args: string[]): RunArgs {
     listener: false,
     nodeTargets: new Map(),
     stacks: true,
+    foldStacks: false,
     positional: [],
     acceptNewHostKey: false,
   };
@@ -81,6 +85,7 @@ function parseArgs(args: string[]): RunArgs {
       if (eq > 0) out.nodeTargets.set(v.slice(0, eq), v.slice(eq + 1));
       else out.target = v;
     } else if (a === '--no-stacks') out.stacks = false;
+    else if (a === '--fold-stacks') out.foldStacks = true;
     else if (a === '--count-interval') {
       const text = value();
       const seconds = Number(text);
@@ -181,6 +186,7 @@ export const runCommand: CliCommand = {
           positional: args.positional,
           logDir: path.resolve(io.cwd, args.logDir ?? '.'),
           acceptNewHostKey: args.acceptNewHostKey,
+          foldStacks: args.foldStacks,
         },
         io,
         {

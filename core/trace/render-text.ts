@@ -93,6 +93,12 @@ export function renderText(event: TraceEvent, options: RenderOptions = {}): stri
   return terminalText(renderEvent(event, options));
 }
 
+/** A stack folded into one line: its frame count, and how many resolve to source when known. */
+export function foldedStackText(frames: number, inSource?: number): string {
+  const count = `${frames} frame${frames === 1 ? '' : 's'}`;
+  return `stack: ${count}${inSource === undefined ? '' : `, ${inSource} in source`}`;
+}
+
 /** The title of an event's stack (the Stacks view's heading): its line without the stack. */
 export function stackTitle(event: TraceEvent): string {
   return renderText({ ...event, stack: undefined } as TraceEvent).trim();

@@ -1,7 +1,7 @@
 // What the trace terminal prints, without the terminal: each event as bpftrace's text mode renders
 // it, with the CRLF line ends a pseudoterminal needs, and a bounded history for reopening.
 import type { TraceEvent } from '../../common/events';
-import { renderText } from '../../core/trace/render-text';
+import { foldedStackText, renderText } from '../../core/trace/render-text';
 import { terminalText } from '../../core/text/untrusted';
 
 /** A pseudoterminal moves to column 0 only on CR: every line end becomes CRLF. */
@@ -24,8 +24,7 @@ export type TerminalStacks = 'folded' | 'full';
  * the Stacks view. `inSource` is how many frames resolve to a source line, when that is known.
  */
 export function foldedStackLine(id: number, frames: number, inSource?: number): string {
-  const count = `${frames} frame${frames === 1 ? '' : 's'}`;
-  return `stack: ${count}${inSource === undefined ? '' : `, ${inSource} in source`} [#${id}: open in Stacks]`;
+  return `${foldedStackText(frames, inSource)} [#${id}: open in Stacks]`;
 }
 
 /** The id of the folded stack on a terminal line, with where its link starts and its length. */

@@ -114,8 +114,8 @@ describe('fieldtrace run', { skip: !haveBpftrace }, () => {
     assert.match(r.stderr, /^broken\.bt:3:\d+: error: .*nosuchfunction/m);
   });
 
-  for (const stacks of [true, false])
-    it(`--listener-trace --target PID${stacks ? '' : ' --no-stacks'} prints the accepts of a running mini-Envoy live`, async (t) => {
+  for (const mode of ['full', 'none', 'folded'] as const)
+    it(`--listener-trace --target PID${{ full: '', none: ' --no-stacks', folded: ' --fold-stacks' }[mode]} prints the accepts of a running mini-Envoy live`, async (t) => {
       const envoy = await startMiniEnvoy({ concurrency: 2 });
       t.after(() => envoy.stop());
       // Connections made before the probes attach are not seen: keep connecting until one is.
@@ -135,7 +135,7 @@ describe('fieldtrace run', { skip: !haveBpftrace }, () => {
           '--listener-trace',
           '--target',
           String(envoy.pid),
-          ...(stacks ? [] : ['--no-stacks']),
+          ...(mode === 'none' ? ['--no-stacks'] : mode === 'folded' ? ['--fold-stacks'] : []),
           '--log-dir',
           dir,
         ],
@@ -156,8 +156,12 @@ describe('fieldtrace run', { skip: !haveBpftrace }, () => {
           'm',
         ),
       );
-      if (stacks) assert.match(r.stdout, /Envoy::/, 'stacks with Envoy frames');
-      else assert.doesNotMatch(r.stdout, /Envoy::|\+\d+$/m, 'no stacks');
+      if (mode === 'full') assert.match(r.stdout, /Envoy::/, 'stacks with Envoy frames');
+      else if (mode === 'folded') {
+        // One line per stack, no frame: the accept's line is followed by its folded stack.
+        assert.match(r.stdout, /\] accept\(fd \d+\) = \d+.*\n {8}stack: \d+ frames\n/);
+        assert.doesNotMatch(r.stdout, /Envoy::/, 'no frame printed');
+      } else assert.doesNotMatch(r.stdout, /Envoy::|\+\d+$/m, 'no stacks');
     });
 
   describe('over SSH', { skip: !sshdAvailable() }, () => {
