@@ -1,0 +1,73 @@
+// Source -> probe in the workbench UI, on the installed .vsix: the "Trace on node…" CodeLens on a
+// mini-Envoy constructor, with the running mini-Envoy picked on this machine, opens a bpftrace
+// document bound to the node whose uprobes name that constructor's mangled symbols in the binary
+// the process runs, and which carries the one-click "Run on This machine" lens.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { buildMiniEnvoy, type MiniEnvoy, startMiniEnvoy } from '../targets/mini-envoy';
+import { skipReason } from './rig';
+import { openFile, openWorkbench, type Workbench } from './workbench';
+
+const skip = skipReason();
+let wb: Workbench | undefined;
+let page: Page;
+let envoy: MiniEnvoy | undefined;
+let binary: string;
+
+before(async () => {
+  if (skip) return;
+  binary = (await buildMiniEnvoy()).gcc;
+  wb = await openWorkbench('basic', { 'fieldtrace.bpftrace.version': '0.17' });
+  page = wb.page;
+  // The sandbox's workspace (the default source root) holds the mini-Envoy's sources as envoy/.
+  envoy = await startMiniEnvoy({ binary });
+});
+
+after(async () => {
+  await envoy?.stop();
+  await wb?.close('probe');
+});
+
+test(
+  'the CodeLens on a C++ constructor opens a bound bpftrace document with its probes',
+  { skip, timeout: 180_000 },
+  async () => {
+    await openFile(page, 'dispatcher_impl.cc');
+    const lens = page.locator('.codelens-decoration a').filter({ hasText: 'Trace on node…' }).first();
+    await lens.waitFor({ timeout: 60_000 });
+    await lens.click();
+    const widget = page.locator('.quick-input-widget');
+    await widget.waitFor({ state: 'visible', timeout: 30_000 });
+    // Several nodes (an SSH config on this machine): This machine; else the process picker is first.
+    const title = await widget.innerText();
+    if (/Run on which node\?/.test(title)) {
+      await widget.locator('input.input').fill('This machine');
+      await widget.locator('.monaco-list-row').filter({ hasText: 'This machine' }).first().click();
+    }
+    await widget.filter({ hasText: /which process/ }).waitFor({ timeout: 30_000 });
+    await widget.locator('input.input').fill(String(envoy!.pid));
+    const row = widget
+      .locator('.monaco-list-row')
+      .filter({ hasText: `pid ${envoy!.pid}` })
+      .first();
+    await row.waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    // The new untitled document holds the uprobes on the constructor's C1 and C2 symbols.
+    const lines = page.locator('.editor-instance .view-lines');
+    await lines.filter({ hasText: '_ZN5Envoy5Event14DispatcherImplC1E' }).waitFor({ timeout: 90_000 });
+    const text = (await lines.first().innerText()).replace(/\u00a0/g, ' ');
+    assert.match(
+      text,
+      new RegExp(`uprobe:${binary.replace(/[/.]/g, '\\$&')}:_ZN5Envoy5Event14DispatcherImplC2E`),
+    );
+    assert.match(text, /@calls\[probe, comm, tid\] = count\(\);/);
+    assert.match(text, new RegExp(`/pid == ${envoy!.pid}/`));
+    await page
+      .locator('.codelens-decoration a')
+      .filter({ hasText: 'Run on This machine' })
+      .first()
+      .waitFor({ timeout: 30_000 });
+    await wb!.screenshot('probe-bound-script');
+  },
+);
