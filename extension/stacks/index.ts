@@ -19,7 +19,7 @@ export function registerStacks(
 ): StackService {
   const service = ctx.track(new StackService(ctx, nodes, configuration));
   const tree = new StacksTree(service);
-  ctx.track(
+  const view = ctx.track(
     vscode.window.createTreeView('fieldtrace.stacks', { treeDataProvider: tree, showCollapseAll: true }),
   );
 
@@ -31,8 +31,10 @@ export function registerStacks(
     if (!Array.isArray(frames) || frames.some((f) => typeof f !== 'string')) {
       throw new Error('fieldtrace.showStack expects an array of frame strings');
     }
-    await tree.show(frames, typeof title === 'string' ? title : 'Stack');
+    const stack = await tree.show(frames, typeof title === 'string' ? title : 'Stack');
     await vscode.commands.executeCommand('fieldtrace.stacks.focus');
+    // The asked-for stack on screen, even when the view was scrolled down the older ones.
+    await view.reveal(stack, { select: true, focus: false, expand: true });
   });
   ctx.track(followLatestStack(bus, tree));
   ctx.registerCommand('fieldtrace.openFrameSource', () => openFrameSource(service));

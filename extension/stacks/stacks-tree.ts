@@ -4,8 +4,8 @@ import type { Resolution } from '../../core/stacks/resolution';
 import { frameLabel } from './frame-label';
 import type { StackService } from './service';
 
-type Node =
-  { kind: 'stack'; title: string; frames: Resolution[] } | { kind: 'frame'; r: Resolution; index: number };
+type StackNode = { kind: 'stack'; title: string; frames: Resolution[] };
+type Node = StackNode | { kind: 'frame'; r: Resolution; index: number; stack: StackNode };
 
 /** The Stacks view: the stacks shown last, each frame resolved or not, with the reason. */
 export class StacksTree implements vscode.TreeDataProvider<Node> {
@@ -15,16 +15,24 @@ export class StacksTree implements vscode.TreeDataProvider<Node> {
 
   constructor(private readonly service: StackService) {}
 
-  async show(frames: string[], title: string): Promise<void> {
+  /** Shows a stack on top; answers its node (to reveal it: the view may be scrolled down). */
+  async show(frames: string[], title: string): Promise<StackNode> {
     const resolved = await this.service.resolveStack(frames);
-    this.stacks = [{ kind: 'stack' as const, title, frames: resolved }, ...this.stacks].slice(0, 10);
+    const stack: StackNode = { kind: 'stack', title, frames: resolved };
+    this.stacks = [stack, ...this.stacks].slice(0, 10);
     this.changed.fire();
+    return stack;
   }
 
   getChildren(node?: Node): Node[] {
     if (!node) return this.stacks;
-    if (node.kind === 'stack') return node.frames.map((r, index) => ({ kind: 'frame', r, index }));
+    if (node.kind === 'stack')
+      return node.frames.map((r, index) => ({ kind: 'frame', r, index, stack: node }));
     return [];
+  }
+
+  getParent(node: Node): Node | undefined {
+    return node.kind === 'frame' ? node.stack : undefined;
   }
 
   getTreeItem(node: Node): vscode.TreeItem {

@@ -230,12 +230,25 @@ test(
     await terminalShows(listenerSession, 'the main thread binding', `^envoy\\[${pid}/${pid}\\] .*bind`);
     for (const worker of ['wrk:worker_0', 'wrk:worker_1'])
       await terminalShows(listenerSession, `${worker} listening`, `^${worker}\\[${pid}/\\d+\\] .*listen`);
+    // One line per event: each stack is folded into one link line, no frame printed.
     await terminalShows(
       listenerSession,
-      'Envoy-named frames',
-      'Envoy::Network::TcpListenerImpl::setupServerSocket',
+      'a folded stack line',
+      '^ +stack: \\d+ frames, \\d+ in source \\[#\\d+: open in Stacks\\]$',
     );
+    const frameLines = await terminalShows(listenerSession, 'no frame lines', '^ +Envoy::', 3_000).catch(
+      () => 0,
+    );
+    assert.equal(frameLines, 0, 'no stack frame printed in the terminal');
     await wb!.screenshot('trace-terminal');
+    // The Stacks view followed the latest stacked event by itself: no step or link was clicked.
+    await runCommand(page, 'View: Show Fieldtrace');
+    await setPaneExpanded('Stacks', true);
+    await page
+      .getByRole('treeitem', { name: /TcpListenerImpl/ })
+      .first()
+      .waitFor({ timeout: 30_000 });
+    await wb!.screenshot('trace-stacks-followed');
   },
 );
 
@@ -335,68 +348,73 @@ test(
   },
 );
 
-test('a frame in the trace terminal is a link to its definition', { skip, timeout: 60_000 }, async () => {
-  assert.ok(wb);
-  assert.ok(bpftraceUnderSshd().length > 0, 'the listener trace still runs');
-  // Nothing open, no toasts over the terminal: the editor that opens comes from the link.
-  await runCommand(page, 'View: Close All Editors');
-  await runCommand(page, 'Notifications: Clear All Notifications');
-  // A frame of the accept stacks, the last output (the constructor's name would also match its
-  // lambdas' frames).
-  const frameText = 'Envoy::Network::TcpListenerImpl::onSocketEvent';
-  // The find widget scrolls the terminal to the match, so the frame is on screen.
-  await terminalShows(listenerSession, 'an onSocketEvent frame', frameText);
-  await page.keyboard.press('Escape');
-  // Where the frame's text is drawn (the DOM renderer: one span per run of text). Looked up again
-  // on each try: new output can scroll the terminal between two looks.
-  const frameBox = () =>
-    page.evaluate((needle) => {
-      const rows = document.querySelector('.terminal-wrapper.active .xterm-rows');
-      const walker = rows && document.createTreeWalker(rows, NodeFilter.SHOW_TEXT);
-      for (let n = walker?.nextNode(); n; n = walker?.nextNode()) {
-        const at = (n.textContent ?? '').replace(/\u00a0/g, ' ').indexOf(needle);
-        if (at < 0) continue;
-        const range = document.createRange();
-        range.setStart(n, at + 10);
-        range.setEnd(n, at + 11);
-        const r = range.getBoundingClientRect();
-        if (r.width > 0) return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
-      }
-      return undefined;
-    }, frameText);
-  const hover = page.getByText('Open the frame’s C++ source').first();
-  // Enter the text from outside, as a pointer does: xterm asks the link provider on mouse moves,
-  // and shows the link's hover once it answered.
-  const box = await waitFor(
-    'the link hover on the frame',
-    async () => {
-      const at = await frameBox();
-      if (!at) return undefined;
-      await page.mouse.move(at.x, at.y - 80);
-      await page.mouse.move(at.x, at.y, { steps: 5 });
-      return (await hover.waitFor({ timeout: 2_000 }).then(
-        () => true,
-        () => false,
-      ))
-        ? at
-        : undefined;
-    },
-    30_000,
-  );
-  await page.keyboard.down('Control');
-  try {
-    await page.mouse.click(box.x, box.y);
-  } finally {
-    await page.keyboard.up('Control');
-  }
-  await expectEditorAt(
-    page,
-    wb.sandbox.workspace,
-    'envoy/source/common/network/tcp_listener_impl.cc',
-    'TcpListenerImpl::onSocketEvent(',
-  );
-  await wb.screenshot('trace-terminal-link');
-});
+test(
+  'a folded stack line in the trace terminal opens its stack in the Stacks view',
+  { skip, timeout: 60_000 },
+  async () => {
+    assert.ok(wb);
+    assert.ok(bpftraceUnderSshd().length > 0, 'the listener trace still runs');
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    const needle = 'open in Stacks]';
+    // The find widget scrolls the terminal to a match, so a folded line is on screen.
+    await terminalShows(listenerSession, 'a folded stack line', 'stack: \\d+ frames');
+    await page.keyboard.press('Escape');
+    // Where the line's text is drawn (the DOM renderer: one span per run of text), and the event
+    // line above it (the stack's title). Looked up again on each try: output can scroll.
+    const lineBox = () =>
+      page.evaluate((text) => {
+        const rows = document.querySelector('.terminal-wrapper.active .xterm-rows');
+        for (const row of Array.from(rows?.children ?? [])) {
+          const line = (row.textContent ?? '').replace(/\u00a0/g, ' ');
+          if (!line.includes(text)) continue;
+          const walker = document.createTreeWalker(row, NodeFilter.SHOW_TEXT);
+          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            const at = (n.textContent ?? '').replace(/\u00a0/g, ' ').indexOf('stack:');
+            if (at < 0) continue;
+            const range = document.createRange();
+            range.setStart(n, at + 2);
+            range.setEnd(n, at + 3);
+            const r = range.getBoundingClientRect();
+            const title = (row.previousElementSibling?.textContent ?? '').replace(/\u00a0/g, ' ').trim();
+            if (r.width > 0) return { x: r.x + r.width / 2, y: r.y + r.height / 2, title };
+          }
+        }
+        return undefined;
+      }, needle);
+    const hover = page.getByText('Show this stack in the Stacks view').first();
+    const box = await waitFor(
+      'the link hover on the folded stack line',
+      async () => {
+        const at = await lineBox();
+        if (!at) return undefined;
+        await page.mouse.move(at.x, at.y - 80);
+        await page.mouse.move(at.x, at.y, { steps: 5 });
+        return (await hover.waitFor({ timeout: 2_000 }).then(
+          () => true,
+          () => false,
+        ))
+          ? at
+          : undefined;
+      },
+      30_000,
+    );
+    await page.keyboard.down('Control');
+    try {
+      await page.mouse.click(box.x, box.y);
+    } finally {
+      await page.keyboard.up('Control');
+    }
+    // The stack of that line heads the Stacks view, titled by its event line, frames below.
+    assert.ok(box.title, 'the event line above the folded stack');
+    const shown = page.getByRole('treeitem', { name: box.title }).first();
+    await shown.waitFor({ timeout: 20_000 });
+    await page
+      .getByRole('treeitem', { name: /TcpListenerImpl/ })
+      .first()
+      .waitFor({ timeout: 20_000 });
+    await wb.screenshot('trace-folded-stack-link');
+  },
+);
 
 test(
   'Stop Trace ends the session and leaves no bpftrace on the node',
