@@ -1,7 +1,8 @@
 // Source -> probe in the workbench UI, on the installed .vsix: the "Trace on node…" CodeLens on a
 // mini-Envoy constructor, with the running mini-Envoy picked on this machine, opens a bpftrace
 // document bound to the node whose uprobes name that constructor's mangled symbols in the binary
-// the process runs, and which carries the one-click "Run on This machine" lens.
+// the process runs, and which carries the one-click "Run on This machine" lens; completion after
+// `uprobe:BINARY:` there offers that binary's functions and inserts the mangled name.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -69,5 +70,32 @@ test(
       .first()
       .waitFor({ timeout: 30_000 });
     await wb!.screenshot('probe-bound-script');
+  },
+);
+
+test(
+  'completion after uprobe:BINARY: in the bound document offers the functions of that binary',
+  { skip, timeout: 90_000 },
+  async () => {
+    await page.locator('.editor-instance .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type(`uprobe:${binary}:Envoy::Event::DispatcherImpl::ru`);
+    const suggest = page.locator('.editor-widget.suggest-widget');
+    const row = suggest.locator('.monaco-list-row').filter({ hasText: 'DispatcherImpl::run(' }).first();
+    // The list opens on the typed `:` (a trigger) or on request; the symbols are in the cache already.
+    const shown = await row.waitFor({ timeout: 10_000 }).then(
+      () => true,
+      () => false,
+    );
+    if (!shown) await page.keyboard.press('Control+Space');
+    await row.waitFor({ timeout: 30_000 });
+    await wb!.screenshot('probe-uprobe-completion');
+    await row.click();
+    // The demangled label inserts the mangled name, which bpftrace 0.17 needs.
+    await page
+      .locator('.editor-instance .view-lines')
+      .filter({ hasText: `uprobe:${binary}:_ZN5Envoy5Event14DispatcherImpl3run` })
+      .waitFor({ timeout: 15_000 });
   },
 );
