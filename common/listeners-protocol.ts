@@ -80,6 +80,16 @@ export interface WorkerAcceptsView {
   ratePerSec?: number;
 }
 
+/** How evenly the workers accept on one listener, and the finding in plain words. */
+export interface AcceptBalanceView {
+  workers: number;
+  total: number;
+  maxOverMean: number;
+  /** Coefficient of variation of the accepts per worker (standard deviation / mean). */
+  cv: number;
+  finding: string;
+}
+
 export type StepKind =
   'socket' | 'bind' | 'setsockopt' | 'listen' | 'dup' | 'fork' | 'close' | 'first-accept';
 
@@ -122,6 +132,8 @@ export interface ListenerView {
   sockets: SocketView[];
   accepts: WorkerAcceptsView[];
   totalAccepts: number;
+  /** Absent when no thread can accept on it. */
+  balance?: AcceptBalanceView;
   timeline: StepView[];
   /** Steps dropped from the timeline to keep it bounded. */
   timelineDropped: number;

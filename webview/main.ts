@@ -286,8 +286,21 @@ function acceptsItem(base: string, l: ListenerView, level: number): HTMLElement 
       icon: 'graph',
       defaultOpen: true,
       className: 'accepts',
-      children: () =>
-        l.accepts.map((a) => {
+      children: () => [
+        ...(l.balance
+          ? [
+              item(
+                {
+                  id: `${id}/balance`,
+                  label: l.balance.finding,
+                  icon: l.balance.cv >= 0.25 && l.balance.workers > 1 ? 'warning' : 'info',
+                  className: 'reason',
+                },
+                level + 1,
+              ),
+            ]
+          : []),
+        ...l.accepts.map((a) => {
           const admin = l.admin?.workers.find((w) => `wrk:worker_${w.worker}` === a.name);
           const pct = `${(a.share * 100).toFixed(1)}%`;
           const rate = a.ratePerSec === undefined ? '' : ` · ${a.ratePerSec.toFixed(1)}/s`;
@@ -311,6 +324,7 @@ function acceptsItem(base: string, l: ListenerView, level: number): HTMLElement 
             level + 1,
           );
         }),
+      ],
     },
     level,
   );

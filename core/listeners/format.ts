@@ -62,6 +62,7 @@ function listenerMarkdown(l: ListenerView): string[] {
         `| ${md(a.name)} | ${a.pid} | ${a.tid} | ${a.count} | ${(a.share * 100).toFixed(1)}% | ${a.ratePerSec === undefined ? '' : a.ratePerSec.toFixed(1)} |`,
       );
   }
+  if (l.balance) out.push('', `Balance: ${md(l.balance.finding)}`);
   if (l.admin) {
     const workers = l.admin.workers.map((w) => `worker_${w.worker}=${w.total}`).join(', ');
     out.push(

@@ -1,6 +1,7 @@
 // The view state: the listener model rendered as a plain, JSON-safe ListenerState (grouped by
 // address, with each listener's layout, accepts per worker and timeline) for the webview, the CLI
 // and the session log.
+import { acceptBalance } from './balance';
 import type {
   FdView,
   ListenerLayout,
@@ -175,6 +176,7 @@ function listenerView(m: ListenerModel, proc: Proc, key: string, socks: Sock[]):
     return view;
   });
   const notes = socks.flatMap((s) => s.notes);
+  const balance = acceptBalance({ accepts, sockets, layout });
   const view: ListenerView = {
     key,
     family: address?.family ?? first.family,
@@ -190,6 +192,7 @@ function listenerView(m: ListenerModel, proc: Proc, key: string, socks: Sock[]):
     closed: live.length === 0,
     notes,
   };
+  if (balance) view.balance = balance;
   const label = address && address.family !== 'unix' ? istioPortLabel(port) : undefined;
   if (label) view.label = label;
   return view;
