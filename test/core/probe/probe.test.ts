@@ -2,10 +2,19 @@
 // resolves to the symbols the function compiled to (an overloaded constructor to its own
 // overload, a constructor's lambdas to their closures, clang's `$_N` quoted), the generated script
 // runs on the real bpftrace and counts hits on every thread that runs the function, a stripped
-// build with a .gnu_debuglink still resolves, and one without symbols is said plainly.
+// build with a .gnu_debuglink still resolves, one without symbols is said plainly, and over a
+// loopback sshd `fieldtrace probe --node` reads the symbols there once per build-id.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +22,7 @@ import { LocalTransport } from '../../../core/nodes/transport';
 import { probeForFunction, type ProbeResult } from '../../../core/probe/script';
 import { SymbolCache } from '../../../core/symbols/cache';
 import { runFieldtrace } from '../../helpers/cli';
+import { type SshdHarness, sshdAvailable, startSshd } from '../../helpers/sshd';
 import { buildMiniEnvoy, type MiniEnvoyBinaries, startMiniEnvoy } from '../../targets/mini-envoy';
 
 const SOURCE = path.resolve(__dirname, '../../targets/mini-envoy/source');
@@ -230,5 +240,32 @@ describe('fieldtrace probe', () => {
     const usage = await runFieldtrace(['probe', ADDRESS, '--binary', binaries.gcc], { bundled: false });
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /FILE:LINE is required/);
+  });
+});
+
+describe('fieldtrace probe --node over SSH', { skip: !sshdAvailable() && process.env.CI !== 'true' }, () => {
+  let sshd: SshdHarness;
+  before(async () => {
+    sshd = await startSshd({ trust: true });
+  });
+  after(async () => sshd?.stop());
+
+  it('reads the symbols on the node once per build-id: a second run lists none', async () => {
+    const cacheHome = path.join(dir, 'ssh-cache');
+    const env = { ...process.env, HOME: sshd.home, SSH_AUTH_SOCK: '', XDG_CACHE_HOME: cacheHome };
+    const line = lineOf(ADDRESS, 'Ipv4Instance::Ipv4Instance(const sockaddr_in&');
+    const args = ['probe', `${ADDRESS}:${line}`, '--binary', binaries.clang, '--node', sshd.alias];
+    const first = await runFieldtrace(args, { bundled: false, env });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^uprobe:\S+:_ZN5Envoy7Network7Address12Ipv4InstanceC1ERK11sockaddr_in,$/m);
+    const cacheDir = path.join(cacheHome, 'fieldtrace', 'symbols');
+    const [file] = readdirSync(cacheDir).filter((f) => f.endsWith('.ftsym'));
+    assert.match(file ?? '', /^[0-9a-f]{40}\.ftsym$/, 'the table is cached under its build-id');
+    const written = statSync(path.join(cacheDir, file)).mtimeMs;
+    const second = await runFieldtrace(args, { bundled: false, env });
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stdout, first.stdout);
+    // Written only after a listing: unchanged means the second run read the cache, not the node.
+    assert.equal(statSync(path.join(cacheDir, file)).mtimeMs, written);
   });
 });
