@@ -313,6 +313,7 @@ function accept(
     fd.listening = true;
   }
   const key = `${e.tid},${e.listenFd}`;
+  if (proc.totalled.has(key)) return;
   proc.acceptTotals.set(key, (proc.acceptTotals.get(key) ?? 0) + 1);
   addAccepts(m, fd, e.tid, e.timeNs, 1, e, by);
 }
@@ -327,6 +328,7 @@ function acceptTotal(m: ListenerModel, proc: Proc, e: Extract<SyscallEvent, { ty
   const before = proc.acceptTotals.get(key) ?? 0;
   const added = e.total >= before ? e.total - before : e.total;
   proc.acceptTotals.set(key, e.total);
+  proc.totalled.add(key);
   if (added === 0) return;
   const thread = proc.threads.get(e.tid);
   const by = threadAt(m, proc, e.tid, thread?.name ?? '');

@@ -110,6 +110,11 @@ export interface Proc {
    * adds only what it has more than this (first-accept events included).
    */
   acceptTotals: Map<string, number>;
+  /**
+   * (thread, fd) keys the kernel has printed a running total for: that total already holds the
+   * first accept, whose own event can arrive after it (per-CPU buffers do not keep order).
+   */
+  totalled: Set<string>;
   snapshotAt?: string;
   admin?: AdminReport;
   notes: string[];
@@ -176,6 +181,7 @@ export class ListenerModel {
         closedSockets: [],
         pendingOptions: new Map(),
         acceptTotals: new Map(),
+        totalled: new Set(),
         notes: [],
       };
       byPid.set(pid, proc);

@@ -41,6 +41,17 @@ const listening = (pid: number, tid: number, comm: string, fd: number, port: num
   { type: 'listen', timeNs: 1e9 + 2, pid, tid, comm, fd, backlog: 128, result: 0 },
 ];
 
+test('a first-accept line that arrives after its total (per-CPU buffers) is not counted again', () => {
+  const state = reduceEvents([
+    ...listening(100, 100, 'envoy', 5, 8080),
+    total(100, 101, 5, 3, 3e9),
+    // Printed on another CPU before the interval's total, read after it.
+    accept(100, 101, 'wrk:worker_0', 5, 2e9),
+    total(100, 101, 5, 7, 4e9),
+  ]);
+  assert.equal(state.processes[0].listeners[0].totalAccepts, 7);
+});
+
 test('running totals add what they have more, the first-accept line included, never twice', () => {
   const state = reduceEvents([
     ...listening(100, 100, 'envoy', 5, 8080),
