@@ -243,6 +243,12 @@ test(
     await wb!.screenshot('trace-terminal');
     // The Stacks view followed the latest stacked event by itself: no step or link was clicked.
     await runCommand(page, 'View: Show Fieldtrace');
+    // The layout as installed: Listeners open with the room, Stacks and About folded.
+    const expanded = (title: string) =>
+      page.locator(`.pane-header[aria-label^="${title} Section"]`).first().getAttribute('aria-expanded');
+    assert.equal(await expanded('Listeners'), 'true');
+    assert.equal(await expanded('Stacks'), 'false');
+    assert.equal(await expanded('Fieldtrace'), 'false');
     await setPaneExpanded('Stacks', true);
     await page
       .getByRole('treeitem', { name: /TcpListenerImpl/ })
@@ -285,6 +291,11 @@ test(
         fds.some((f) => f.includes(thread)),
         `an fd of ${thread} in ${fds.join(' | ')}`,
       );
+    // The main thread's fd never called listen(); its socket is LISTEN: both said, each named.
+    const mainFd = fds.find((f) => f.includes('socket() · by envoy'));
+    assert.match(mainFd ?? '', /fd: not listen\(\)ed on this fd · socket: LISTEN/, fds.join(' | '));
+    for (const f of fds.filter((x) => x.includes('by wrk:worker_')))
+      assert.match(f, /fd: listen\(\)ed on this fd by wrk:worker_\d.* · socket: LISTEN/);
     const accepts = treeItem(listener, 'Accepts per worker');
     await waitFor(
       '40 accepts',
@@ -376,7 +387,8 @@ test(
             range.setEnd(n, at + 3);
             const r = range.getBoundingClientRect();
             const title = (row.previousElementSibling?.textContent ?? '').replace(/\u00a0/g, ' ').trim();
-            if (r.width > 0) return { x: r.x + r.width / 2, y: r.y + r.height / 2, title };
+            // A line on the top row has its event line scrolled away: take another.
+            if (r.width > 0 && title) return { x: r.x + r.width / 2, y: r.y + r.height / 2, title, line };
           }
         }
         return undefined;
@@ -408,10 +420,13 @@ test(
     assert.ok(box.title, 'the event line above the folded stack');
     const shown = page.getByRole('treeitem', { name: box.title }).first();
     await shown.waitFor({ timeout: 20_000 });
-    await page
-      .getByRole('treeitem', { name: /TcpListenerImpl/ })
-      .first()
-      .waitFor({ timeout: 20_000 });
+    // Revealed and open: its frames listed under it (which frames depends on the line clicked).
+    await waitFor(
+      'the stack open with its frames',
+      async () => (await shown.getAttribute('aria-expanded')) === 'true',
+      10_000,
+    );
+    assert.ok(Number(/stack: (\d+) frame/.exec(box.line)?.[1] ?? 0) > 0, box.line);
     await wb.screenshot('trace-folded-stack-link');
   },
 );
@@ -421,6 +436,19 @@ test(
   { skip, timeout: 60_000 },
   async () => {
     assert.ok(bpftraceUnderSshd().length > 0, 'bpftrace runs under sshd before the stop');
+    // The mini-Envoy exits while traced: it folds into the "ended" group with what it held.
+    assert.ok(envoy);
+    await envoy.stop();
+    const ended = treeItem(sidebar(), 'ended, ');
+    await ended.waitFor({ timeout: 30_000 });
+    await ended.locator('.row').first().click();
+    const gone = treeItem(ended, `envoy, pid ${envoy.pid}`);
+    await gone.waitFor({ timeout: 10_000 });
+    assert.match(
+      (await gone.getAttribute('aria-label')) ?? '',
+      new RegExp(`ended · held .*inet 127\\.0\\.0\\.1:${envoy.ports[0]}`),
+    );
+    await wb!.screenshot('trace-ended-process');
     await runCommand(page, 'Fieldtrace: Stop Trace');
     await terminalShows(listenerSession, 'the session to end', '^bpftrace ended');
     await waitFor('no bpftrace under sshd', () => bpftraceUnderSshd().length === 0, 10_000);
