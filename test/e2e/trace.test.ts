@@ -27,6 +27,7 @@ import {
   pickMany,
   positionOf,
   runCommand,
+  setPaneExpanded,
   type Workbench,
 } from './workbench';
 
@@ -171,17 +172,6 @@ async function answerInput(text: string): Promise<void> {
   await widget.waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
-/** Folds or unfolds a view of the Fieldtrace container by its header, as a click does. */
-async function setPaneExpanded(title: string, expanded: boolean): Promise<void> {
-  const header = page.locator(`.pane-header[aria-label^="${title} Section"]`).first();
-  await header.waitFor({ timeout: 10_000 });
-  if ((await header.getAttribute('aria-expanded')) !== String(expanded)) await header.click();
-  await waitFor(
-    `${title} ${expanded ? 'unfolded' : 'folded'}`,
-    async () => (await header.getAttribute('aria-expanded')) === String(expanded),
-  );
-}
-
 function sidebar(): FrameLocator {
   return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
 }
@@ -249,7 +239,7 @@ test(
     assert.equal(await expanded('Listeners'), 'true');
     assert.equal(await expanded('Stacks'), 'false');
     assert.equal(await expanded('Fieldtrace'), 'false');
-    await setPaneExpanded('Stacks', true);
+    await setPaneExpanded(page, 'Stacks', true);
     await page
       .getByRole('treeitem', { name: /TcpListenerImpl/ })
       .first()
@@ -309,11 +299,11 @@ test(
     assert.equal(total, 40, `accepts per worker add up: ${workers.join(' | ')}`);
     // The README's picture: the example script beside the Listeners view given most of the side bar.
     await openFile(page, 'listeners.bt');
-    for (const pane of ['Fieldtrace', 'Stacks', 'Trace Sessions']) await setPaneExpanded(pane, false);
+    for (const pane of ['Fieldtrace', 'Stacks', 'Trace Sessions']) await setPaneExpanded(page, pane, false);
     // Cosmetic (the picture): the view may re-render the item meanwhile.
     await listener.scrollIntoViewIfNeeded().catch(() => undefined);
     await wb!.screenshot('trace-sidebar');
-    for (const pane of ['Stacks', 'Trace Sessions']) await setPaneExpanded(pane, true);
+    for (const pane of ['Stacks', 'Trace Sessions']) await setPaneExpanded(page, pane, true);
   },
 );
 
@@ -324,7 +314,7 @@ test(
     assert.ok(envoy && wb);
     const listener = treeItem(sidebar(), `127.0.0.1:${envoy.ports[0]},`);
     // Fold the welcome pane so the Stacks and Listeners views get the room (README screenshot).
-    await setPaneExpanded('Fieldtrace', false);
+    await setPaneExpanded(page, 'Fieldtrace', false);
     // The timeline is folded until opened, as a user would open it.
     assert.ok(bpftraceUnderSshd().length > 0, 'the listener trace still runs');
     await treeItem(listener, 'Timeline').locator('.row').first().click();

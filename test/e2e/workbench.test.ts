@@ -13,6 +13,7 @@ import {
   openFile,
   openWorkbench,
   runCommand,
+  setPaneExpanded,
   type Workbench,
 } from './workbench';
 
@@ -82,6 +83,8 @@ test(
     await page.getByRole('button', { name: 'Run Listener Trace' }).first().waitFor({ timeout: 20_000 });
     await page.getByRole('button', { name: 'Run Trace on Node…' }).first().waitFor({ timeout: 5_000 });
     await page.getByText('No traces yet.').first().waitFor({ timeout: 5_000 });
+    // The About view starts folded (the Listeners view gets the room): unfold it as a user would.
+    await setPaneExpanded(page, 'Fieldtrace', true);
     const statusLink = page.getByRole('button', { name: 'Show Language Server Status' });
     await statusLink.waitFor({ timeout: 20_000 });
     await statusLink.click();

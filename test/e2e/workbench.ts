@@ -119,6 +119,17 @@ export async function runCommand(
   if (pick !== undefined) await pickInQuickInput(page, pick, pick, then);
 }
 
+/** Folds or unfolds a view of the Fieldtrace container by its header, as a click does. */
+export async function setPaneExpanded(page: Page, title: string, expanded: boolean): Promise<void> {
+  const header = page.locator(`.pane-header[aria-label^="${title} Section"]`).first();
+  await header.waitFor({ timeout: 10_000 });
+  if ((await header.getAttribute('aria-expanded')) !== String(expanded)) await header.click();
+  await waitFor(
+    `${title} ${expanded ? 'unfolded' : 'folded'}`,
+    async () => (await header.getAttribute('aria-expanded')) === String(expanded),
+  );
+}
+
 /** In a multi-select quick pick: ticks the rows labelled `labels`, then accepts with Enter. */
 export async function pickMany(page: Page, labels: string[]): Promise<void> {
   const widget = page.locator(quickInput);
