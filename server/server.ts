@@ -62,6 +62,7 @@ export class BpftraceLanguageServer {
   private diagnostics?: DiagnosticsFeature;
   /** Resolves when the local bpftrace version detection (if any) has finished. */
   localDetection: Promise<string> = Promise.resolve('');
+  private shutDown = false;
   /** Resolves when this machine's facts were read (or could not be), when they are read. */
   localFacts: Promise<void> = Promise.resolve();
   readonly machineFacts: MachineFactsService;
@@ -88,7 +89,11 @@ export class BpftraceLanguageServer {
     if (this.serverOptions.detectLocalBpftrace !== false) {
       this.localDetection = this.targets.detectLocal().then((v) => {
         if (v && !this.options.bpftraceVersion) {
-          this.connection.console.info(`bpftrace ${v} found locally; checking scripts in its dialect`);
+          try {
+            this.connection.console.info(`bpftrace ${v} found locally; checking scripts in its dialect`);
+          } catch {
+            // `bpftrace --version` answered after the client went away: nothing to tell.
+          }
           this.revalidateAll();
         }
         // Only while the dialect is the local bpftrace's: a configured version may be another machine's.
@@ -98,7 +103,10 @@ export class BpftraceLanguageServer {
       });
     }
     this.connection.onRequest(ServerStatusRequest.type, () => this.status());
-    this.connection.onShutdown(() => this.machineFacts.stop());
+    this.connection.onShutdown(() => {
+      this.shutDown = true;
+      this.machineFacts.stop();
+    });
     this.connection.onNotification(DidChangeConfigurationNotification.type, (params) => {
       const settings = params.settings as
         | {
@@ -206,6 +214,8 @@ export class BpftraceLanguageServer {
   }
 
   revalidateAll(): void {
+    // Late answers (the local `bpftrace --version`, a node's facts) may come after shutdown.
+    if (this.shutDown) return;
     for (const doc of this.documents.all()) this.diagnostics?.validate(doc.uri);
   }
 
