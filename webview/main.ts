@@ -4,7 +4,6 @@
 // ever reaches the page through textContent.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import './listeners.css';
-import { el, icon, type ItemSpec, who } from './dom';
 import {
   type FdView,
   type FromWebviewMessage,
@@ -13,6 +12,7 @@ import {
   type ProcessView,
   type SocketView,
   type StepView,
+  type ThreadRef,
   parseToWebview,
 } from '../common/listeners-protocol';
 import { fdStateWords, socketStateWords } from '../common/listener-states';
@@ -52,6 +52,23 @@ function saveUi(): void {
 
 // ---- DOM helpers ------------------------------------------------------------------------------
 
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className?: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function icon(name: string): HTMLElement {
+  const span = el('span', `codicon codicon-${name}`);
+  span.setAttribute('aria-hidden', 'true');
+  return span;
+}
+
 function button(
   label: string,
   command: Extract<FromWebviewMessage, { type: 'command' }>['command'],
@@ -64,7 +81,28 @@ function button(
   return b;
 }
 
+function who(t: ThreadRef | undefined): string {
+  if (!t) return 'unknown thread';
+  const tid = t.tid > 0 ? ` (${t.tid})` : '';
+  return `${t.name}${tid}${t.nameThen ? `, named ${t.nameThen} then` : ''}`;
+}
+
 // ---- tree -------------------------------------------------------------------------------------
+
+interface ItemSpec {
+  id: string;
+  label: string;
+  description?: string;
+  icon: string;
+  /** Spoken label; defaults to label + description. */
+  aria?: string;
+  defaultOpen?: boolean;
+  className?: string;
+  /** Activation (Enter, click) besides opening/closing. */
+  activate?: () => void;
+  decorate?: (row: HTMLElement) => void;
+  children?: () => HTMLElement[];
+}
 
 function item(spec: ItemSpec, level: number): HTMLElement {
   const li = el('li', spec.className);

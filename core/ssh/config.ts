@@ -140,32 +140,34 @@ function all(value: string | string[] | undefined): string[] {
   return Array.isArray(value) ? value : [value];
 }
 
-type TokenHost = { alias: string; hostName: string; user: string; port: number };
-
-/** The value of one `%` token as OpenSSH expands it; undefined for a token it does not know. */
-function tokenValue(c: string, host: TokenHost, env: SshEnvironment): string | undefined {
-  switch (c) {
-    case '%':
-      return '%';
-    case 'd':
-      return env.home;
-    case 'h':
-      return host.hostName;
-    case 'n':
-      return host.alias;
-    case 'p':
-      return String(host.port);
-    case 'r':
-      return host.user;
-    case 'u':
-      return env.localUser;
-    default:
-      return undefined;
-  }
-}
-
-function expandTokens(value: string, host: TokenHost, env: SshEnvironment): string {
-  let out = value.replace(/%(.)/g, (m, c: string) => tokenValue(c, host, env) ?? m);
+function expandTokens(
+  value: string,
+  host: Omit<
+    SshHost,
+    'identityFiles' | 'proxyJump' | 'knownHostsFiles' | 'globalKnownHostsFiles' | 'hostKeyAlias'
+  >,
+  env: SshEnvironment,
+): string {
+  let out = value.replace(/%(.)/g, (m, c: string) => {
+    switch (c) {
+      case '%':
+        return '%';
+      case 'd':
+        return env.home;
+      case 'h':
+        return host.hostName;
+      case 'n':
+        return host.alias;
+      case 'p':
+        return String(host.port);
+      case 'r':
+        return host.user;
+      case 'u':
+        return env.localUser;
+      default:
+        return m;
+    }
+  });
   if (out === '~' || out.startsWith('~/')) out = path.join(env.home, out.slice(1));
   return out;
 }
@@ -237,7 +239,7 @@ export function resolveSshHost(
   return {
     ...base,
     ...(hostKeyAlias ? { hostKeyAlias } : {}),
-    ...(proxy?.kind === 'ProxyCommand' ? { proxyCommand: expandProxyCommand(proxy.value, base, env) } : {}),
+    ...(proxy?.kind === 'ProxyCommand' ? { proxyCommand: expandProxyCommand(proxy.value, base) } : {}),
     identityFiles: all(get('IdentityFile')).map((f) => expandTokens(f, base, env)),
     proxyJump:
       jump && jump.toLowerCase() !== 'none'
@@ -312,11 +314,25 @@ function hostPatternsMatch(patterns: string[], host: string): boolean {
 }
 
 /** `%h %p %r %n %%` as OpenSSH expands them in ProxyCommand; any other token is an error, as there. */
-function expandProxyCommand(command: string, host: TokenHost, env: SshEnvironment): string {
+function expandProxyCommand(
+  command: string,
+  host: { alias: string; hostName: string; user: string; port: number },
+): string {
   return command.replace(/%(.?)/g, (_m, c: string) => {
-    const value = 'hprn%'.includes(c) && c ? tokenValue(c, host, env) : undefined;
-    if (value === undefined) throw new Error(`ProxyCommand for '${host.alias}': unknown token %${c}`);
-    return value;
+    switch (c) {
+      case '%':
+        return '%';
+      case 'h':
+        return host.hostName;
+      case 'n':
+        return host.alias;
+      case 'p':
+        return String(host.port);
+      case 'r':
+        return host.user;
+      default:
+        throw new Error(`ProxyCommand for '${host.alias}': unknown token %${c}`);
+    }
   });
 }
 
