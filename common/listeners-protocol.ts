@@ -80,14 +80,64 @@ export interface WorkerAcceptsView {
   ratePerSec?: number;
 }
 
-/** How evenly the workers accept on one listener, and the finding in plain words. */
-export interface AcceptBalanceView {
+/** The spread of one set of per-worker counts. */
+export interface SpreadFigures {
   workers: number;
   total: number;
   maxOverMean: number;
-  /** Coefficient of variation of the accepts per worker (standard deviation / mean). */
+  /** Coefficient of variation (standard deviation / mean). */
   cv: number;
+}
+
+/** The cause the evidence supports, named for tests and icons; `finding` says it in words. */
+export type ImbalanceCause =
+  /** One thread accepts: nothing to balance. */
+  | 'single'
+  /** Too few accepts for the spread to mean anything. */
+  | 'too-few'
+  | 'balanced'
+  /** Dup layout: every worker waits on one shared accept queue. */
+  | 'shared-queue'
+  /** reuse_port: the kernel hashes each connection's 4-tuple to one worker's socket. */
+  | 'reuse-port-hash'
+  /** Inherited across fork (nginx-style): every process waits on the same socket. */
+  | 'inherited'
+  /** Envoy's exact balancer hands accepted connections on: accepts and owners differ. */
+  | 'exact-balance'
+  | 'unknown';
+
+/** Envoy's balancing settings for one listener, from `/config_dump?resource=dynamic_listeners`. */
+export interface ListenerBalanceConfig {
+  /** The listener's name in Envoy. */
+  name: string;
+  /** `connection_balance_config`: `exact_balance`, `extend_balance` (an extension) or absent. */
+  balancer?: 'exact_balance' | 'extend_balance';
+  /** `enable_reuse_port` (≥ 1.20, default true on Linux) or `reuse_port` (≤ 1.19, default false). */
+  reusePort?: boolean;
+  /** Where `reusePort` comes from: the field itself, or the version's default when absent. */
+  reusePortFrom?: 'field' | 'default';
+}
+
+/** How evenly the workers accept on one listener, and the finding in plain words. */
+export interface AcceptBalanceView extends SpreadFigures {
+  cause: ImbalanceCause;
+  /**
+   * Envoy's own per-worker `downstream_cx_total` over the same span: the growth since the trace's
+   * first admin read when there is one (`since: 'trace'`), else since Envoy started.
+   */
+  admin?: SpreadFigures & { since: 'trace' | 'start' };
+  config?: ListenerBalanceConfig;
   finding: string;
+}
+
+/** Accepts per worker over the trace in equal buckets of trace time, for a small chart. */
+export interface AcceptSeriesView {
+  /** Trace time (ns, bpftrace's clock) where bucket 0 starts. */
+  startNs: number;
+  /** Seconds per bucket: one second, doubled whenever the trace outgrows the bucket count. */
+  bucketSec: number;
+  /** One row per worker in the order of `accepts`; `counts[i]` is the accepts in bucket i. */
+  workers: { pid: number; tid: number; name: string; counts: number[] }[];
 }
 
 export type StepKind =
@@ -116,6 +166,9 @@ export interface AdminListenerView {
   name: string;
   statPrefix?: string;
   workers: AdminWorkerStat[];
+  /** `downstream_cx_total` per worker at the first admin read of this trace, when read twice. */
+  baseline?: AdminWorkerStat[];
+  config?: ListenerBalanceConfig;
 }
 
 export interface ListenerView {
@@ -134,6 +187,8 @@ export interface ListenerView {
   totalAccepts: number;
   /** Absent when no thread can accept on it. */
   balance?: AcceptBalanceView;
+  /** Absent when the accepts carry no time. */
+  acceptSeries?: AcceptSeriesView;
   timeline: StepView[];
   /** Steps dropped from the timeline to keep it bounded. */
   timelineDropped: number;
