@@ -34,15 +34,21 @@ export function acceptBalance(
   const maxOverMean = mean > 0 ? busiest.count / mean : 0;
   const figures = `max/mean ${maxOverMean.toFixed(2)}, coefficient of variation ${cv.toFixed(2)} over ${total} accepts by ${workers.length} worker(s)`;
   let finding: string;
-  if (workers.length === 1)
+  let cause: AcceptBalanceView['cause'] = 'unknown';
+  if (workers.length === 1) {
+    cause = 'single';
     finding = `One thread accepts on this listener (${busiest.name}): there is nothing to balance.`;
-  else if (total < Math.max(MIN_ACCEPTS, MIN_ACCEPTS_PER_WORKER * workers.length))
+  } else if (total < Math.max(MIN_ACCEPTS, MIN_ACCEPTS_PER_WORKER * workers.length)) {
+    cause = 'too-few';
     finding = `Too few connections to judge the balance (${figures}).`;
-  else if (cv < BALANCED_CV) finding = `Balanced: ${figures}.`;
-  else {
+  } else if (cv < BALANCED_CV) {
+    cause = 'balanced';
+    finding = `Balanced: ${figures}.`;
+  } else {
     const skew = `${busiest.name} took ${busiest.count} of ${total} (${figures})`;
     switch (l.layout) {
       case 'shared-dup':
+        cause = 'shared-queue';
         finding =
           `${skew}. Every worker waits on one shared accept queue (the dup layout): whichever ` +
           `worker's epoll wakes first takes the connection, so an idle worker wins more. Envoy's ` +
@@ -50,12 +56,14 @@ export function acceptBalance(
           `the fewest.`;
         break;
       case 'reuse-port':
+        cause = 'reuse-port-hash';
         finding =
           `${skew}. With reuse_port the kernel hashes each connection's 4-tuple to one worker's ` +
           `socket: a few long-lived clients land unevenly, many short ones even out. ` +
           `exact_balance in connection_balance_config (or more client connections) evens it.`;
         break;
       case 'inherited':
+        cause = 'inherited';
         finding =
           `${skew}. The listening socket is inherited across fork (nginx-style): every process ` +
           `waits on the same socket and the first to wake takes the connection.`;
@@ -64,5 +72,5 @@ export function acceptBalance(
         finding = `${skew}.`;
     }
   }
-  return { workers: workers.length, total, maxOverMean, cv, finding };
+  return { workers: workers.length, total, maxOverMean, cv, cause, finding };
 }
