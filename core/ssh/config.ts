@@ -140,36 +140,53 @@ function all(value: string | string[] | undefined): string[] {
   return Array.isArray(value) ? value : [value];
 }
 
+type TokenHost = Pick<SshHost, 'alias' | 'hostName' | 'user' | 'port'>;
+
+type TokenValue = (host: TokenHost, env: SshEnvironment) => string;
+
+/** The `%` tokens of ssh_config(5) (TOKENS) that are expanded here, each with its value. */
+const TOKEN_VALUES: ReadonlyMap<string, TokenValue> = new Map<string, TokenValue>([
+  ['%', () => '%'],
+  ['d', (_host, env) => env.home],
+  ['h', (host) => host.hostName],
+  ['n', (host) => host.alias],
+  ['p', (host) => String(host.port)],
+  ['r', (host) => host.user],
+  ['u', (_host, env) => env.localUser],
+]);
+
+/**
+ * Which of those tokens each keyword accepts, as ssh_config(5)'s TOKENS section lists them.
+ * `files`: IdentityFile and UserKnownHostsFile, whose list also has %C %i %k %L %l (not expanded
+ * here: they stay as written); HostName and GlobalKnownHostsFile are read the same way (OpenSSH
+ * takes only %% and %h in HostName). ProxyCommand: exactly its list, and any other token is an
+ * error, as in OpenSSH.
+ */
+const ACCEPTED_TOKENS = {
+  files: { tokens: '%dhnpru', unknown: 'keep' },
+  ProxyCommand: { tokens: '%hnpr', unknown: 'error' },
+} as const;
+
+/** A value of the config with its `%` tokens expanded as `keyword` accepts them. */
 function expandTokens(
   value: string,
-  host: Omit<
-    SshHost,
-    'identityFiles' | 'proxyJump' | 'knownHostsFiles' | 'globalKnownHostsFiles' | 'hostKeyAlias'
-  >,
+  keyword: keyof typeof ACCEPTED_TOKENS,
+  host: TokenHost,
   env: SshEnvironment,
 ): string {
-  let out = value.replace(/%(.)/g, (m, c: string) => {
-    switch (c) {
-      case '%':
-        return '%';
-      case 'd':
-        return env.home;
-      case 'h':
-        return host.hostName;
-      case 'n':
-        return host.alias;
-      case 'p':
-        return String(host.port);
-      case 'r':
-        return host.user;
-      case 'u':
-        return env.localUser;
-      default:
-        return m;
-    }
+  const { tokens, unknown } = ACCEPTED_TOKENS[keyword];
+  return value.replace(/%(.?)/g, (m, c: string) => {
+    const expanded = c && tokens.includes(c) ? TOKEN_VALUES.get(c)?.(host, env) : undefined;
+    if (expanded !== undefined) return expanded;
+    if (unknown === 'error') throw new Error(`${keyword} for '${host.alias}': unknown token %${c}`);
+    return m;
   });
-  if (out === '~' || out.startsWith('~/')) out = path.join(env.home, out.slice(1));
-  return out;
+}
+
+/** A value of the `files` keywords: its tokens, then a leading `~` as the home folder. */
+function expandValue(value: string, host: TokenHost, env: SshEnvironment): string {
+  const out = expandTokens(value, 'files', host, env);
+  return out === '~' || out.startsWith('~/') ? path.join(env.home, out.slice(1)) : out;
 }
 
 /** A `[user@]host[:port]` destination as ProxyJump and the command line write it. */
@@ -213,7 +230,7 @@ export function resolveSshHost(
     user: dest.user ?? first(get('User')) ?? env.localUser,
     port: dest.port ?? (portText ? Number(portText) : 22),
   };
-  base.hostName = expandTokens(base.hostName, base, env);
+  base.hostName = expandValue(base.hostName, base, env);
   if (!Number.isInteger(base.port) || base.port < 1 || base.port > 65535)
     throw new Error(`SSH config for '${dest.host}': Port '${portText ?? ''}' is not a port number`);
   const proxy = proxyDirective(config, dest.host, get);
@@ -239,8 +256,10 @@ export function resolveSshHost(
   return {
     ...base,
     ...(hostKeyAlias ? { hostKeyAlias } : {}),
-    ...(proxy?.kind === 'ProxyCommand' ? { proxyCommand: expandProxyCommand(proxy.value, base) } : {}),
-    identityFiles: all(get('IdentityFile')).map((f) => expandTokens(f, base, env)),
+    ...(proxy?.kind === 'ProxyCommand'
+      ? { proxyCommand: expandTokens(proxy.value, 'ProxyCommand', base, env) }
+      : {}),
+    identityFiles: all(get('IdentityFile')).map((f) => expandValue(f, base, env)),
     proxyJump:
       jump && jump.toLowerCase() !== 'none'
         ? jump
@@ -249,10 +268,10 @@ export function resolveSshHost(
             .filter(Boolean)
         : [],
     knownHostsFiles: knownFiles.length
-      ? knownFiles.map((f) => expandTokens(f, base, env))
+      ? knownFiles.map((f) => expandValue(f, base, env))
       : [path.join(env.home, '.ssh', 'known_hosts'), path.join(env.home, '.ssh', 'known_hosts2')],
     globalKnownHostsFiles: globalFiles.length
-      ? globalFiles.map((f) => expandTokens(f, base, env))
+      ? globalFiles.map((f) => expandValue(f, base, env))
       : ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'],
   };
 }
@@ -311,29 +330,6 @@ function hostPatternsMatch(patterns: string[], host: string): boolean {
     } else if (glob(pattern, host)) matched = true;
   }
   return matched;
-}
-
-/** `%h %p %r %n %%` as OpenSSH expands them in ProxyCommand; any other token is an error, as there. */
-function expandProxyCommand(
-  command: string,
-  host: { alias: string; hostName: string; user: string; port: number },
-): string {
-  return command.replace(/%(.?)/g, (_m, c: string) => {
-    switch (c) {
-      case '%':
-        return '%';
-      case 'h':
-        return host.hostName;
-      case 'n':
-        return host.alias;
-      case 'p':
-        return String(host.port);
-      case 'r':
-        return host.user;
-      default:
-        throw new Error(`ProxyCommand for '${host.alias}': unknown token %${c}`);
-    }
-  });
 }
 
 /** OpenSSH's check on a host name given on the command line (ssh.c, valid_hostname). */
