@@ -226,6 +226,8 @@ export interface AdminSummaryView {
   concurrency?: number;
   /** Why per-worker stats are missing, when they are. */
   statsNote?: string;
+  /** Why the listeners' balancing settings (config_dump) are missing, when they are. */
+  configNote?: string;
   error?: string;
 }
 

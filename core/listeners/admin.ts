@@ -3,7 +3,12 @@
 // pod's network namespace, so the GET can run inside it (`nsenter -t PID -n`).
 import { execFile } from 'node:child_process';
 import * as http from 'node:http';
-import type { AdminSummaryView, AdminWorkerStat } from '../../common/listeners-protocol';
+import type {
+  AdminSummaryView,
+  AdminWorkerStat,
+  ListenerBalanceConfig,
+} from '../../common/listeners-protocol';
+import { envoyVersionAtLeast } from './envoy-version';
 import type { CommandRunner } from '../nodes/commands';
 
 export interface AdminListener {
@@ -12,6 +17,7 @@ export interface AdminListener {
   port: number;
   statPrefix?: string;
   workers: AdminWorkerStat[];
+  config?: ListenerBalanceConfig;
 }
 
 export interface AdminReport {
@@ -275,7 +281,82 @@ export function statPrefixFor(address: string, port: number): string {
   return `${address}_${port}`.replace(/:/g, '_');
 }
 
-/** Reads the three endpoints and joins them per listener. Never calls a mutating endpoint. */
+/**
+ * The `mask` for `/config_dump?resource=…_listeners` that keeps only what the balance finding
+ * needs: a whole Istio dump is megabytes. Envoy trims inside the listener's Any by these paths,
+ * and a path the version's Listener lacks is an error (a crash before masks were validated), so
+ * each field is asked for only from the version that has it. Undefined: nothing worth asking.
+ */
+export function listenerConfigMask(
+  version: string | undefined,
+  resource: 'dynamic' | 'static',
+): string | undefined {
+  if (envoyVersionAtLeast(version, 1, 12) !== true) return undefined;
+  const fields = ['name', 'address', 'connection_balance_config'];
+  if (envoyVersionAtLeast(version, 1, 20)) fields.push('enable_reuse_port');
+  else if (envoyVersionAtLeast(version, 1, 13)) fields.push('reuse_port');
+  const inner = resource === 'dynamic' ? 'active_state.listener' : 'listener';
+  return [...(resource === 'dynamic' ? ['name'] : []), ...fields.map((f) => `${inner}.${f}`)].join(',');
+}
+
+/**
+ * `/config_dump?resource=dynamic_listeners|static_listeners` → each listener's balancing
+ * settings. Absent fields read as the version's defaults: `enable_reuse_port` is on from 1.20
+ * (Linux), `reuse_port` was off before.
+ */
+export function parseListenerConfigs(body: string, version: string | undefined): ListenerBalanceConfig[] {
+  const json = JSON.parse(body) as { configs?: unknown };
+  if (!Array.isArray(json.configs)) throw new Error('/config_dump: no configs array');
+  const out: ListenerBalanceConfig[] = [];
+  for (const c of json.configs as Record<string, unknown>[]) {
+    const active = c?.active_state as { listener?: unknown } | undefined;
+    const listener = (active?.listener ?? c?.listener) as Record<string, unknown> | undefined;
+    const name =
+      typeof listener?.name === 'string' ? listener.name : typeof c?.name === 'string' ? c.name : undefined;
+    if (!listener || !name) continue;
+    const config: ListenerBalanceConfig = { name };
+    const balance = listener.connection_balance_config as Record<string, unknown> | undefined;
+    if (balance && typeof balance === 'object')
+      if ('exact_balance' in balance) config.balancer = 'exact_balance';
+      else if ('extend_balance' in balance) config.balancer = 'extend_balance';
+    const field =
+      typeof listener.enable_reuse_port === 'boolean' ? listener.enable_reuse_port : listener.reuse_port;
+    const modern = envoyVersionAtLeast(version, 1, 20);
+    if (typeof field === 'boolean') {
+      config.reusePort = field;
+      config.reusePortFrom = 'field';
+    } else if (modern !== undefined) {
+      config.reusePort = modern;
+      config.reusePortFrom = 'default';
+    }
+    out.push(config);
+  }
+  return out;
+}
+
+/** Each listener's balancing settings, dynamic and static; a failed read is a note, not fatal. */
+async function readListenerConfigs(
+  get: AdminGet,
+  version: string | undefined,
+): Promise<{ configs: ListenerBalanceConfig[]; note?: string }> {
+  const configs: ListenerBalanceConfig[] = [];
+  const problems: string[] = [];
+  for (const resource of ['dynamic', 'static'] as const) {
+    const mask = listenerConfigMask(version, resource);
+    if (!mask) return { configs, note: 'Envoy older than 1.12 has no connection_balance_config to read.' };
+    try {
+      const body = await get(`/config_dump?resource=${resource}_listeners&mask=${encodeURIComponent(mask)}`);
+      configs.push(...parseListenerConfigs(body, version));
+    } catch (error) {
+      problems.push(`${resource} listeners: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return problems.length > 0 && configs.length === 0
+    ? { configs, note: `config_dump not read (${problems.join('; ')})` }
+    : { configs };
+}
+
+/** Reads the endpoints and joins them per listener. Never calls a mutating endpoint. */
 export async function readAdmin(get: AdminGet, label: string): Promise<AdminReport> {
   const summary: AdminSummaryView = { address: label };
   try {
@@ -284,11 +365,15 @@ export async function readAdmin(get: AdminGet, label: string): Promise<AdminRepo
     const stats = parseWorkerStats(
       await get('/stats?format=json&filter=' + encodeURIComponent('^listener\\..*worker_')),
     );
+    const { configs, note } = await readListenerConfigs(get, summary.version);
+    if (note) summary.configNote = note;
     const report: AdminReport = { summary, listeners: [] };
     for (const l of listeners) {
       const prefix = [statPrefixFor(l.address, l.port), l.name].find((p) => stats.has(p));
       const entry: AdminListener = { ...l, workers: prefix ? stats.get(prefix)! : [] };
       if (prefix) entry.statPrefix = prefix;
+      const config = configs.find((c) => c.name === l.name);
+      if (config) entry.config = config;
       report.listeners.push(entry);
     }
     if (stats.size === 0)

@@ -15,6 +15,7 @@ import {
   type Sock,
   type ThreadAt,
 } from './model';
+import { addToSeries, newAcceptSeries } from './accept-series';
 import { socketOptionName } from './names';
 import { snapshotFromRecord } from './snapshot';
 import { mergeSnapshot } from './snapshot-merge';
@@ -315,7 +316,7 @@ function accept(
   const key = `${e.tid},${e.listenFd}`;
   if (proc.totalled.has(key)) return;
   proc.acceptTotals.set(key, (proc.acceptTotals.get(key) ?? 0) + 1);
-  addAccepts(m, fd, e.tid, e.timeNs, 1, e, by);
+  addAccepts(m, proc.node, fd, e.tid, e.timeNs, 1, e, by);
 }
 
 /**
@@ -337,11 +338,12 @@ function acceptTotal(m: ListenerModel, proc: Proc, e: Extract<SyscallEvent, { ty
     fd.socket.listening = true;
     fd.listening = true;
   }
-  addAccepts(m, fd, e.tid, e.timeNs, added, e, by);
+  addAccepts(m, proc.node, fd, e.tid, e.timeNs, added, e, by);
 }
 
 function addAccepts(
   m: ListenerModel,
+  node: string,
   fd: Fd,
   tid: number,
   timeNs: number,
@@ -362,12 +364,16 @@ function addAccepts(
       firstSec: sec,
       buckets: new Array<number>(RATE_WINDOW_S).fill(0),
       bucketSecs: new Array<number>(RATE_WINDOW_S).fill(-1),
+      series: newAcceptSeries(),
     };
     sock.workers.set(key, worker);
     step(m, sock, e, 'first-accept', fd.fd, by, `first accept on fd ${fd.fd} by this thread`);
   }
   worker.count += n;
   if (timeNs > 0) {
+    let origin = m.seriesOriginSec.get(node);
+    if (origin === undefined) m.seriesOriginSec.set(node, (origin = sec));
+    addToSeries(worker.series, origin, sec, n);
     const slot = sec % RATE_WINDOW_S;
     if (worker.bucketSecs[slot] !== sec) {
       worker.bucketSecs[slot] = sec;

@@ -5,6 +5,7 @@
 import type { SocketAddress } from '../../common/events';
 import type { FdView, Provenance, StepKind } from '../../common/listeners-protocol';
 import type { AdminReport } from './admin';
+import type { AcceptSeries } from './accept-series';
 
 const TIMELINE_CAP = 64;
 const NAME_HISTORY_CAP = 8;
@@ -59,6 +60,8 @@ export interface Worker {
   /** Accepts per second of trace time, a ring of RATE_WINDOW_S one-second buckets. */
   buckets: number[];
   bucketSecs: number[];
+  /** Accepts over the whole trace, for the chart. */
+  series: AcceptSeries;
 }
 
 export interface Step {
@@ -116,7 +119,10 @@ export interface Proc {
    */
   totalled: Set<string>;
   snapshotAt?: string;
+  /** The latest admin read. */
   admin?: AdminReport;
+  /** The first admin read with per-worker counters: what they had when the trace began. */
+  adminBaseline?: AdminReport;
   notes: string[];
 }
 
@@ -146,6 +152,8 @@ export class ListenerModel {
   seq = 0;
   /** The latest event time seen: "now" for accept rates. */
   lastTimeNs = 0;
+  /** node -> the second of its first timed accept: where its accept series start. */
+  readonly seriesOriginSec = new Map<string, number>();
   events = 0;
   malformed = 0;
   lostEvents = 0;

@@ -104,7 +104,9 @@ export function mergeSnapshot(m: ListenerModel, snap: ProcessSnapshot): void {
 
 /** Records what the Envoy admin API says about a process, shown beside the traced accepts. */
 export function mergeAdmin(m: ListenerModel, node: string, pid: number, report: AdminReport): void {
-  m.proc(node, pid).admin = report;
+  const proc = m.proc(node, pid);
+  proc.admin = report;
+  if (!proc.adminBaseline && report.listeners.some((l) => l.workers.length > 0)) proc.adminBaseline = report;
 }
 
 /** Notes where the admin API's counts disagree with the traced ones in a rendered process. */
@@ -122,12 +124,22 @@ export function crossCheckAdmin(proc: Proc, view: ProcessView): void {
     if (!match) continue;
     const adminView: AdminListenerView = { name: match.name, workers: match.workers };
     if (match.statPrefix) adminView.statPrefix = match.statPrefix;
+    if (match.config) adminView.config = match.config;
+    const baseline =
+      proc.adminBaseline !== admin
+        ? proc.adminBaseline?.listeners.find((b) => b.name === match.name)
+        : undefined;
+    if (baseline) adminView.baseline = baseline.workers.map((w) => ({ worker: w.worker, total: w.total }));
     listener.admin = adminView;
     for (const w of match.workers) {
       const traced = listener.accepts.find((a) => workerIndex(a.name) === w.worker);
-      if (traced && traced.count !== w.total)
+      const before = adminView.baseline?.find((b) => b.worker === w.worker)?.total;
+      const counted = w.total - (before ?? 0);
+      if (traced && traced.count !== counted)
         listener.notes.push(
-          `worker_${w.worker}: admin counts ${w.total} connections, the trace ${traced.count} accepts (the admin count includes connections from before the trace).`,
+          before === undefined
+            ? `worker_${w.worker}: admin counts ${w.total} connections, the trace ${traced.count} accepts (the admin count includes connections from before the trace).`
+            : `worker_${w.worker}: admin counts ${counted} connections since the trace began, the trace ${traced.count} accepts${match.config?.balancer ? ` (${match.config.balancer} hands connections between workers)` : ''}.`,
         );
     }
   }

@@ -1,6 +1,7 @@
 // The view state: the listener model rendered as a plain, JSON-safe ListenerState (grouped by
 // address, with each listener's layout, accepts per worker and timeline) for the webview, the CLI
 // and the session log.
+import { type AcceptSeries, seriesView } from './accept-series';
 import { acceptBalance } from './balance';
 import type {
   FdView,
@@ -112,6 +113,11 @@ function processView(m: ListenerModel, proc: Proc): ProcessView {
     view.admin = { ...proc.admin.summary };
     crossCheckAdmin(proc, view);
   }
+  // After the admin cross-check: the finding sets Envoy's own counters beside the traced accepts.
+  for (const listener of listeners) {
+    const balance = acceptBalance(listener, view.admin?.version);
+    if (balance) listener.balance = balance;
+  }
   return view;
 }
 
@@ -124,7 +130,7 @@ function listenerView(m: ListenerModel, proc: Proc, key: string, socks: Sock[]):
   const { layout, reason } = listenerLayout(m, proc, live.length > 0 ? live : socks);
   const workers: Worker[] = [];
   for (const s of socks) workers.push(...s.workers.values());
-  const merged = new Map<number, Worker & { rate: number }>();
+  const merged = new Map<number, Worker & { rate: number; parts: AcceptSeries[] }>();
   const nowSec = Math.floor(m.lastTimeNs / 1e9);
   for (const w of workers) {
     const key = workerKey(w.pid, w.tid);
@@ -136,7 +142,8 @@ function listenerView(m: ListenerModel, proc: Proc, key: string, socks: Sock[]):
       sum.count += w.count;
       sum.rate += recent;
       sum.firstSec = Math.min(sum.firstSec, w.firstSec);
-    } else merged.set(key, { ...w, rate: recent });
+      sum.parts.push(w.series);
+    } else merged.set(key, { ...w, rate: recent, parts: [w.series] });
   }
   const total = [...merged.values()].reduce((n, w) => n + w.count, 0);
   const accepts: WorkerAcceptsView[] = [...merged.values()]
@@ -176,7 +183,10 @@ function listenerView(m: ListenerModel, proc: Proc, key: string, socks: Sock[]):
     return view;
   });
   const notes = socks.flatMap((s) => s.notes);
-  const balance = acceptBalance({ accepts, sockets, layout });
+  const acceptSeries = seriesView(
+    m.seriesOriginSec.get(proc.node),
+    accepts.map((a) => ({ ...a, parts: merged.get(workerKey(a.pid, a.tid))!.parts })),
+  );
   const view: ListenerView = {
     key,
     family: address?.family ?? first.family,
@@ -192,7 +202,7 @@ function listenerView(m: ListenerModel, proc: Proc, key: string, socks: Sock[]):
     closed: live.length === 0,
     notes,
   };
-  if (balance) view.balance = balance;
+  if (acceptSeries) view.acceptSeries = acceptSeries;
   const label = address && address.family !== 'unix' ? istioPortLabel(port) : undefined;
   if (label) view.label = label;
   return view;
