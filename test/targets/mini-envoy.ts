@@ -45,6 +45,11 @@ export interface MiniEnvoyOptions {
   binary?: string;
   /** Envoy >= 1.20 layout: one SO_REUSEPORT socket per worker, all made on the main thread. */
   reusePort?: boolean;
+  /**
+   * Every listener gets `connection_balance_config.exact_balance`: the worker that accepts hands
+   * each connection to the worker with the fewest (it owns and counts it from then on).
+   */
+  exactBalance?: boolean;
   /** Worker threads (default 2). */
   concurrency?: number;
   /** Listener addresses `ip:port` or `[ip6]:port` (default two on 127.0.0.1:0). */
@@ -73,6 +78,7 @@ export interface MiniEnvoy {
   listeners: MiniEnvoyListener[];
   concurrency: number;
   reusePort: boolean;
+  exactBalance: boolean;
   child: ChildProcess;
   /** Everything the target wrote to stderr so far. */
   stderr(): string;
@@ -98,6 +104,7 @@ interface ReadyLine {
   listeners: MiniEnvoyListener[];
   concurrency: number;
   reuse_port: boolean;
+  exact_balance: boolean;
 }
 
 function isReadyLine(value: unknown): value is ReadyLine {
@@ -117,6 +124,7 @@ export async function startMiniEnvoy(opts: MiniEnvoyOptions = {}): Promise<MiniE
   const binary = opts.binary ?? (await buildMiniEnvoy()).gcc;
   const args: string[] = [];
   if (opts.reusePort) args.push('--reuse-port');
+  if (opts.exactBalance) args.push('--exact-balance');
   if (opts.concurrency !== undefined) args.push('--concurrency', String(opts.concurrency));
   if (opts.adminPort !== undefined) args.push('--admin-port', String(opts.adminPort));
   for (const listener of opts.listeners ?? []) args.push('--listener', listener);
@@ -189,6 +197,7 @@ export async function startMiniEnvoy(opts: MiniEnvoyOptions = {}): Promise<MiniE
       listeners: ready.listeners,
       concurrency: ready.concurrency,
       reusePort: ready.reuse_port,
+      exactBalance: ready.exact_balance,
       child,
       stderr: () => stderr,
       stop,

@@ -22,9 +22,12 @@ ActiveTcpListener::ActiveTcpListener(ConnectionHandlerImpl& parent, ListenerImpl
                                                  config.backlogSize());
   parent_.stats().add(worker_stat_prefix_ + "downstream_cx_total", 0);
   parent_.stats().add(worker_stat_prefix_ + "downstream_cx_active", 0);
+  config_.connectionBalancer().registerHandler(*this);
 }
 
 ActiveTcpListener::~ActiveTcpListener() {
+  // First, so that no other worker hands this one a socket any more.
+  config_.connectionBalancer().unregisterHandler(*this);
   // close() unlinks the connection from connections_: walk a copy.
   const auto open_connections = connections_;
   for (auto* connection : open_connections) {
@@ -33,6 +36,31 @@ ActiveTcpListener::~ActiveTcpListener() {
 }
 
 void ActiveTcpListener::onAccept(Network::ConnectionSocketPtr&& socket) {
+  onAcceptWorker(std::move(socket), false);
+}
+
+void ActiveTcpListener::onAcceptWorker(Network::ConnectionSocketPtr&& socket, bool rebalanced) {
+  if (!rebalanced) {
+    Network::BalancedConnectionHandler& target =
+        config_.connectionBalancer().balanceConnection(socket, *this);
+    if (&target != this) {
+      return; // posted to the target worker, which creates and counts the connection
+    }
+  }
+  newConnection(std::move(socket));
+}
+
+void ActiveTcpListener::post(Network::ConnectionSocketPtr&& socket) {
+  // A posted callback must be copyable: the socket travels in a shared box.
+  auto socket_to_rebalance = std::make_shared<Network::ConnectionSocketPtr>(std::move(socket));
+  parent_.dispatcher().post([this, socket_to_rebalance]() -> void {
+    onAcceptWorker(std::move(*socket_to_rebalance), true);
+  });
+}
+
+// The per-worker stats count the connections a worker owns, which with exact_balance are not
+// always the ones it accepted (as in Envoy, where the owning handler increments them).
+void ActiveTcpListener::newConnection(Network::ConnectionSocketPtr&& socket) {
   auto& stats = parent_.stats();
   stats.add("listener." + config_.statPrefix() + ".downstream_cx_total", 1);
   stats.add("listener." + config_.statPrefix() + ".downstream_cx_active", 1);
@@ -44,6 +72,7 @@ void ActiveTcpListener::onAccept(Network::ConnectionSocketPtr&& socket) {
         auto& stats = parent_.stats();
         stats.add("listener." + config_.statPrefix() + ".downstream_cx_active", -1);
         stats.add(worker_stat_prefix_ + "downstream_cx_active", -1);
+        --num_listener_connections_;
         connections_.remove(&closed);
         parent_.dispatcher().deferredDelete(std::unique_ptr<Event::DeferredDeletable>(&closed));
       });

@@ -1,9 +1,11 @@
 #pragma once
 
+#include <atomic>
 #include <list>
 #include <memory>
 #include <string>
 
+#include "envoy/network/connection_balancer.h"
 #include "envoy/network/listener.h"
 #include "source/common/event/dispatcher_impl.h"
 #include "source/common/network/connection_impl.h"
@@ -16,18 +18,32 @@ namespace Server {
 
 class ConnectionHandlerImpl;
 
-class ActiveTcpListener : public Network::TcpListenerCallbacks {
+// One worker's part of one listener: it accepts on its socket and owns the connections the
+// listener's balancer gives it (its own accepts, or, with exact_balance, another worker's).
+class ActiveTcpListener : public Network::TcpListenerCallbacks,
+                          public Network::BalancedConnectionHandler {
 public:
   ActiveTcpListener(ConnectionHandlerImpl& parent, ListenerImpl& config);
   ~ActiveTcpListener() override;
   void onAccept(Network::ConnectionSocketPtr&& socket) override;
+  // On this worker's thread. rebalanced: the socket was posted here by the worker that accepted
+  // it, already counted, so it is not balanced again.
+  void onAcceptWorker(Network::ConnectionSocketPtr&& socket, bool rebalanced);
+
+  uint64_t numConnections() const override { return num_listener_connections_; }
+  void incNumConnections() override { ++num_listener_connections_; }
+  void post(Network::ConnectionSocketPtr&& socket) override;
 
 private:
+  void newConnection(Network::ConnectionSocketPtr&& socket);
+
   ConnectionHandlerImpl& parent_;
   ListenerImpl& config_;
   std::string worker_stat_prefix_;
   std::unique_ptr<Network::TcpListenerImpl> listener_;
   std::list<Network::ConnectionImpl*> connections_;
+  // Read by other workers' balancing under the balancer's lock, written here.
+  std::atomic<uint64_t> num_listener_connections_{0};
 };
 
 class ConnectionHandlerImpl {

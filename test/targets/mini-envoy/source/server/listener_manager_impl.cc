@@ -23,9 +23,9 @@ bool directResponse(Network::ConnectionImpl& connection, std::string& buffer) {
 
 ListenerManagerImpl::ListenerManagerImpl(Event::DispatcherImpl& main_dispatcher,
                                          Stats::StoreImpl& stats, uint32_t concurrency,
-                                         bool reuse_port)
+                                         bool reuse_port, bool exact_balance)
     : main_dispatcher_(main_dispatcher), stats_(stats), concurrency_(concurrency),
-      reuse_port_(reuse_port) {
+      reuse_port_(reuse_port), exact_balance_(exact_balance) {
   for (uint32_t i = 0; i < concurrency_; ++i) {
     workers_.push_back(std::make_unique<WorkerImpl>(i, stats_));
   }
@@ -40,14 +40,16 @@ void ListenerManagerImpl::addOrUpdateListener(const Network::Address::InstanceCo
 }
 
 void ListenerManagerImpl::addOrUpdateListenerInternal(
-    const Network::Address::InstanceConstSharedPtr& address, const std::string&, bool) {
+    const Network::Address::InstanceConstSharedPtr& address, const std::string& version_info,
+    bool) {
   std::shared_ptr<ListenSocketFactoryImpl> factory;
   setNewOrDrainingSocketFactory("", address, factory);
   // Named like Istio's listeners: "<ip>_<port>", from the port actually bound.
   const auto& bound = factory->localAddress();
   const std::string name = bound->ip() + "_" + std::to_string(bound->port());
   listeners_.push_back(std::make_unique<ListenerImpl>(
-      name, Stats::sanitizeStatName(bound->asString()), factory, directResponse));
+      name, Stats::sanitizeStatName(bound->asString()), factory, directResponse,
+      exact_balance_ ? ConnectionBalanceType::Exact : ConnectionBalanceType::None, version_info));
   stats_.add("listener_manager.listener_added", 1);
   stats_.set("listener_manager.total_listeners_active", static_cast<int64_t>(listeners_.size()));
 }

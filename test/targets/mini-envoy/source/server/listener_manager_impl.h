@@ -14,7 +14,7 @@ namespace Server {
 class ListenerManagerImpl {
 public:
   ListenerManagerImpl(Event::DispatcherImpl& main_dispatcher, Stats::StoreImpl& stats,
-                      uint32_t concurrency, bool reuse_port);
+                      uint32_t concurrency, bool reuse_port, bool exact_balance);
   ~ListenerManagerImpl();
   void addOrUpdateListener(const Network::Address::InstanceConstSharedPtr& address,
                            const std::string& version_info, bool added_via_api);
@@ -37,6 +37,7 @@ private:
   Stats::StoreImpl& stats_;
   uint32_t concurrency_;
   bool reuse_port_;
+  bool exact_balance_;
   std::vector<std::unique_ptr<WorkerImpl>> workers_;
   std::vector<std::unique_ptr<ListenerImpl>> listeners_;
 };

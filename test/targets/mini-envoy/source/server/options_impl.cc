@@ -24,10 +24,12 @@ uint32_t parseNumber(const std::string& flag, const std::string& value, uint32_t
 
 std::string OptionsImpl::usage() {
   return "usage: envoy [--admin-port PORT] [--admin-address IP] [--listener ADDR:PORT]...\n"
-         "             [--concurrency N] [--reuse-port]\n"
+         "             [--concurrency N] [--reuse-port] [--exact-balance]\n"
          "  A small Envoy-shaped test target. Defaults: admin on 127.0.0.1 (free port), two\n"
          "  listeners on 127.0.0.1 (free ports), two workers, Envoy <= 1.19 socket layout\n"
          "  (dup per worker); --reuse-port gives the >= 1.20 layout (SO_REUSEPORT per worker).\n"
+         "  --exact-balance: every listener has connection_balance_config.exact_balance (the\n"
+         "  worker with the fewest connections owns each new one).\n"
          "  IPv6: --listener '[::1]:0'. Prints one JSON line on stdout when ready.\n";
 }
 
@@ -53,6 +55,8 @@ OptionsImpl::OptionsImpl(int argc, char** argv) {
       }
     } else if (arg == "--reuse-port") {
       reuse_port_ = true;
+    } else if (arg == "--exact-balance") {
+      exact_balance_ = true;
     } else if (arg == "--help" || arg == "-h") {
       help_ = true;
     } else {

@@ -17,6 +17,7 @@ public:
   std::vector<std::string> listeners_;
   uint32_t concurrency_{2};
   bool reuse_port_{false};
+  bool exact_balance_{false};
   bool help_{false};
 };
 

@@ -15,7 +15,8 @@ InstanceImpl::InstanceImpl(const OptionsImpl& options) : options_(options) {
   dispatcher_ = std::make_unique<Event::DispatcherImpl>("main_thread");
   handler_ = std::make_unique<ConnectionHandlerImpl>(*dispatcher_, 0, "main_thread", stats_);
   listener_manager_ = std::make_unique<ListenerManagerImpl>(*dispatcher_, stats_,
-                                                            options.concurrency_, options.reuse_port_);
+                                                            options.concurrency_, options.reuse_port_,
+                                                            options.exact_balance_);
   initialize(options);
 }
 
@@ -37,9 +38,10 @@ void InstanceImpl::initialize(const OptionsImpl& options) {
       (options.admin_address_.find(':') != std::string::npos ? "[" + options.admin_address_ + "]"
                                                               : options.admin_address_) +
       ":" + std::to_string(options.admin_port_)));
+  // As if from LDS (config_dump lists them under dynamic_listeners, as Istio's are).
   for (const auto& listener : options.listeners_) {
     listener_manager_->addOrUpdateListener(Network::Address::parseInternetAddressAndPort(listener),
-                                           "", false);
+                                           "mini-envoy/1", true);
   }
   // The admin listener listens on the main thread, never on a worker.
   admin_->addListenerToHandler(handler_.get());
@@ -58,7 +60,8 @@ void InstanceImpl::printReadyLine() {
         << address->ip() << "\",\"port\":" << address->port() << "}";
   }
   out << "],\"concurrency\":" << options_.concurrency_
-      << ",\"reuse_port\":" << (options_.reuse_port_ ? "true" : "false") << "}\n";
+      << ",\"reuse_port\":" << (options_.reuse_port_ ? "true" : "false")
+      << ",\"exact_balance\":" << (options_.exact_balance_ ? "true" : "false") << "}\n";
   const std::string line = out.str();
   fwrite(line.data(), 1, line.size(), stdout);
   fflush(stdout);

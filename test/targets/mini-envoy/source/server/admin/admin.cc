@@ -5,80 +5,18 @@
 #include <regex>
 #include <sstream>
 
+#include "source/common/json/json_value.h"
+#include "source/server/admin/utils.h"
+
 namespace Envoy {
 namespace Server {
-namespace {
-
-std::string jsonEscape(const std::string& in) {
-  std::string out;
-  for (const char c : in) {
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20) {
-        char buf[8];
-        snprintf(buf, sizeof(buf), "\\u%04x", c);
-        out += buf;
-      } else {
-        out += c;
-      }
-    }
-  }
-  return out;
-}
-
-std::string percentDecode(const std::string& in) {
-  std::string out;
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%' && i + 2 < in.size() && isxdigit(in[i + 1]) && isxdigit(in[i + 2])) {
-      out += static_cast<char>(std::stoi(in.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else if (in[i] == '+') {
-      out += ' ';
-    } else {
-      out += in[i];
-    }
-  }
-  return out;
-}
-
-// Value of a query parameter, or "" when absent.
-std::string queryParam(const std::string& query, const std::string& key) {
-  std::istringstream parts(query);
-  std::string part;
-  while (std::getline(parts, part, '&')) {
-    const auto eq = part.find('=');
-    if (part.substr(0, eq) == key) {
-      return eq == std::string::npos ? "" : percentDecode(part.substr(eq + 1));
-    }
-  }
-  return "";
-}
-
-std::string response(int status, const std::string& content_type, const std::string& body) {
-  const char* reason = status == 200 ? "OK" : status == 404 ? "Not Found" : "Bad Request";
-  std::ostringstream out;
-  out << "HTTP/1.1 " << status << " " << reason << "\r\n"
-      << "content-type: " << content_type << "\r\n"
-      << "content-length: " << body.size() << "\r\n"
-      << "server: envoy\r\n"
-      << "connection: close\r\n\r\n"
-      << body;
-  return out.str();
-}
-
-} // namespace
+using Json::escape;
+using Utility::queryParam;
+using Utility::response;
 
 AdminImpl::AdminImpl(AdminContext context)
-    : context_(std::move(context)), started_(std::chrono::steady_clock::now()) {}
+    : context_(std::move(context)), started_(std::chrono::steady_clock::now()),
+      config_dump_(context_.listener_manager, context_.reuse_port) {}
 
 void AdminImpl::startHttpListener(const Network::Address::InstanceConstSharedPtr& address) {
   socket_factory_ = std::make_shared<ListenSocketFactoryImpl>(address, SocketLayout::Shared, 1);
@@ -125,6 +63,9 @@ std::string AdminImpl::handle(const std::string& method, const std::string& path
     if (path == "/stats") {
       return handlerStats(query);
     }
+    if (path == "/config_dump") {
+      return config_dump_.handlerConfigDump(query);
+    }
     if (path == "/ready") {
       return response(200, "text/plain", "LIVE\n");
     }
@@ -141,8 +82,8 @@ std::string AdminImpl::handlerListeners(const std::string& query) {
     out << "{\"listener_statuses\":[";
     for (size_t i = 0; i < listeners.size(); ++i) {
       const auto& address = listeners[i]->listenSocketFactory().localAddress();
-      out << (i ? "," : "") << "{\"name\":\"" << jsonEscape(listeners[i]->name())
-          << "\",\"local_address\":{\"socket_address\":{\"address\":\"" << jsonEscape(address->ip())
+      out << (i ? "," : "") << "{\"name\":\"" << escape(listeners[i]->name())
+          << "\",\"local_address\":{\"socket_address\":{\"address\":\"" << escape(address->ip())
           << "\",\"port_value\":" << address->port() << "}}}";
     }
     out << "]}\n";
@@ -161,7 +102,7 @@ std::string AdminImpl::handlerServerInfo() {
                           std::chrono::steady_clock::now() - started_)
                           .count();
   std::ostringstream out;
-  out << "{\"version\":\"" << jsonEscape(context_.version) << "\",\"state\":\"LIVE\","
+  out << "{\"version\":\"" << escape(context_.version) << "\",\"state\":\"LIVE\","
       << "\"hot_restart_version\":\"disabled\","
       << "\"command_line_options\":{\"concurrency\":" << context_.concurrency
       << ",\"base_id\":\"0\",\"mode\":\"Serve\"},"
@@ -188,7 +129,7 @@ std::string AdminImpl::handlerStats(const std::string& query) {
       continue;
     }
     if (json) {
-      out << (first ? "" : ",") << "{\"name\":\"" << jsonEscape(name) << "\",\"value\":" << value
+      out << (first ? "" : ",") << "{\"name\":\"" << escape(name) << "\",\"value\":" << value
           << "}";
     } else {
       out << name << ": " << value << "\n";

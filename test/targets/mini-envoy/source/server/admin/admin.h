@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "source/server/admin/config_dump_handler.h"
 #include "source/server/connection_handler_impl.h"
 #include "source/server/listener_manager_impl.h"
 
@@ -38,6 +39,7 @@ private:
 
   AdminContext context_;
   std::chrono::steady_clock::time_point started_;
+  ConfigDumpHandler config_dump_;
   std::shared_ptr<ListenSocketFactoryImpl> socket_factory_;
   std::unique_ptr<ListenerImpl> listener_;
 };
