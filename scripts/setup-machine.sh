@@ -4,7 +4,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-packages=(bpftrace openssh-server openssh-client sudo g++ clang libc++-dev libc++abi-dev universal-ctags chromium libkrb5-dev ripgrep binutils iproute2 procps psmisc bpftool socat)
+packages=(bpftrace openssh-server openssh-client sudo g++ clang libc++-dev libc++abi-dev universal-ctags chromium libkrb5-dev ripgrep binutils iproute2 procps psmisc bpftool socat nginx tmux fish tcsh wrk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -45,7 +45,10 @@ describe('commands over SSH with a non-POSIX login shell', { skip: !ready }, () 
   for (const shell of SHELLS) {
     it(
       `${path.basename(shell)}: every byte of our words arrives, and a hostile script name stays a name`,
-      { timeout: 90_000, skip: !existsSync(shell) },
+      {
+        timeout: 90_000,
+        skip: !existsSync(shell) && process.env.CI !== 'true' ? `${shell} is missing` : false,
+      },
       async () => {
         const user = createTestUser(sshd.dir, `ft${path.basename(shell)}`, { sudo: true, shell });
         users.push(user);
