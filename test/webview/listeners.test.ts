@@ -37,9 +37,7 @@ const seedState = reduceEvents(
 /** Rebuilds when the bundle is missing or older than its sources. */
 function ensureBuilt(): void {
   const sources = [
-    'webview/main.ts',
-    'webview/html.ts',
-    'webview/listeners.css',
+    ...readdirSync(path.join(root, 'webview')).map((f) => `webview/${f}`),
     'common/listeners-protocol.ts',
     'common/listener-states.ts',
   ];
