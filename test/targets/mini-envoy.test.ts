@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { test } from 'node:test';
+import * as net from 'node:net';
+import { test, type TestContext } from 'node:test';
 import { buildMiniEnvoy, startMiniEnvoy, type MiniEnvoy } from './mini-envoy';
 import { connectAndClose } from '../helpers/net';
 
@@ -8,10 +9,17 @@ const compilers = ['g++', 'clang++'].every((c) => spawnSync(c, ['--version']).st
 const skip =
   process.env.CI !== 'true' && !compilers ? 'needs g++ and clang++ (required when CI=true)' : false;
 
+async function adminFetch(envoy: MiniEnvoy, path: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`http://127.0.0.1:${envoy.adminPort}${path}`, {
+    signal: AbortSignal.timeout(5000),
+  });
+  return { status: response.status, body: await response.text() };
+}
+
 async function adminGet(envoy: MiniEnvoy, path: string): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${envoy.adminPort}${path}`);
-  assert.equal(response.status, 200, `GET ${path}`);
-  return response.text();
+  const { status, body } = await adminFetch(envoy, path);
+  assert.equal(status, 200, `GET ${path}: ${body}`);
+  return body;
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
@@ -96,3 +104,163 @@ test('mini-Envoy rejects bad arguments with a message', { skip }, async () => {
   const binaries = await buildMiniEnvoy();
   await assert.rejects(startMiniEnvoy({ binary: binaries.gcc, listeners: ['localhost'] }), /ADDRESS:PORT/);
 });
+
+const DYNAMIC_LISTENER = 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump.DynamicListener';
+const LISTENER = 'type.googleapis.com/envoy.config.listener.v3.Listener';
+
+interface ConfigDump {
+  configs: Record<string, unknown>[];
+}
+
+/** The listener config a real Envoy of the layout's version would print for our settings. */
+function expectedListener(
+  envoy: MiniEnvoy,
+  index: number,
+  fields: ('name' | 'address' | 'balance' | 'reuse')[],
+): Record<string, unknown> {
+  const l = envoy.listeners[index];
+  const out: Record<string, unknown> = { '@type': LISTENER };
+  if (fields.includes('name')) out.name = l.name;
+  if (fields.includes('address'))
+    out.address = { socket_address: { address: l.address, port_value: l.port } };
+  if (fields.includes('balance') && envoy.exactBalance) out.connection_balance_config = { exact_balance: {} };
+  if (fields.includes('reuse') && envoy.reusePort) out.enable_reuse_port = true;
+  return out;
+}
+
+for (const reusePort of [false, true]) {
+  for (const exactBalance of [false, true]) {
+    const layout = `${reusePort ? '1.20 reuse-port' : '1.19 dup'}${exactBalance ? ', exact balance' : ''}`;
+    test(`mini-Envoy (${layout}) dumps its listeners' config as Envoy does`, { skip }, async (t) => {
+      const binaries = await buildMiniEnvoy();
+      const envoy = await startMiniEnvoy({
+        binary: exactBalance ? binaries.clang : binaries.gcc,
+        reusePort,
+        exactBalance,
+        listeners: ['127.0.0.1:0', '[::1]:0'],
+      });
+      t.after(() => envoy.stop());
+      assert.equal(envoy.reusePort, reusePort);
+      assert.equal(envoy.exactBalance, exactBalance);
+
+      const dump = JSON.parse(await adminGet(envoy, '/config_dump?resource=dynamic_listeners')) as ConfigDump;
+      assert.equal(dump.configs.length, 2);
+      dump.configs.forEach((config, i) => {
+        assert.equal(config['@type'], DYNAMIC_LISTENER);
+        assert.equal(config.name, envoy.listeners[i].name);
+        const state = config.active_state as Record<string, unknown>;
+        assert.deepEqual(state.listener, expectedListener(envoy, i, ['name', 'address', 'balance', 'reuse']));
+        assert.equal(typeof state.version_info, 'string');
+        assert.match(String(state.last_updated), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        // proto3 JSON leaves unset fields out: 1.19's false bool reuse_port never prints.
+        assert.equal('reuse_port' in (state.listener as object), false);
+      });
+
+      // Fieldtrace's mask, encoded as encodeURIComponent does it, plus an encoded underscore.
+      const fields = ['address', 'connection_balance_config', ...(reusePort ? ['enable_reuse_port'] : [])];
+      const mask = ['name', ...fields.map((f) => `active_state.listener.${f}`)].join(',');
+      const masked = JSON.parse(
+        await adminGet(
+          envoy,
+          `/config_dump?resource=dynamic_listeners&mask=${encodeURIComponent(mask).replace(/_/g, '%5F')}`,
+        ),
+      ) as ConfigDump;
+      assert.deepEqual(
+        masked.configs,
+        envoy.listeners.map((l, i) => ({
+          '@type': DYNAMIC_LISTENER,
+          name: l.name,
+          active_state: { listener: expectedListener(envoy, i, ['address', 'balance', 'reuse']) },
+        })),
+      );
+
+      // A field the version's Listener lacks is refused, as a newer Envoy validates masks.
+      const lacking = await adminFetch(
+        envoy,
+        `/config_dump?resource=dynamic_listeners&mask=name,active_state.listener.${reusePort ? 'no_such_field' : 'enable_reuse_port'}`,
+      );
+      assert.equal(lacking.status, 400, lacking.body);
+      assert.ok(lacking.body.length < 300 && /FieldMask/.test(lacking.body), lacking.body);
+      const bad = await adminFetch(envoy, '/config_dump?resource=dynamic_listeners&mask=name.value');
+      assert.equal(bad.status, 400, bad.body);
+
+      assert.deepEqual(JSON.parse(await adminGet(envoy, '/config_dump?resource=static_listeners')), {
+        configs: [],
+      });
+      assert.deepEqual(
+        JSON.parse(await adminGet(envoy, '/config_dump?resource=static_listeners&mask=listener.name')),
+        { configs: [] },
+      );
+      const full = JSON.parse(await adminGet(envoy, '/config_dump')) as ConfigDump;
+      assert.deepEqual(
+        (full.configs[0].dynamic_listeners as Record<string, unknown>[]).map((d) => d.name),
+        envoy.listeners.map((l) => l.name),
+      );
+      assert.equal((await adminFetch(envoy, '/config_dump?resource=clusters')).status, 400);
+      assert.equal((await adminFetch(envoy, '/config_dump?resource=dynamic_listeners&nope=1')).status, 400);
+    });
+  }
+}
+
+/** Opens a connection that sends nothing (it stays open) and resolves once it is established. */
+function openIdle(t: TestContext, port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+    socket.once('error', reject);
+    t.after(() => socket.destroy());
+  });
+}
+
+/** downstream_cx_active of each worker on one listener, in worker order. */
+async function activePerWorker(envoy: MiniEnvoy, listener: number): Promise<number[]> {
+  const prefix = `listener.127.0.0.1_${envoy.ports[listener]}.worker_`;
+  const filter = encodeURIComponent(`^${prefix.replace(/\./g, '\\.')}\\d+\\.downstream_cx_active$`);
+  const { stats } = JSON.parse(await adminGet(envoy, `/stats?format=json&filter=${filter}`)) as StatsJson;
+  const out = new Array<number>(envoy.concurrency).fill(0);
+  for (const s of stats) out[Number(s.name.slice(prefix.length).split('.')[0])] = s.value;
+  return out;
+}
+
+const CONNECTIONS = 12;
+
+for (const reusePort of [false, true]) {
+  for (const exactBalance of [false, true]) {
+    const layout = `${reusePort ? 'reuse-port' : 'dup'}${exactBalance ? ', exact balance' : ''}`;
+    test(
+      `mini-Envoy (${layout}): idle connections per worker${exactBalance ? ' differ by at most one' : ' (spread recorded)'}`,
+      { skip },
+      async (t) => {
+        const envoy = await startMiniEnvoy({
+          reusePort,
+          exactBalance,
+          concurrency: 3,
+          listeners: ['127.0.0.1:0'],
+        });
+        t.after(() => envoy.stop());
+        let active: number[] = [];
+        for (let i = 1; i <= CONNECTIONS; i++) {
+          await openIdle(t, envoy.ports[0]);
+          // Once the sum grows, the owner has counted it: every pick so far is settled.
+          active = await waitFor(`connection ${i} owned by a worker`, async () => {
+            const perWorker = await activePerWorker(envoy, 0);
+            return perWorker.reduce((a, b) => a + b, 0) === i ? perWorker : undefined;
+          });
+          const spread = Math.max(...active) - Math.min(...active);
+          // Each step, not only the end: without the balancer the kernel's choice would have to
+          // land on a least-loaded worker every time to pass.
+          if (exactBalance) assert.ok(spread <= 1, `after ${i} connections: ${active.join(', ')}`);
+        }
+        t.diagnostic(
+          `${layout}: downstream_cx_active per worker after ${CONNECTIONS} idle connections: ` +
+            `${active.join(', ')} (spread ${Math.max(...active) - Math.min(...active)})`,
+        );
+        const { code, signal } = await envoy.stop();
+        assert.equal(
+          code,
+          0,
+          `clean exit with connections open (signal ${signal}, stderr ${envoy.stderr()})`,
+        );
+      },
+    );
+  }
+}
