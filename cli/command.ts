@@ -1,5 +1,7 @@
 // The contract every `fieldtrace` subcommand follows. Subcommands call the same modules the
 // extension uses (server analysis, frame resolver, state reducer, runner): no second implementation.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { type Readable, type Writable } from 'node:stream';
 import { terminalText } from '../core/text/untrusted';
 
@@ -42,4 +44,39 @@ export function readStdin(io: CliIo): Promise<string> {
     io.stdin.on('end', () => done(text));
     io.stdin.on('error', fail);
   });
+}
+
+/**
+ * The FILE operands of a command that reads them with readInputs: stdin (`-`) can be read only
+ * once; with `what`, at least one is required.
+ */
+export function checkInputFiles(files: readonly string[], what?: string): void {
+  if (what && !files.length) throw new UsageError(`no ${what} given (FILE..., or - for stdin)`);
+  if (files.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
+}
+
+/**
+ * The files named on the command line (`-`: stdin), all read before anything is printed or
+ * changed, so that an unreadable one is a usage error that comes first.
+ */
+export async function readInputs(
+  files: readonly string[],
+  io: CliIo,
+): Promise<Array<{ file: string; text: string }>> {
+  checkInputFiles(files);
+  const inputs: Array<{ file: string; text: string }> = [];
+  for (const file of files) {
+    if (file === '-') {
+      inputs.push({ file, text: await readStdin(io) });
+      continue;
+    }
+    try {
+      inputs.push({ file, text: await readFile(resolve(io.cwd, file), 'utf8') });
+    } catch (error) {
+      throw new UsageError(
+        `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+  }
+  return inputs;
 }

@@ -6,9 +6,9 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DiagnosticSeverity } from 'vscode-languageserver';
-import { type CliCommand, type CliIo, UsageError, readStdin, write } from '../command';
+import { type CliCommand, type CliIo, UsageError, checkInputFiles, readInputs, write } from '../command';
+import { dialectFlag, readFlags } from '../flags';
 import { analyze } from '../../server/analysis/analyzer';
-import { isDialectName } from '../../common/bpftrace-version';
 import { toDiagnostics } from '../../server/features/diagnostics';
 import { Targets } from '../../server/targets';
 import {
@@ -70,55 +70,21 @@ interface Options {
 
 function parseArgs(args: string[]): Options {
   const options: Options = { format: 'text', unsafe: false, files: [] };
-  const value = (i: number, flag: string): string => {
-    const v = args[i + 1];
-    if (v === undefined || (v.startsWith('-') && v !== '-')) throw new UsageError(`${flag} needs a value`);
-    return v;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const [flag, inline] =
-      arg.startsWith('--') && arg.includes('=')
-        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-        : [arg, undefined];
-    const take = () => (inline !== undefined ? inline : value(i++, flag));
-    switch (flag) {
-      case '--bpftrace-version': {
-        const v = take();
-        if (!isDialectName(v))
-          throw new UsageError(`--bpftrace-version: '${v}' is not a version like 0.17 or 0.26, or main`);
-        options.version = v;
-        break;
-      }
-      case '--catalog':
-        options.catalogFile = take();
-        break;
-      case '--node':
-        options.node = take();
-        break;
-      case '--format': {
-        const f = take();
-        if (f !== 'text' && f !== 'json') throw new UsageError(`--format must be text or json, not '${f}'`);
-        options.format = f;
-        break;
-      }
-      case '--unsafe':
-        options.unsafe = true;
-        break;
-      case '--':
-        options.files.push(...args.slice(i + 1));
-        i = args.length;
-        break;
-      default:
-        if (arg.startsWith('-') && arg !== '-')
-          throw new UsageError(`unknown option '${arg}' (see fieldtrace check --help)`);
-        options.files.push(arg);
-    }
-  }
+  readFlags('check', args, {
+    values: {
+      '--bpftrace-version': (v) => (options.version = dialectFlag(v)),
+      '--catalog': (v) => (options.catalogFile = v),
+      '--node': (v) => (options.node = v),
+      '--format': (v) => {
+        if (v !== 'text' && v !== 'json') throw new UsageError(`--format must be text or json, not '${v}'`);
+        options.format = v;
+      },
+    },
+    switches: { '--unsafe': () => (options.unsafe = true) },
+    operand: (file) => options.files.push(file),
+  });
   if (options.catalogFile && options.node) throw new UsageError('give either --catalog or --node, not both');
-  if (!options.files.length) throw new UsageError('no script given (FILE..., or - for stdin)');
-  if (options.files.filter((f) => f === '-').length > 1)
-    throw new UsageError('stdin (-) can be read only once');
+  checkInputFiles(options.files, 'script');
   return options;
 }
 
@@ -244,26 +210,12 @@ async function check(options: Options, io: CliIo, opened: (node: NodeCheck) => v
   if (version) targets.setSetting(version);
   else await targets.detectLocal();
 
-  // Read everything first: an unreadable file is a usage error, reported before any output.
-  const inputs: Array<{ file: string; text: string }> = [];
-  for (const file of options.files) {
-    if (file === '-') {
-      inputs.push({ file: '<stdin>', text: await readStdin(io) });
-      continue;
-    }
-    try {
-      inputs.push({ file, text: await readFile(resolve(io.cwd, file), 'utf8') });
-    } catch (error) {
-      throw new UsageError(
-        `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      );
-    }
-  }
+  const inputs = await readInputs(options.files, io);
 
   const findings: CheckFinding[] = [];
   let dialectNote: string | undefined;
   for (const { file, text } of inputs) {
-    const uri = file === '<stdin>' ? 'untitled:stdin' : pathToFileURL(resolve(io.cwd, file)).href;
+    const uri = file === '-' ? 'untitled:stdin' : pathToFileURL(resolve(io.cwd, file)).href;
     const target = targets.forDocument(uri);
     dialectNote = target.dialect.unsupported;
     const doc = TextDocument.create(uri, 'bpftrace', 1, text);
@@ -274,7 +226,7 @@ async function check(options: Options, io: CliIo, opened: (node: NodeCheck) => v
       for (const entry of await node.binaries(wanted)) node.facts.setBinary(entry);
       analysis = analyze(text, target.dialect, target.catalog, node.facts, { unsafe: options.unsafe });
     }
-    findings.push(...toDiagnostics(doc, analysis).map((d) => toFinding(file, d)));
+    findings.push(...toDiagnostics(doc, analysis).map((d) => toFinding(file === '-' ? '<stdin>' : file, d)));
   }
   const target = targets.forDocument('untitled:summary');
   if (dialectNote) write(io.stderr, `fieldtrace check: ${dialectNote}`);

@@ -1,9 +1,9 @@
 // `fieldtrace fmt`: the language server's formatter for scripts in a terminal or CI, with the
 // same settings as the editor (`--indent`, `--width`) and the same dialect choice as `check`.
-import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, rename, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type CliCommand, UsageError, readStdin, write } from '../command';
-import { isDialectName } from '../../common/bpftrace-version';
+import { type CliCommand, UsageError, checkInputFiles, readInputs, write } from '../command';
+import { dialectFlag, readFlags } from '../flags';
 import { DEFAULT_FORMAT, type FormatSettings, formatSettings, formatText } from '../../server/format/format';
 import { Targets } from '../../server/targets';
 
@@ -43,45 +43,16 @@ function parseArgs(args: string[]): Options {
       throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not '${v}'`);
     return n;
   };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const take = () => {
-      if (eq > 0) return arg.slice(eq + 1);
-      const v = args[++i];
-      if (v === undefined || (v.startsWith('-') && v !== '-')) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--check':
-        check = true;
-        break;
-      case '--bpftrace-version': {
-        const v = take();
-        if (!isDialectName(v))
-          throw new UsageError(`--bpftrace-version: '${v}' is not a version like 0.17 or 0.26, or main`);
-        version = v;
-        break;
-      }
-      case '--indent':
-        indent = integer(flag, take(), 1, 16);
-        break;
-      case '--width':
-        width = integer(flag, take(), 20, 1000);
-        break;
-      case '--':
-        files.push(...args.slice(i + 1));
-        i = args.length;
-        break;
-      default:
-        if (arg.startsWith('-') && arg !== '-')
-          throw new UsageError(`unknown option '${arg}' (see fieldtrace fmt --help)`);
-        files.push(arg);
-    }
-  }
-  if (!files.length) throw new UsageError('no script given (FILE..., or - for stdin)');
-  if (files.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
+  readFlags('fmt', args, {
+    values: {
+      '--bpftrace-version': (v) => (version = dialectFlag(v)),
+      '--indent': (v, flag) => (indent = integer(flag, v, 1, 16)),
+      '--width': (v, flag) => (width = integer(flag, v, 20, 1000)),
+    },
+    switches: { '--check': () => (check = true) },
+    operand: (file) => files.push(file),
+  });
+  checkInputFiles(files, 'script');
   return { check, version, settings: formatSettings(indent, width), files };
 }
 
@@ -97,21 +68,8 @@ export const fmtCommand: CliCommand = {
     const dialect = targets.forDocument('untitled:fmt').dialect;
     if (dialect.unsupported) write(io.stderr, `fieldtrace fmt: ${dialect.unsupported}`);
 
-    // Read everything first: an unreadable file is a usage error, reported before any change.
-    const inputs: Array<{ file: string; text: string }> = [];
-    for (const file of options.files) {
-      if (file === '-') {
-        inputs.push({ file, text: await readStdin(io) });
-        continue;
-      }
-      try {
-        inputs.push({ file, text: await readFile(resolve(io.cwd, file), 'utf8') });
-      } catch (error) {
-        throw new UsageError(
-          `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        );
-      }
-    }
+    // Everything is read first: an unreadable file is a usage error, before any change.
+    const inputs = await readInputs(options.files, io);
 
     let changed = 0;
     let broken = 0;

@@ -1,9 +1,10 @@
 // `fieldtrace frames`: resolves the stack frames of any text (bpftrace output in its text or
 // JSON forms, a pasted log) against C++ source trees, with the extension's index and resolver,
 // and exact lines from DWARF when a debug binary is given.
-import { promises as fsp, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
-import { type CliCommand, type CliIo, UsageError, write } from '../command';
+import { type CliCommand, type CliIo, UsageError, checkInputFiles, readInputs, write } from '../command';
+import { readFlags } from '../flags';
 import { connectNode } from '../node';
 import { demangle } from '../../core/stacks/demangle';
 import type { NodeTransport } from '../../core/nodes/transport';
@@ -41,45 +42,24 @@ interface Options {
 
 function parseArgs(args: string[], cwd: string): Options {
   const o: Options = { sources: [], mappings: [], format: 'text', files: [] };
-  const value = (i: number, flag: string): string => {
-    const v = args[i + 1];
-    if (v === undefined || (v.startsWith('--') && v !== '-')) throw new UsageError(`${flag} needs a value`);
-    return v;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const flag = eq > 0 ? a.slice(0, eq) : a;
-    const inline = eq > 0 ? a.slice(eq + 1) : undefined;
-    const take = () => inline ?? value(i++, flag);
-    switch (flag) {
-      case '--source':
-        o.sources.push(path.resolve(cwd, take()));
-        break;
-      case '--binary':
-        o.binary = take();
-        break;
-      case '--node':
-        o.node = take();
-        break;
-      case '--path-map': {
-        const v = take();
+  readFlags('frames', args, {
+    values: {
+      '--source': (v) => o.sources.push(path.resolve(cwd, v)),
+      '--binary': (v) => (o.binary = v),
+      '--node': (v) => (o.node = v),
+      '--path-map': (v) => {
         const sep = v.indexOf('=');
         if (sep <= 0) throw new UsageError(`--path-map wants FROM=TO, got '${v}'`);
         o.mappings.push({ from: v.slice(0, sep), to: path.resolve(cwd, v.slice(sep + 1)) });
-        break;
-      }
-      case '--format': {
-        const v = take();
+      },
+      '--format': (v) => {
         if (v !== 'text' && v !== 'json') throw new UsageError(`--format must be text or json, got '${v}'`);
         o.format = v;
-        break;
-      }
-      default:
-        if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
-        o.files.push(a);
-    }
-  }
+      },
+    },
+    operand: (file) => o.files.push(file),
+  });
+  checkInputFiles(o.files);
   if (!o.sources.length)
     throw new UsageError('--source DIR is required (the C++ tree to resolve frames against)');
   for (const s of o.sources) {
@@ -107,30 +87,15 @@ function isDir(p: string): boolean {
   return statSafe(p)?.isDirectory() ?? false;
 }
 
-async function readInput(files: string[], io: CliIo): Promise<string> {
-  if (!files.length || (files.length === 1 && files[0] === '-')) {
-    const chunks: Buffer[] = [];
-    for await (const c of io.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-    return Buffer.concat(chunks).toString('utf8');
-  }
-  const parts: string[] = [];
-  for (const f of files) {
-    try {
-      parts.push(await fsp.readFile(path.resolve(io.cwd, f), 'utf8'));
-    } catch (e) {
-      throw new UsageError(`cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-    }
-  }
-  return parts.join('\n\n');
-}
-
 export const framesCommand: CliCommand = {
   name: 'frames',
   summary: 'resolve stack frames (bpftrace output, logs) to C++ source lines',
   usage: USAGE,
   async run(args, io) {
     const o = parseArgs(args, io.cwd);
-    const text = await readInput(o.files, io);
+    // No FILE: stdin.
+    const inputs = await readInputs(o.files.length ? o.files : ['-'], io);
+    const text = inputs.map((input) => input.text).join('\n\n');
     const index = await SourceIndex.build(o.sources);
     const transport = o.node !== undefined ? await connectNode(o.node, io, { command: 'frames' }) : undefined;
     try {

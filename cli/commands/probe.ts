@@ -4,6 +4,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { type CliCommand, type CliIo, UsageError, write } from '../command';
+import { readFlags } from '../flags';
 import { connectNode } from '../node';
 import { LOCAL_NODE } from '../../common/nodes';
 import { probeForFunction } from '../../core/probe/script';
@@ -37,40 +38,26 @@ interface Options {
 function parseArgs(args: string[], cwd: string): Options {
   let where: string | undefined;
   const o: Partial<Options> & { latency: boolean } = { latency: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const take = () => {
-      const v = args[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    switch (a) {
-      case '--binary':
-        o.binary = take();
-        break;
-      case '--node':
-        o.node = take();
-        break;
-      case '--pid': {
-        const v = take();
+  readFlags('probe', args, {
+    values: {
+      '--binary': (v) => (o.binary = v),
+      '--node': (v) => (o.node = v),
+      '--pid': (v) => {
         if (!/^[1-9]\d{0,9}$/.test(v)) throw new UsageError(`--pid wants a process id, got '${v}'`);
         o.pid = Number(v);
-        break;
-      }
-      case '--bpftrace-version':
-        o.version = take();
-        if (!/^v?\d+\.\d+(\.\d+)?$/.test(o.version))
-          throw new UsageError(`--bpftrace-version wants a version such as 0.17, got '${o.version}'`);
-        break;
-      case '--latency':
-        o.latency = true;
-        break;
-      default:
-        if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
-        if (where !== undefined) throw new UsageError(`one FILE:LINE only (got '${where}' and '${a}')`);
-        where = a;
-    }
-  }
+      },
+      '--bpftrace-version': (v) => {
+        if (!/^v?\d+\.\d+(\.\d+)?$/.test(v))
+          throw new UsageError(`--bpftrace-version wants a version such as 0.17, got '${v}'`);
+        o.version = v;
+      },
+    },
+    switches: { '--latency': () => (o.latency = true) },
+    operand: (a) => {
+      if (where !== undefined) throw new UsageError(`one FILE:LINE only (got '${where}' and '${a}')`);
+      where = a;
+    },
+  });
   const m = where === undefined ? null : /^(.+):([1-9]\d*)$/.exec(where);
   if (!m) throw new UsageError('FILE:LINE is required (the line of a C++ function definition)');
   if (!o.binary) throw new UsageError('--binary BIN is required (the binary that runs)');

@@ -113,7 +113,7 @@ describe('fieldtrace frames', () => {
       [['--source', TREE, '--format', 'xml', SEED], /--format must be text or json/],
       [['--source', TREE, '--binary', path.join(tmp, 'nope')], /no such file/],
       [['--source', TREE, '--node', 'somewhere'], /--node names where --binary is/],
-      [['--source', TREE, '--bogus'], /unknown option --bogus/],
+      [['--source', TREE, '--bogus'], /unknown option '--bogus' \(see fieldtrace frames --help\)/],
     ] as Array<[string[], RegExp]>) {
       const r = await frames(args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
