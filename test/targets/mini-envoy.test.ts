@@ -221,7 +221,21 @@ async function activePerWorker(envoy: MiniEnvoy, listener: number): Promise<numb
   return out;
 }
 
+const WORKERS = 3;
 const CONNECTIONS = 12;
+
+/**
+ * Waits until the workers own `total` connections on the first listener, and returns each one's
+ * count. Once the sum is reached every owner has counted: each pick so far is settled.
+ */
+function ownedBy(envoy: MiniEnvoy, total: number): Promise<number[]> {
+  return waitFor(`${total} connections owned by the workers`, async () => {
+    const perWorker = await activePerWorker(envoy, 0);
+    return perWorker.reduce((a, b) => a + b, 0) === total ? perWorker : undefined;
+  });
+}
+
+const spreadOf = (counts: number[]) => Math.max(...counts) - Math.min(...counts);
 
 for (const reusePort of [false, true]) {
   for (const exactBalance of [false, true]) {
@@ -233,27 +247,47 @@ for (const reusePort of [false, true]) {
         const envoy = await startMiniEnvoy({
           reusePort,
           exactBalance,
-          concurrency: 3,
+          concurrency: WORKERS,
           listeners: ['127.0.0.1:0'],
         });
         t.after(() => envoy.stop());
+        const sockets: net.Socket[] = [];
         let active: number[] = [];
         for (let i = 1; i <= CONNECTIONS; i++) {
-          await openIdle(t, envoy.ports[0]);
-          // Once the sum grows, the owner has counted it: every pick so far is settled.
-          active = await waitFor(`connection ${i} owned by a worker`, async () => {
-            const perWorker = await activePerWorker(envoy, 0);
-            return perWorker.reduce((a, b) => a + b, 0) === i ? perWorker : undefined;
-          });
-          const spread = Math.max(...active) - Math.min(...active);
+          sockets.push(await openIdle(t, envoy.ports[0]));
+          active = await ownedBy(envoy, i);
           // Each step, not only the end: without the balancer the kernel's choice would have to
           // land on a least-loaded worker every time to pass.
-          if (exactBalance) assert.ok(spread <= 1, `after ${i} connections: ${active.join(', ')}`);
+          if (exactBalance) assert.ok(spreadOf(active) <= 1, `after ${i} connections: ${active.join(', ')}`);
         }
         t.diagnostic(
           `${layout}: downstream_cx_active per worker after ${CONNECTIONS} idle connections: ` +
-            `${active.join(', ')} (spread ${Math.max(...active) - Math.min(...active)})`,
+            `${active.join(', ')} (spread ${spreadOf(active)})`,
         );
+
+        if (exactBalance) {
+          // Ties go to the first handler, so connection i went to the (i mod 3)-th: closing every
+          // third empties one worker. Its count must drop, or the next connections would be
+          // spread as if it were still full.
+          for (let i = 0; i < CONNECTIONS; i += WORKERS) sockets[i].destroy();
+          const left = CONNECTIONS - CONNECTIONS / WORKERS;
+          active = await ownedBy(envoy, left);
+          assert.deepEqual(
+            [...active].sort((a, b) => a - b),
+            [0, CONNECTIONS / WORKERS, CONNECTIONS / WORKERS],
+            `after closing every third connection: ${active.join(', ')}`,
+          );
+          for (let i = left + 1; i <= CONNECTIONS; i++) {
+            await openIdle(t, envoy.ports[0]);
+            active = await ownedBy(envoy, i);
+          }
+          assert.deepEqual(
+            active,
+            active.map(() => CONNECTIONS / WORKERS),
+            `the emptied worker got the new connections: ${active.join(', ')}`,
+          );
+        }
+
         const { code, signal } = await envoy.stop();
         assert.equal(
           code,
