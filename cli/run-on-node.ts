@@ -12,6 +12,13 @@ import { foldedStackText, renderText } from '../core/trace/render-text';
 import { TraceStreamParser } from '../core/trace/stream-parser';
 import { parseTargetSpec, resolveTarget, targetPids } from '../core/trace/target';
 import { snapshotAtTraceStart } from '../core/listeners/trace-start';
+import {
+  ADMIN_READ_INTERVAL_MS,
+  type AdminAddress,
+  type AdminWatch,
+  adminTargets,
+  watchAdmin,
+} from '../core/listeners/admin-watch';
 import type { TraceEvent } from '../common/events';
 
 export interface NodeRunRequest {
@@ -21,7 +28,7 @@ export interface NodeRunRequest {
   scriptName: string;
   /** How diagnostics name the script (the path the user gave). */
   scriptLabel: string;
-  listener?: { target: string; stacks: boolean; countIntervalMs?: number };
+  listener?: { target: string; stacks: boolean; countIntervalMs?: number; envoyAdmin?: AdminAddress };
   positional: string[];
   logDir: string;
   acceptNewHostKey: boolean;
@@ -58,6 +65,7 @@ export interface NodeRunHandle {
 
 export function runOnNode(request: NodeRunRequest, io: CliIo, out: NodeOutput): NodeRunHandle {
   let session: TraceSession | undefined;
+  let adminWatch: AdminWatch | undefined;
   let stopRequested = false;
   let started = false;
   let errors = 0;
@@ -98,6 +106,18 @@ export function runOnNode(request: NodeRunRequest, io: CliIo, out: NodeOutput): 
       const start = await snapshotAtTraceStart(targetPids(resolved), transport.nodeId, runner);
       for (const p of start.problems) out.message(p);
       preamble = start.events;
+      const admin = request.listener.envoyAdmin;
+      const adminPids = admin ? adminTargets(start.events, admin) : [];
+      if (admin && adminPids.length > 0) {
+        adminWatch = await watchAdmin({
+          node: transport.nodeId,
+          pids: adminPids,
+          address: admin,
+          run: runner,
+          intervalMs: ADMIN_READ_INTERVAL_MS,
+        });
+        preamble = [...preamble, ...adminWatch.initial];
+      }
       scriptText = listenerTraceScript({
         target: resolved.target,
         runningPids: resolved.runningPids,
@@ -142,9 +162,12 @@ export function runOnNode(request: NodeRunRequest, io: CliIo, out: NodeOutput): 
       },
     });
     started = true;
+    const running = session;
+    adminWatch?.start((event) => running.addBeside(event));
     out.message(`${scriptName} on ${nodeId} (bpftrace ${probe.bpftraceVersion}); log ${session.logPath}`);
     if (stopRequested) void session.stop('interrupted');
     const end = await session.ended;
+    adminWatch?.cancel();
     const remaining = await session.verifyGone();
     if (remaining.length) {
       out.message(`bpftrace (pid ${remaining.join(', ')}) is still running on ${nodeId}`);
@@ -168,7 +191,8 @@ export function runOnNode(request: NodeRunRequest, io: CliIo, out: NodeOutput): 
     node: request.node,
     stop() {
       stopRequested = true;
-      void session?.stop('interrupted');
+      // Envoy's counters as the trace ends, then the stop (the read is bounded in time).
+      void (adminWatch?.finish() ?? Promise.resolve()).finally(() => void session?.stop('interrupted'));
     },
     abandon() {
       stopRequested = true;

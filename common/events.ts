@@ -158,6 +158,44 @@ export interface SnapshotRecord {
   threads: { tid: number; comm: string }[];
 }
 
+/** One worker's connection counters in Envoy's admin API. */
+export interface AdminWorkerRecord {
+  worker: number;
+  /** `downstream_cx_total`. */
+  total: number;
+  /** `downstream_cx_active`. */
+  active?: number;
+}
+
+/** Envoy's balancing settings for one listener (config_dump), as the listeners view shows them. */
+export interface ListenerBalanceRecord {
+  name: string;
+  balancer?: 'exact_balance' | 'extend_balance';
+  reusePort?: boolean;
+  reusePortFrom?: 'field' | 'default';
+}
+
+/** What one read of a traced Envoy's admin API said (server_info, listeners, stats, config_dump). */
+export interface AdminRecord {
+  summary: {
+    address: string;
+    version?: string;
+    state?: string;
+    concurrency?: number;
+    statsNote?: string;
+    configNote?: string;
+    error?: string;
+  };
+  listeners: {
+    name: string;
+    address: string;
+    port: number;
+    statPrefix?: string;
+    workers: AdminWorkerRecord[];
+    config?: ListenerBalanceRecord;
+  }[];
+}
+
 /** Events about the trace itself rather than the traced process. */
 export type SessionEvent =
   | { type: 'attached'; probes: number; timeNs?: number }
@@ -168,6 +206,8 @@ export type SessionEvent =
   | { type: 'lost'; count: number }
   /** The node as it was when the trace started: what was there before the first event. */
   | { type: 'snapshot'; node: string; snapshot: SnapshotRecord }
+  /** A read of the traced Envoy's admin API, at the start, now and then, and at the stop. */
+  | { type: 'admin'; node: string; pid: number; report: AdminRecord }
   /** A line the parser could not read: kept, never dropped. */
   | { type: 'malformed'; line: string; reason: string }
   /** A diagnostic from bpftrace itself (stderr), with the script position when it gives one. */

@@ -1,6 +1,7 @@
 // The listener state (what the reducer in core/listeners produces) and the messages between the
 // extension and the listeners webview. Both sides import this module and validate every message
 // they receive with the guards below: a webview is a separate, less trusted context.
+import type { AdminWorkerRecord, ListenerBalanceRecord } from './events';
 
 export type ListenerLayout = 'single' | 'shared-dup' | 'reuse-port' | 'inherited' | 'mixed';
 
@@ -106,17 +107,11 @@ export type ImbalanceCause =
   | 'exact-balance'
   | 'unknown';
 
-/** Envoy's balancing settings for one listener, from `/config_dump?resource=dynamic_listeners`. */
-export interface ListenerBalanceConfig {
-  /** The listener's name in Envoy. */
-  name: string;
-  /** `connection_balance_config`: `exact_balance`, `extend_balance` (an extension) or absent. */
-  balancer?: 'exact_balance' | 'extend_balance';
-  /** `enable_reuse_port` (≥ 1.20, default true on Linux) or `reuse_port` (≤ 1.19, default false). */
-  reusePort?: boolean;
-  /** Where `reusePort` comes from: the field itself, or the version's default when absent. */
-  reusePortFrom?: 'field' | 'default';
-}
+/** Envoy's balancing settings for one listener, from `/config_dump?resource=dynamic_listeners`:
+ * `balancer` is `connection_balance_config`'s kind, `reusePort` is `enable_reuse_port` (≥ 1.20,
+ * default true on Linux) or `reuse_port` (≤ 1.19, default false), `reusePortFrom` whether it was
+ * the field itself or the version's default. */
+export type ListenerBalanceConfig = ListenerBalanceRecord;
 
 /** How evenly the workers accept on one listener, and the finding in plain words. */
 export interface AcceptBalanceView extends SpreadFigures {
@@ -155,11 +150,7 @@ export interface StepView {
   stack?: string[];
 }
 
-export interface AdminWorkerStat {
-  worker: number;
-  total: number;
-  active?: number;
-}
+export type AdminWorkerStat = AdminWorkerRecord;
 
 /** What the Envoy admin API says about one listener, beside the traced accepts. */
 export interface AdminListenerView {

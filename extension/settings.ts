@@ -19,8 +19,11 @@ export interface FieldtraceSettings {
   languageServer: { trace: LanguageServerTrace };
   /** `terminalStacks`: each event's stack as one link line (`folded`) or frame by frame (`full`). */
   trace: { sessionLogDirectory: string; stopTimeoutSeconds: number; terminalStacks: 'folded' | 'full' };
-  /** `countInterval`: seconds between the listener trace's accept counts. */
-  listeners: { userStacks: boolean; countInterval: number };
+  /**
+   * `countInterval`: seconds between the listener trace's accept counts. `envoyAdmin`: the Envoy
+   * admin address read beside the trace (`IP:PORT`), empty for none.
+   */
+  listeners: { userStacks: boolean; countInterval: number; envoyAdmin: string };
   stacks: {
     pathMappings: PathMapping[];
     debugBinary: string;
@@ -54,7 +57,7 @@ export const DEFAULT_SETTINGS: FieldtraceSettings = {
   format: { indentSize: 2, width: 90 },
   languageServer: { trace: 'off' },
   trace: { sessionLogDirectory: '', stopTimeoutSeconds: 10, terminalStacks: 'folded' },
-  listeners: { userStacks: true, countInterval: 1 },
+  listeners: { userStacks: true, countInterval: 1, envoyAdmin: '127.0.0.1:15000' },
   stacks: { pathMappings: [], debugBinary: '', debugBinaryNode: '', documentLinks: false },
 };
 
@@ -121,6 +124,10 @@ export function readSettings(source: SettingsSource): SettingsRead {
           3600,
           atLeast(0.01, numberOr(source.value('listeners.countInterval'), d.listeners.countInterval)),
         ),
+        envoyAdmin: (() => {
+          const v = source.value('listeners.envoyAdmin');
+          return typeof v === 'string' ? v.trim() : d.listeners.envoyAdmin;
+        })(),
       },
       stacks: {
         pathMappings: pathMappings(source.value('stacks.pathMappings')),

@@ -6,10 +6,11 @@ import * as path from 'node:path';
 import { type CliCommand, type CliIo, UsageError, write } from '../command';
 import { type NodeRunSummary, runOnNode } from '../run-on-node';
 import { checkTargetComm } from '../../core/trace/listener-script';
+import { type AdminAddress, DEFAULT_ENVOY_ADMIN, parseAdminAddress } from '../../core/listeners/admin-watch';
 import { parseTargetSpec } from '../../core/trace/target';
 import { LOCAL_NODE } from '../../common/nodes';
 
-const USAGE = `Usage: fieldtrace run [--node HOST]... [--log-dir DIR] [--listener-trace [--target TARGET] [--no-stacks] [--count-interval SECONDS]] [--fold-stacks] [SCRIPT] [-- ARGS...]
+const USAGE = `Usage: fieldtrace run [--node HOST]... [--log-dir DIR] [--listener-trace [--target TARGET] [--no-stacks] [--count-interval SECONDS] [--envoy-admin ADDRESS]] [--fold-stacks] [SCRIPT] [-- ARGS...]
 
 Runs a bpftrace script on a node and prints bpftrace's text output live.
 
@@ -27,6 +28,11 @@ Runs a bpftrace script on a node and prints bpftrace's text output live.
   --count-interval SECONDS
                      how often the listener trace prints its accept counts (default 1; counted
                      in the kernel, so the log grows with listeners and time, not connections)
+  --envoy-admin ADDRESS|none
+                     the Envoy admin address inside the target's network namespace (default
+                     127.0.0.1:15000): a traced process listening there has its admin API read
+                     at the start, every 10 s and at the stop (per-worker downstream_cx_total,
+                     listeners' connection_balance_config), set beside the traced accepts
   --fold-stacks      print each event's stack as one line ("stack: 23 frames") instead of its
                      frames (the session log keeps every frame)
   --log-dir DIR      folder for the session log <session>.jsonl (default: current folder)
@@ -49,6 +55,9 @@ interface RunArgs {
   stacks: boolean;
   foldStacks: boolean;
   countIntervalMs?: number;
+  /** Undefined: no admin reads (`none`). */
+  envoyAdmin?: AdminAddress;
+  envoyAdminGiven: boolean;
   logDir?: string;
   script?: string;
   positional: string[];
@@ -64,6 +73,8 @@ function parseArgs(args: string[]): RunArgs {
     foldStacks: false,
     positional: [],
     acceptNewHostKey: false,
+    envoyAdmin: DEFAULT_ENVOY_ADMIN,
+    envoyAdminGiven: false,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
@@ -92,6 +103,15 @@ function parseArgs(args: string[]): RunArgs {
       if (!/^\d+(\.\d+)?$/.test(text) || seconds < 0.01 || seconds > 3600)
         throw new UsageError(`--count-interval wants seconds from 0.01 to 3600, got '${text}'`);
       out.countIntervalMs = Math.round(seconds * 1000);
+    } else if (a === '--envoy-admin') {
+      const text = value();
+      out.envoyAdminGiven = true;
+      if (text === 'none') out.envoyAdmin = undefined;
+      else {
+        out.envoyAdmin = parseAdminAddress(text);
+        if (!out.envoyAdmin)
+          throw new UsageError(`--envoy-admin wants IP:PORT ([IPv6]:PORT) or none, got '${text}'`);
+      }
     } else if (a === '--log-dir') out.logDir = value();
     else if (a === '--yes-new-host-key') out.acceptNewHostKey = true;
     else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
@@ -121,6 +141,8 @@ function parseArgs(args: string[]): RunArgs {
   if (!out.stacks && !out.listener) throw new UsageError('--no-stacks only applies to --listener-trace');
   if (out.countIntervalMs !== undefined && !out.listener)
     throw new UsageError('--count-interval only applies to --listener-trace');
+  if (out.envoyAdminGiven && !out.listener)
+    throw new UsageError('--envoy-admin only applies to --listener-trace');
   if (!out.nodes.length) out.nodes.push(LOCAL_NODE);
   const twice = out.nodes.find((n, i) => out.nodes.indexOf(n) !== i);
   if (twice) throw new UsageError(`--node ${twice} is given twice`);
@@ -180,6 +202,7 @@ export const runCommand: CliCommand = {
                   target: args.nodeTargets.get(node) ?? args.target ?? 'envoy',
                   stacks: args.stacks,
                   countIntervalMs: args.countIntervalMs,
+                  envoyAdmin: args.envoyAdmin,
                 },
               }
             : {}),

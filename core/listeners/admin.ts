@@ -3,6 +3,7 @@
 // pod's network namespace, so the GET can run inside it (`nsenter -t PID -n`).
 import { execFile } from 'node:child_process';
 import * as http from 'node:http';
+import type { AdminRecord } from '../../common/events';
 import type {
   AdminSummaryView,
   AdminWorkerStat,
@@ -11,19 +12,8 @@ import type {
 import { envoyVersionAtLeast } from './envoy-version';
 import type { CommandRunner } from '../nodes/commands';
 
-export interface AdminListener {
-  name: string;
-  address: string;
-  port: number;
-  statPrefix?: string;
-  workers: AdminWorkerStat[];
-  config?: ListenerBalanceConfig;
-}
-
-export interface AdminReport {
-  summary: AdminSummaryView;
-  listeners: AdminListener[];
-}
+export type AdminReport = AdminRecord;
+export type AdminListener = AdminRecord['listeners'][number];
 
 /** Performs one GET of an admin path (`/server_info`) and returns the body. */
 export type AdminGet = (path: string) => Promise<string>;

@@ -18,7 +18,7 @@ import {
 import { addToSeries, newAcceptSeries } from './accept-series';
 import { socketOptionName } from './names';
 import { snapshotFromRecord } from './snapshot';
-import { mergeSnapshot } from './snapshot-merge';
+import { mergeAdmin, mergeSnapshot } from './snapshot-merge';
 import { LOCAL_NODE } from '../../common/nodes';
 
 const CLOSED_SOCKETS_CAP = 32;
@@ -56,6 +56,9 @@ export function foldEvent(m: ListenerModel, input: TraceEvent | SessionTraceEven
       break;
     case 'snapshot':
       mergeSnapshot(m, snapshotFromRecord(event.node, event.snapshot));
+      break;
+    case 'admin':
+      mergeAdmin(m, event.node, event.pid, event.report);
       break;
     case 'diagnostic':
       if (event.severity === 'error') pushCapped(m.messages, `bpftrace: ${event.message}`, MESSAGES_CAP);

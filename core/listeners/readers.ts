@@ -4,6 +4,7 @@
 import type { SessionTraceEvent, TraceEvent } from '../../common/events';
 import { SYSCALL_EVENT_TYPES } from '../../common/events';
 import { importSeedOutput, looksLikeSeedOutput } from './seed-import';
+import { isAdminRecord } from './admin-record';
 import { isSnapshotRecord } from './snapshot';
 
 export type LogFormat = 'session-jsonl' | 'bpftrace-json' | 'seed-text';
@@ -48,6 +49,13 @@ export function validateTraceEvent(v: unknown): string | undefined {
   if (SESSION_TYPES.has(v.type)) return undefined;
   if (v.type === 'snapshot')
     return typeof v.node === 'string' && isSnapshotRecord(v.snapshot) ? undefined : 'snapshot: bad record';
+  if (v.type === 'admin')
+    return typeof v.node === 'string' &&
+      typeof v.pid === 'number' &&
+      Number.isInteger(v.pid) &&
+      isAdminRecord(v.report)
+      ? undefined
+      : 'admin: bad record';
   if (!SYSCALL_EVENT_TYPES.has(v.type as never)) return `unknown event type '${v.type.slice(0, 40)}'`;
   for (const k of ['timeNs', 'pid', 'tid'])
     if (typeof v[k] !== 'number' || !Number.isFinite(v[k])) return `${k} is not a number`;

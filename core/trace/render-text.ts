@@ -128,6 +128,19 @@ function renderEvent(event: TraceEvent, options: RenderOptions): string {
       );
       return `snapshot of pid ${snapshot.pid} at the start: ${fds.length ? fds.join(', ') : 'no listening fds'}\n`;
     }
+    case 'admin': {
+      const { summary, listeners } = event.report;
+      if (summary.error) return `Envoy admin ${summary.address}: ${shortened(summary.error)}\n`;
+      const counts = listeners
+        .filter((l) => l.workers.length > 0)
+        .slice(0, 8)
+        .map((l) => `${l.name} [${l.workers.map((w) => w.total).join(', ')}]`);
+      return (
+        shortened(
+          `Envoy admin ${summary.address}${summary.version ? ` (${summary.version})` : ''}: downstream_cx_total per worker: ${counts.length ? counts.join(', ') : 'none'}`,
+        ) + '\n'
+      );
+    }
     case 'malformed':
       return `[unreadable line: ${event.reason}] ${shortened(event.line)}\n`;
     case 'diagnostic': {

@@ -217,6 +217,17 @@ export class TraceSession {
     return session;
   }
 
+  /**
+   * An event from beside the trace (a read of the traced Envoy's admin API): logged and published
+   * like the trace's own, not counted as one of them. Dropped once the trace has ended.
+   */
+  addBeside(event: TraceEvent): void {
+    if (!this.running) return;
+    const sessionEvent: SessionTraceEvent = { sessionId: this.id, nodeId: this.nodeId, event };
+    this.log.append(sessionEvent);
+    this.bus.publish(sessionEvent);
+  }
+
   private receive(event: TraceEvent): void {
     const now = Date.now();
     this.eventCount++;

@@ -11,6 +11,13 @@ import { newSessionId, type TraceEventBus, TraceSession } from '../../core/trace
 import { TraceStreamParser } from '../../core/trace/stream-parser';
 import { resolveTarget, type TargetSpec, targetPids } from '../../core/trace/target';
 import { snapshotAtTraceStart } from '../../core/listeners/trace-start';
+import {
+  ADMIN_READ_INTERVAL_MS,
+  type AdminWatch,
+  adminTargets,
+  parseAdminAddress,
+  watchAdmin,
+} from '../../core/listeners/admin-watch';
 import type { TraceEvent } from '../../common/events';
 import type { Configuration } from '../configuration';
 import { LOCAL_NODE } from '../../common/nodes';
@@ -28,6 +35,8 @@ export interface SessionRecord {
   terminal: TraceTerminal;
   /** Set when the user asked for the stop (a drop is then no news). */
   stopRequested?: boolean;
+  /** Reads of the traced Envoy's admin API beside a listener trace. */
+  adminWatch?: AdminWatch;
 }
 
 export interface ScriptToRun {
@@ -108,9 +117,9 @@ export class TraceSessions implements vscode.Disposable {
       return undefined;
     }
     const withStacks = listener?.withStacks ?? settings.listeners.userStacks;
-    const { text, preamble } = listener
+    const { text, preamble, adminWatch } = listener
       ? await this.listenerScript(nodeId, transport, probe, { ...listener, withStacks })
-      : { text: script.text, preamble: [] };
+      : { text: script.text, preamble: [], adminWatch: undefined };
     if (script.uri) {
       this.diagnostics.clear(script.uri);
       void nodes.pushNodeTarget(transport, probe, script.uri.toString());
@@ -157,7 +166,11 @@ export class TraceSessions implements vscode.Disposable {
       crashes.dispose();
       throw error;
     }
+    const started = session;
+    adminWatch?.start((event) => started.addBeside(event));
+    void session.ended.then(() => adminWatch?.cancel());
     const record: SessionRecord = { session, nodeLabel, scriptLabel: script.label, terminal };
+    if (adminWatch) record.adminWatch = adminWatch;
     current.record = record;
     this.records.set(session.id, record);
     scriptDiagnostics?.attach(session);
@@ -189,7 +202,7 @@ export class TraceSessions implements vscode.Disposable {
     transport: NodeTransport,
     probe: NodeProbe,
     listener: ListenerTraceRun,
-  ): Promise<{ text: string; preamble: TraceEvent[] }> {
+  ): Promise<{ text: string; preamble: TraceEvent[]; adminWatch: AdminWatch | undefined }> {
     // The container's cgroup and the processes already running are looked up on the node.
     const run = transportRunner(transport, probe.privilege);
     const resolved = await resolveTarget(listener.target, run);
@@ -210,12 +223,24 @@ export class TraceSessions implements vscode.Disposable {
       countIntervalMs: Math.round(settings.countInterval * 1000),
       knownListeners: start.knownListeners,
     });
-    return { text, preamble: start.events };
+    const admin = parseAdminAddress(settings.envoyAdmin);
+    const adminPids = admin ? adminTargets(start.events, admin) : [];
+    if (!admin || adminPids.length === 0) return { text, preamble: start.events, adminWatch: undefined };
+    const adminWatch = await watchAdmin({
+      node: nodeId,
+      pids: adminPids,
+      address: admin,
+      run,
+      intervalMs: ADMIN_READ_INTERVAL_MS,
+    });
+    return { text, preamble: [...start.events, ...adminWatch.initial], adminWatch };
   }
 
   async stop(record: SessionRecord): Promise<void> {
     if (!record.session.running) return;
     record.stopRequested = true;
+    // Envoy's counters as the trace ends (a read bounded in time), then the stop.
+    await record.adminWatch?.finish();
     const result = await record.session.stop();
     if (result.remaining.length)
       void notify.warning(
