@@ -198,6 +198,21 @@ function only(kind: 'integer' | 'string', at: number): ArgRule {
     until: CHECKED_UNTIL,
   };
 }
+/** kprobes and uprobes (usdt: uprobes at markers), as row names: they stop a task in its code, with its registers. */
+const CODE_PROBES = ['kprobe', 'kretprobe', 'uprobe', 'uretprobe', 'usdt'];
+/**
+ * bpftrace's `{fn} can not be used with "{probe}" probes`: only these probe types (row names)
+ * provide what the function reads.
+ */
+function usedOnlyIn(probes: readonly string[], options: { continues?: boolean } = {}): ArgRule {
+  return {
+    rule: 'probes',
+    only: probes,
+    message: '{fn} can not be used with "{probe}" probes',
+    ...options,
+    until: CHECKED_UNTIL,
+  };
+}
 
 /** Per function name; functions absent here have only their FUNCTIONS row's checks. */
 export const SIGNATURES: Record<string, ArgRule[]> = {
@@ -284,22 +299,7 @@ export const SIGNATURES: Record<string, ArgRule[]> = {
     },
   ],
   signal: [
-    {
-      rule: 'probes',
-      only: [
-        'kprobe',
-        'kretprobe',
-        'uprobe',
-        'uretprobe',
-        'usdt',
-        'tracepoint',
-        'profile',
-        'fentry',
-        'fexit',
-      ],
-      message: 'signal can not be used with "{probe}" probes',
-      until: CHECKED_UNTIL,
-    },
+    usedOnlyIn([...CODE_PROBES, 'tracepoint', 'profile', 'fentry', 'fexit']),
     { rule: 'signal', until: CHECKED_UNTIL },
   ],
   override: [
@@ -325,25 +325,10 @@ export const SIGNATURES: Record<string, ArgRule[]> = {
   kstack: STACK,
   ustack: STACK,
   reg: [
-    {
-      rule: 'probes',
-      only: [
-        'kprobe',
-        'kretprobe',
-        'uprobe',
-        'uretprobe',
-        'usdt',
-        'profile',
-        'interval',
-        'software',
-        'hardware',
-        'watchpoint',
-        'asyncwatchpoint',
-      ],
-      message: 'reg can not be used with "{probe}" probes',
-      continues: true,
-      until: CHECKED_UNTIL,
-    },
+    usedOnlyIn(
+      [...CODE_PROBES, 'profile', 'interval', 'software', 'hardware', 'watchpoint', 'asyncwatchpoint'],
+      { continues: true },
+    ),
     {
       rule: 'oneOf',
       at: 0,

@@ -281,3 +281,27 @@ test('a header with no constant table makes unknown upper-case names warnings, n
     await h.close();
   }
 });
+
+test('signal() and reg() only where bpftrace lets them run, with its message naming the probe type', async () => {
+  const h = await startServer({ bpftraceVersion: '0.17' });
+  try {
+    const text = [
+      'BEGIN { signal("KILL"); }',
+      'kprobe:f { signal("KILL"); }',
+      'interval:s:1 { signal("KILL"); print(reg("ip")); }',
+      'tracepoint:syscalls:sys_enter_read { print(reg("ip")); }',
+      '',
+    ].join('\n');
+    const uri = h.open('probes.bt', text);
+    const found = (await h.diagnostics(uri)).diagnostics
+      .filter((d) => d.code === 'builtin-unavailable')
+      .map((d) => `${d.range.start.line}: ${d.message}`);
+    assert.deepEqual(found, [
+      '0: signal can not be used with "BEGIN" probes',
+      '2: signal can not be used with "interval" probes',
+      '3: reg can not be used with "tracepoint" probes',
+    ]);
+  } finally {
+    await h.close();
+  }
+});
