@@ -56,23 +56,55 @@ function listenerMarkdown(l: ListenerView): string[] {
       );
   }
   if (l.accepts.length > 0) {
-    out.push('', '| worker | pid | tid | accepts | share | rate/s |', '|---|---|---|---|---|---|');
-    for (const a of l.accepts)
+    const series =
+      l.acceptSeries && l.acceptSeries.workers[0]?.counts.length > 1 ? l.acceptSeries : undefined;
+    const overTime = series ? ` over time (${series.bucketSec} s a step) |` : '';
+    out.push(
+      '',
+      `| worker | pid | tid | accepts | share | rate/s |${overTime}`,
+      `|---|---|---|---|---|---|${series ? '---|' : ''}`,
+    );
+    const peak = series ? Math.max(...series.workers.flatMap((w) => w.counts)) : 0;
+    for (const a of l.accepts) {
+      const row = series?.workers.find((w) => w.pid === a.pid && w.tid === a.tid);
       out.push(
-        `| ${md(a.name)} | ${a.pid} | ${a.tid} | ${a.count} | ${(a.share * 100).toFixed(1)}% | ${a.ratePerSec === undefined ? '' : a.ratePerSec.toFixed(1)} |`,
+        `| ${md(a.name)} | ${a.pid} | ${a.tid} | ${a.count} | ${(a.share * 100).toFixed(1)}% | ${a.ratePerSec === undefined ? '' : a.ratePerSec.toFixed(1)} |${series ? ` \`${sparkline(row?.counts ?? [], peak)}\` |` : ''}`,
       );
+    }
   }
   if (l.balance) out.push('', `Balance: ${md(l.balance.finding)}`);
   if (l.admin) {
-    const workers = l.admin.workers.map((w) => `worker_${w.worker}=${w.total}`).join(', ');
+    const workers = l.admin.workers
+      .map((w) => {
+        const before = l.admin!.baseline?.find((b) => b.worker === w.worker)?.total;
+        return `worker_${w.worker}=${w.total}${before === undefined ? '' : ` (+${w.total - before} in the trace)`}`;
+      })
+      .join(', ');
+    const config = l.admin.config;
+    const settings = config
+      ? `; connection_balance_config: ${config.balancer ?? 'not set'}${config.reusePort === undefined ? '' : `, reuse_port ${config.reusePort ? 'on' : 'off'}${config.reusePortFrom === 'default' ? ' (the default)' : ''}`}`
+      : '';
     out.push(
       '',
-      `Envoy admin: listener ${md(l.admin.name)}${workers ? `, downstream_cx_total ${workers}` : ''}`,
+      `Envoy admin: listener ${md(l.admin.name)}${workers ? `, downstream_cx_total ${workers}` : ''}${settings}`,
     );
   }
   for (const n of l.notes) out.push('', `> ${md(n)}`);
   out.push('');
   return out;
+}
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** Counts as a row of block characters, scaled to `peak` (a blank for a bucket without any). */
+export function sparkline(counts: number[], peak: number): string {
+  return counts
+    .map((n) =>
+      n <= 0 || peak <= 0
+        ? ' '
+        : BARS[Math.min(BARS.length - 1, Math.floor((n / peak) * (BARS.length - 1) + 0.5))],
+    )
+    .join('');
 }
 
 export function stateToMarkdown(state: ListenerState): string {

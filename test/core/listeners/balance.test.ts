@@ -99,3 +99,135 @@ describe('accept balance per listener', () => {
     assert.match(markdown, /Balance: wrk:worker_0 took 90 of 100 \(max\/mean 2\.70/);
   });
 });
+
+/** One admin read of the process: per-worker downstream_cx_total of the listener on `port`. */
+function adminRead(
+  port: number,
+  totals: number[],
+  config?: { balancer?: 'exact_balance'; reusePort?: boolean },
+): TraceEvent {
+  return {
+    type: 'admin',
+    node: 'local',
+    pid: PID,
+    report: {
+      summary: { address: '127.0.0.1:15000', version: 'abc/1.19.1/Clean/RELEASE/BoringSSL' },
+      listeners: [
+        {
+          name: `listener_${port}`,
+          address: '0.0.0.0',
+          port,
+          statPrefix: `0.0.0.0_${port}`,
+          workers: totals.map((total, worker) => ({ worker, total })),
+          ...(config ? { config: { name: `listener_${port}`, ...config } } : {}),
+        },
+      ],
+    },
+  };
+}
+
+describe("accept balance beside Envoy's own counters", () => {
+  it('the admin growth since the first read is compared with the traced accepts, and agrees', () => {
+    const events = [
+      adminRead(10000, [1000, 1000, 1000]),
+      ...dupLayout([90, 10, 0]),
+      adminRead(10000, [1090, 1010, 1000], {}),
+    ];
+    const { balance } = balanceOf(events);
+    assert.equal(balance?.cause, 'shared-queue');
+    assert.equal(balance?.admin?.since, 'trace');
+    assert.equal(balance?.admin?.total, 100, 'the growth, not the totals since Envoy started');
+    assert.equal(balance?.admin?.maxOverMean.toFixed(2), '2.70');
+    assert.match(
+      balance?.finding ?? '',
+      /Envoy's own counters \(downstream_cx_total per worker, since the trace began\): max\/mean 2\.70.*: they agree/,
+    );
+    assert.match(
+      balance?.finding ?? '',
+      /connection_balance_config is not set on listener listener_10000: exact_balance/,
+    );
+  });
+
+  it('one admin read only: compared since Envoy started, and a disagreement is said', () => {
+    const { balance } = balanceOf([...dupLayout([90, 10, 0]), adminRead(10000, [500, 510, 490])]);
+    assert.equal(balance?.admin?.since, 'start');
+    assert.match(balance?.finding ?? '', /since Envoy started\): max\/mean 1\.02.*they disagree/);
+  });
+
+  it('exact_balance: skewed accepts, even connections: the balancer hands them on', () => {
+    const events = [
+      adminRead(10000, [0, 0, 0]),
+      ...dupLayout([60, 30, 0]),
+      adminRead(10000, [30, 30, 30], { balancer: 'exact_balance' }),
+    ];
+    const { balance } = balanceOf(events);
+    assert.equal(balance?.cause, 'exact-balance');
+    assert.equal(balance?.config?.balancer, 'exact_balance');
+    assert.match(
+      balance?.finding ?? '',
+      /^The connections are balanced, the accepts are not \(max\/mean 2\.00/,
+    );
+    assert.match(balance?.finding ?? '', /hands each connection to the worker with the fewest open/);
+    assert.match(
+      balance?.finding ?? '',
+      /since the trace began\): max\/mean 1\.00, coefficient of variation 0\.00 over 90 connections/,
+    );
+  });
+
+  it('exact_balance with short connections: the first worker with none wins each tie', () => {
+    const events = [
+      adminRead(10000, [0, 0, 0]),
+      ...dupLayout([40, 30, 20]),
+      adminRead(10000, [85, 3, 2], { balancer: 'exact_balance' }),
+    ];
+    const { balance } = balanceOf(events);
+    assert.equal(balance?.cause, 'exact-balance');
+    assert.match(balance?.finding ?? '', /evens the connections open at once \(downstream_cx_active\)/);
+  });
+
+  it('reuse_port off in a dup layout: enable_reuse_port named only where the version has it', () => {
+    const old = balanceOf([
+      ...dupLayout([90, 10, 0]),
+      adminRead(10000, [90, 10, 0], { reusePort: false }),
+    ]).balance;
+    assert.match(
+      old?.finding ?? '',
+      / reuse_port is off on listener listener_10000/,
+      'Envoy 1.19 calls it reuse_port',
+    );
+  });
+
+  it('state markdown: the admin line with the growth and the settings, and a chart row per worker', () => {
+    clock = 0;
+    const events: TraceEvent[] = [adminRead(10000, [5, 5, 5]), ...dupLayout([1, 1, 0])];
+    // Three more totals, two seconds apart: the chart has buckets.
+    for (const [sec, totals] of [
+      [2, [10, 2]],
+      [4, [30, 2]],
+      [6, [31, 9]],
+    ] as const)
+      totals.forEach((total, i) =>
+        events.push({
+          type: 'accepts',
+          timeNs: sec * 1e9,
+          pid: PID,
+          tid: PID + 1 + i,
+          comm: `wrk:worker_${i}`,
+          listenFd: 10 + i,
+          total,
+        }),
+      );
+    events.push(adminRead(10000, [36, 14, 5], {}));
+    const markdown = stateToMarkdown(reduceEvents(events));
+    assert.match(
+      markdown,
+      /downstream_cx_total worker_0=36 \(\+31 in the trace\), worker_1=14 \(\+9 in the trace\), worker_2=5 \(\+0 in the trace\); connection_balance_config: not set/,
+    );
+    assert.match(markdown, /\| over time \(1 s a step\) \|/);
+    const row0 = /\| wrk:worker_0 \|.*`([^`]*)` \|/.exec(markdown)?.[1] ?? '';
+    const row2 = /\| wrk:worker_2 \|.*`([^`]*)` \|/.exec(markdown)?.[1] ?? '';
+    assert.equal(row0.length, 7, row0);
+    assert.equal(row0[4], '█', 'the biggest bucket: 20 accepts at second 4');
+    assert.equal(row2.trim(), '', 'a worker that never accepted has no bars');
+  });
+});
