@@ -122,7 +122,8 @@ function layoutCause(layout: ListenerView['layout']): { cause: ImbalanceCause; w
         cause: 'inherited',
         why:
           'The listening socket is inherited across fork (nginx-style): every process ' +
-          'waits on the same socket and the first to wake takes the connection.',
+          'waits on the same socket and the first to wake takes the connection. A socket per ' +
+          "worker (SO_REUSEPORT, nginx's `listen … reuseport`) lets the kernel spread them.",
       };
     default:
       return { cause: 'unknown', why: '' };
