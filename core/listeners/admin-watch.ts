@@ -109,12 +109,13 @@ export async function watchAdmin(options: AdminWatchOptions): Promise<AdminWatch
       if (timer) clearInterval(timer);
       timer = undefined;
       if (!emit) return;
-      await reading;
+      // A read still under way is waited for, then one more; all of it within FINAL_READ_MS.
+      const last = (async () => {
+        await reading;
+        await readNow();
+      })();
       let cut: NodeJS.Timeout | undefined;
-      await Promise.race([
-        readNow(),
-        new Promise<void>((resolve) => (cut = setTimeout(resolve, FINAL_READ_MS))),
-      ]);
+      await Promise.race([last, new Promise<void>((resolve) => (cut = setTimeout(resolve, FINAL_READ_MS)))]);
       clearTimeout(cut);
       emit = undefined;
     },
