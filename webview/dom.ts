@@ -38,6 +38,8 @@ export interface ItemSpec {
   /** Activation (Enter, click) besides opening/closing. */
   activate?: () => void;
   decorate?: (row: HTMLElement) => void;
+  /** Shown under the row, indented with it (a chart): part of the item, not an item of its own. */
+  body?: () => HTMLElement;
   children?: () => HTMLElement[];
 }
 

@@ -33,7 +33,8 @@ export class Tree {
       spec.aria ?? (spec.description ? `${spec.label}, ${spec.description}` : spec.label),
     );
     const row = el('div', 'row');
-    row.style.paddingLeft = `${(level - 1) * 12 + 4}px`;
+    const indent = `${(level - 1) * 12 + 4}px`;
+    row.style.paddingLeft = indent;
     const hasChildren = spec.children !== undefined;
     const open = hasChildren && (this.host.ui.open[spec.id] ?? spec.defaultOpen ?? false);
     row.append(icon(hasChildren ? (open ? 'chevron-down' : 'chevron-right') : 'blank'), icon(spec.icon));
@@ -41,6 +42,13 @@ export class Tree {
     if (spec.description) row.append(el('span', 'description', spec.description));
     spec.decorate?.(row);
     li.append(row);
+    if (spec.body) {
+      const body = spec.body();
+      body.classList.add('body');
+      // Under the label: past the chevron and the icon.
+      body.style.marginLeft = `calc(${indent} + 40px)`;
+      li.append(body);
+    }
     if (hasChildren) {
       li.setAttribute('aria-expanded', String(open));
       if (open) {
