@@ -16,30 +16,12 @@ import { ListenerReducer } from '../../core/listeners/reducer';
 import { parseSs } from '../../core/listeners/snapshot';
 import { kernelGroups, tracedGroups } from '../helpers/listener-groups';
 import { connectAndClose, freePort } from '../helpers/net';
+import { interrupt, listenerTraceSkip, waitFor } from '../helpers/listener-trace';
 import { REPO_ROOT } from '../helpers/cli';
 import { startMiniEnvoy } from '../targets/mini-envoy';
 import { startNginx, type Nginx } from '../targets/nginx';
 
-const haveTools =
-  process.getuid?.() === 0 &&
-  ['bpftrace', 'nginx', 'ss'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
-const skip = process.env.CI !== 'true' && !haveTools ? 'needs root, bpftrace, nginx and ss' : false;
-
-async function until<T>(
-  what: string,
-  probe: () => T | undefined,
-  timeoutMs: number,
-  detail?: () => string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${detail ? `: ${detail()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const skip = listenerTraceSkip('nginx', 'ss');
 
 interface CliTrace {
   /** The session log's lines so far. */
@@ -74,12 +56,7 @@ async function startCliTrace(t: TestContext, target: string, dir: string): Promi
   let attachedAt = 0;
   let stoppedAt = 0;
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await interrupt(child, exited);
     stoppedAt ||= Date.now();
   };
   t.after(stop);
@@ -88,14 +65,13 @@ async function startCliTrace(t: TestContext, target: string, dir: string): Promi
     return file ? path.join(dir, file) : '';
   };
   const lines = () => (logPath() ? readFileSync(logPath(), 'utf8').split('\n').filter(Boolean) : []);
-  await until(
+  await waitFor(
     'the trace to attach',
     () => {
       if (child.exitCode !== null) throw new Error(`fieldtrace run exited: ${stderr}`);
       return lines().some((l) => l.includes('"type":"attached"')) ? true : undefined;
     },
-    90_000,
-    () => stderr,
+    { timeoutMs: 90_000, detail: () => stderr, everyMs: 100 },
   );
   attachedAt = Date.now();
   return {
@@ -164,7 +140,7 @@ describe('fieldtrace run --listener-trace on real targets', { skip }, () => {
       const made = CONNECTIONS + (order === 'trace first' ? nginx!.readinessConnections : 0);
       const expected = kernelGroups(parseSs(await localRunner(['ss', '-ltnp'])).listeners, pids, port);
       assert.equal(expected.length, 2, 'one socket per worker');
-      const state = await until(
+      const state = await waitFor(
         `${made} accepts and the kernel's grouping`,
         () => {
           const s = trace.state();
@@ -174,14 +150,17 @@ describe('fieldtrace run --listener-trace on real targets', { skip }, () => {
             ? s
             : undefined;
         },
-        30_000,
-        () => {
-          const s = trace.state();
-          return JSON.stringify({
-            expected,
-            traced: tracedGroups(s, master, port),
-            total: listenerOf(s, master, port)?.totalAccepts,
-          });
+        {
+          timeoutMs: 30_000,
+          detail: () => {
+            const s = trace.state();
+            return JSON.stringify({
+              expected,
+              traced: tracedGroups(s, master, port),
+              total: listenerOf(s, master, port)?.totalAccepts,
+            });
+          },
+          everyMs: 100,
         },
       );
       const l = listenerOf(state, master, port)!;
@@ -228,7 +207,7 @@ describe('fieldtrace run --listener-trace on real targets', { skip }, () => {
       const ports = [port, envoy.adminPort];
       const ss = parseSs(await localRunner(['ss', '-ltnp'])).listeners;
       const expected = ports.map((p) => kernelGroups(ss, [envoy.pid], p));
-      const state = await until(
+      const state = await waitFor(
         'the state to match ss with 500 accepts',
         () => {
           const s = trace.state();
@@ -237,9 +216,12 @@ describe('fieldtrace run --listener-trace on real targets', { skip }, () => {
             ? s
             : undefined;
         },
-        30_000,
-        () =>
-          JSON.stringify({ expected, traced: ports.map((p) => tracedGroups(trace.state(), envoy.pid, p)) }),
+        {
+          timeoutMs: 30_000,
+          detail: () =>
+            JSON.stringify({ expected, traced: ports.map((p) => tracedGroups(trace.state(), envoy.pid, p)) }),
+          everyMs: 100,
+        },
       );
       const l = listenerOf(state, envoy.pid, port)!;
       assert.equal(l.layout, reusePort ? 'reuse-port' : 'shared-dup');

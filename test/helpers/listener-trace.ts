@@ -1,8 +1,9 @@
 // The built-in listener trace on this machine's real bpftrace, for tests that watch its events:
 // started with the runner's environment, read by the one stream parser, stopped with SIGINT when
-// the test ends (a bpftrace that ignores SIGINT fails the test instead of hanging the suite).
+// the test ends (a bpftrace that ignores SIGINT fails the test instead of hanging the suite). Also
+// what every listener-trace test sets up the same way: the skip gate, waits, the stop.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,6 +20,42 @@ import { TraceStreamParser } from '../../core/trace/stream-parser';
 export const localBpftraceVersion: string | undefined =
   spawnSync('bpftrace', ['--version'], { encoding: 'utf8' }).stdout?.trim() || undefined;
 
+/**
+ * The `skip` of a suite that runs the listener trace: it needs root, bpftrace and `tools`, and is
+ * never skipped when CI=true (there a missing tool fails the suite).
+ */
+export function listenerTraceSkip(...tools: string[]): string | false {
+  const ready =
+    process.getuid?.() === 0 &&
+    localBpftraceVersion !== undefined &&
+    tools.every((t) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', t]).status === 0);
+  const needs = ['root', 'bpftrace', ...tools];
+  return process.env.CI !== 'true' && !ready
+    ? `needs ${needs.slice(0, -1).join(', ')} and ${needs.at(-1)} (required when CI=true)`
+    : false;
+}
+
+/**
+ * Waits until `probe()` gives a value, which it returns, checking every `everyMs` (default 25);
+ * after `timeoutMs` the error names `what` and `detail()`.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined,
+  options: { timeoutMs: number; detail?: () => string; everyMs?: number },
+): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${options.timeoutMs} ms waiting for ${what}${options.detail ? `: ${options.detail()}` : ''}`,
+      );
+    await new Promise((r) => setTimeout(r, options.everyMs ?? 25));
+  }
+}
+
 /** Waits until `ok()`; on timeout the error shows the last events. */
 export async function untilEvents(
   what: string,
@@ -26,12 +63,35 @@ export async function untilEvents(
   events: TraceEvent[],
   timeoutMs = 20_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(events.slice(-20))}`);
-    await new Promise((r) => setTimeout(r, 20));
+  await waitFor(what, () => (ok() ? true : undefined), {
+    timeoutMs,
+    detail: () => JSON.stringify(events.slice(-20)),
+    everyMs: 20,
+  });
+}
+
+/**
+ * Stops a trace as a user does: SIGINT (bpftrace runs END and exits), SIGKILL only when it has not
+ * exited within 30 s; resolves once `exited` has. `ms`: how long that took (detaching waits on the
+ * kernel, which a loaded machine slows down).
+ */
+export async function interrupt(
+  child: ChildProcess,
+  exited: Promise<unknown>,
+): Promise<{ killed: boolean; ms: number }> {
+  const started = performance.now();
+  let killed = false;
+  let timer: NodeJS.Timeout | undefined;
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGINT');
+    timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, 30_000);
   }
+  await exited;
+  clearTimeout(timer);
+  return { killed, ms: performance.now() - started };
 }
 
 /** Starts the listener trace and resolves once every probe is attached, with the live event list. */
@@ -48,16 +108,10 @@ export async function traceListeners(
   });
   const closed = new Promise<number | null>((resolve) => bpftrace.once('close', resolve));
   t.after(async () => {
-    bpftrace.kill('SIGINT');
-    let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([
-      closed,
-      new Promise<'ignored'>((resolve) => (timer = setTimeout(() => resolve('ignored'), 30_000))),
-    ]);
-    clearTimeout(timer);
-    if (code === 'ignored') bpftrace.kill('SIGKILL');
+    const { killed } = await interrupt(bpftrace, closed);
     rmSync(dir, { recursive: true, force: true });
-    assert.equal(code, 0, 'bpftrace ends on SIGINT');
+    assert.equal(killed, false, 'bpftrace ends on SIGINT');
+    assert.equal(await closed, 0, 'bpftrace exits 0 on SIGINT');
   });
   const parser = new TraceStreamParser({ attachedWhen: 'begin' });
   const events: TraceEvent[] = [];

@@ -2,7 +2,7 @@
 // (-f json, as root), the real mini-Envoy in both socket layouts and from both compilers, 200
 // real loopback connections, every line through the product stream parser.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -27,6 +27,7 @@ import {
   type MiniEnvoyBinaries,
 } from '../../targets/mini-envoy';
 import { connectAndClose, freePort } from '../../helpers/net';
+import { interrupt, listenerTraceSkip, localBpftraceVersion, waitFor } from '../../helpers/listener-trace';
 
 const CONNECTIONS = 200;
 const SOL_SOCKET = 1;
@@ -35,33 +36,8 @@ const SO_REUSEPORT = 15;
 const IPPROTO_TCP = 6;
 const TCP_NODELAY = 1;
 
-function bpftraceVersion(): string | undefined {
-  const r = spawnSync('bpftrace', ['--version'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
-const version = bpftraceVersion();
-const isRoot = process.getuid?.() === 0;
-const skip =
-  process.env.CI !== 'true' && (!isRoot || version === undefined)
-    ? 'needs root and bpftrace (required when CI=true)'
-    : false;
-
-async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined,
-  timeoutMs: number,
-  detail?: () => string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `: ${detail()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const version = localBpftraceVersion;
+const skip = listenerTraceSkip();
 
 interface AdminStat {
   name: string;
@@ -128,29 +104,15 @@ class BpftraceRun {
                 throw new Error(`bpftrace exited: ${this.errors().join('\n')}`);
               })()
             : undefined,
-      30_000,
-      () => this.events.map((e) => JSON.stringify(e)).join('\n'),
+      { timeoutMs: 30_000, detail: () => this.events.map((e) => JSON.stringify(e)).join('\n') },
     );
   }
 
-  /**
-   * SIGINT (bpftrace runs END and exits), SIGKILL only if it does not within 30 s. How long the
-   * exit took is returned: detaching waits on the kernel, which a loaded machine can slow down.
-   */
+  /** Stops bpftrace with SIGINT (see interrupt()) and says how its exit went. */
   async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null; killed: boolean; ms: number }> {
-    let killed = false;
-    const t0 = performance.now();
-    if (!this.exit) {
-      this.child.kill('SIGINT');
-      const timer = setTimeout(() => {
-        killed = true;
-        this.child.kill('SIGKILL');
-      }, 30_000);
-      await this.exited;
-      clearTimeout(timer);
-    }
+    const { killed, ms } = await interrupt(this.child, this.exited);
     rmSync(this.dir, { recursive: true, force: true });
-    return { ...this.exit!, killed, ms: performance.now() - t0 };
+    return { ...this.exit!, killed, ms };
   }
 }
 
@@ -218,7 +180,7 @@ describe('listener trace: real bpftrace, real mini-Envoy', { skip }, () => {
               ? named
               : undefined;
           },
-          10_000,
+          { timeoutMs: 10_000 },
         );
         const workers = new Map([...names].filter(([, n]) => n.startsWith('wrk:worker_')));
         const workerTids = new Set(workers.keys());
@@ -229,7 +191,7 @@ describe('listener trace: real bpftrace, real mini-Envoy', { skip }, () => {
         await waitFor(
           'every listen()',
           () => (ofType<ListenEvent>('listen').length >= listensExpected ? true : undefined),
-          10_000,
+          { timeoutMs: 10_000 },
         );
 
         const binds = ofType<BindEvent>('bind');
@@ -352,8 +314,7 @@ describe('listener trace: real bpftrace, real mini-Envoy', { skip }, () => {
         await waitFor(
           `${CONNECTIONS} accepts in the interval totals`,
           () => (sum(totals()) >= CONNECTIONS ? true : undefined),
-          20_000,
-          () => JSON.stringify(totals()),
+          { timeoutMs: 20_000, detail: () => JSON.stringify(totals()) },
         );
         // The admin's counters are the target's own view of who accepted what.
         const adminCounts = await workerAcceptCounts(envoy);
