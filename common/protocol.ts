@@ -135,8 +135,10 @@ export interface BinaryFacts {
   target: string;
   /** False: bpftrace there says the target "does not exist or is not executable". */
   exists: boolean;
-  /** The file bpftrace resolves the target to. */
+  /** The file bpftrace resolves the target to (one, also for a glob that matches one). */
   path?: string;
+  /** How many binaries a glob target matches when it matches several (path is then unset). */
+  matched?: number;
   /** Key of its function symbols in the local symbol cache (build-id, or a stand-in). */
   symbolKey?: string;
   /** Why the binary has no function symbols at all, in plain words. */

@@ -100,12 +100,17 @@ export class NodeFactsCache {
 
 // Fixed text; the targets arrive as "$@". For each target, every candidate path bpftrace would
 // try (a `libNAME` through ld.so.cache first, then the word, then PATH when it has no '/'), with
-// whether it is ELF, its ELF type and whether it is executable. Nothing is decided here.
+// whether it is ELF, its ELF type and whether it is executable. Nothing is decided here. A target
+// with `*` is a glob, as bpftrace's resolve_binary_path expands it (utils.cpp of 0.17,
+// util/paths.cpp of 0.26: glob(3) with GLOB_NOCHECK over the same candidates, no ld.so.cache):
+// the shell's pathname expansion, with IFS empty so that a path is never split at blanks, keeps
+// an unmatched pattern as it is, as GLOB_NOCHECK does.
 const RESOLVE = `i=0
 for t in "$@"; do
   i=$((i+1))
   set --
   case "$t" in
+    *'*'*) ;;
     lib*) so=$(ldconfig -p 2>/dev/null | awk -v w="$t.so" 'index($1, w) != 1 { next }
             /x86-64/ { print $NF; found = 1; exit } !first { first = $NF }
             END { if (!found && first) print first }')
@@ -114,6 +119,9 @@ for t in "$@"; do
   case "$t" in
     */*) set -- "$@" "$t" ;;
     *) IFS=:; for d in $PATH; do set -- "$@" "$d/$t"; done; unset IFS ;;
+  esac
+  case "$t" in
+    *'*'*) g=$#; IFS=; for c in "$@"; do set -- "$@" $c; done; unset IFS; shift "$g" ;;
   esac
   for c in "$@"; do
     elf=- type=- x=-
@@ -127,13 +135,17 @@ for t in "$@"; do
   done
 done`;
 
-/** A binary as bpftrace resolves it: the first ELF executable (or shared object) candidate. */
+/**
+ * The binaries a target resolves to as bpftrace resolves it: the first ELF executable (or
+ * shared object) candidate, or for a glob every one it matches (bpftrace keeps them all and
+ * matches the function in each). Empty: bpftrace says the target does not exist.
+ */
 export async function resolveBinaries(
   transport: NodeTransport,
   probe: Pick<NodeProbe, 'privilege'>,
   targets: string[],
-): Promise<Map<string, string | undefined>> {
-  const resolved = new Map<string, string | undefined>(targets.map((t) => [t, undefined]));
+): Promise<Map<string, string[]>> {
+  const resolved = new Map<string, string[]>(targets.map((t) => [t, []]));
   if (!targets.length) return resolved;
   const argv = ['/bin/sh', '-c', RESOLVE, 'resolve', ...targets];
   await streamLines(
@@ -142,13 +154,19 @@ export async function resolveBinaries(
     (line) => {
       const [tag, index, elf, type, x, ...rest] = line.split('\t');
       const target = targets[Number(index) - 1];
-      if (tag !== 'C' || target === undefined || resolved.get(target)) return;
+      const paths = target === undefined ? undefined : resolved.get(target);
+      if (tag !== 'C' || !paths || (paths.length && !isGlob(target!))) return;
       // bcc: an ELF file that is executable, or a shared object (ET_DYN) even when it is not.
-      if (elf === 'E' && (x === 'x' || type === '3')) resolved.set(target, rest.join('\t'));
+      if (elf === 'E' && (x === 'x' || type === '3')) paths.push(rest.join('\t'));
     },
     { timeoutMs: 30_000, maxBytes: 4 * 1024 * 1024, privilege: probe.privilege },
   );
   return resolved;
+}
+
+/** bpftrace expands a binary target as a glob only when it has a `*`. */
+export function isGlob(target: string): boolean {
+  return target.includes('*');
 }
 
 /**
@@ -166,8 +184,11 @@ export async function readBinaryFacts(
   const where = nodeName(transport);
   return Promise.all(
     targets.map(async (target) => {
-      const path = resolved.get(target);
-      if (!path) return { facts: { target, exists: false } };
+      const paths = resolved.get(target) ?? [];
+      if (!paths.length) return { facts: { target, exists: false } };
+      // A glob over several binaries: which functions they hold together is not read.
+      if (paths.length > 1) return { facts: { target, exists: true, matched: paths.length } };
+      const path = paths[0];
       try {
         const table = await symbols.tableFor({ transport, privilege: probe.privilege }, path);
         return {

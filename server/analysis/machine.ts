@@ -58,6 +58,16 @@ function dynamic(s: string | undefined): boolean {
   return s === undefined || s.includes('$');
 }
 
+/**
+ * A binary target the machine can answer for: a path, a PATH name, `libNAME` or a glob of them
+ * (bpftrace globs a target with `*` on the file system and fails when no ELF file matches). A
+ * lone `*` is every running process's mapped files from 0.20 (get_mapped_paths_for_running_pids),
+ * so it is never checked.
+ */
+function checkableTarget(target: string | undefined): target is string {
+  return !dynamic(target) && target !== '*';
+}
+
 function rowName(cx: Checker, ap: AttachPoint): string | undefined {
   return cx.dialect.probe(ap.provider.name)?.name;
 }
@@ -88,14 +98,9 @@ function unmatched(cx: Checker, facts: MachineFacts, ap: AttachPoint): Unmatched
     const target = unquote(ap.parts[0]);
     const name = unquote(ap.parts[ap.parts.length - 1]) ?? '';
     const provider = ap.parts.length > 2 ? unquote(ap.parts[1]) : undefined;
-    if (
-      dynamic(target) ||
-      target!.includes('*') ||
-      dynamic(name) ||
-      (provider !== undefined && dynamic(provider))
-    )
+    if (!checkableTarget(target) || dynamic(name) || (provider !== undefined && dynamic(provider)))
       return undefined;
-    const entry = facts.binary(target!);
+    const entry = facts.binary(target);
     if (!entry?.facts.exists || !entry.facts.usdt) return undefined;
     const nameRe = wildcardRegExp(name);
     const providerRe = provider ? wildcardRegExp(provider) : undefined;
@@ -122,10 +127,9 @@ function uprobeFunction(
   if (ap.parts.length < 2) return undefined;
   const target = unquote(ap.parts[0]);
   const fn = (unquote(ap.parts[ap.parts.length - 1]) ?? '').replace(/\+.*$/, '');
-  if (dynamic(target) || target!.includes('*') || dynamic(fn) || /^(0x[0-9a-fA-F]+|\d+)$/.test(fn))
-    return undefined;
-  const entry = facts.binary(target!);
-  return entry?.facts.exists ? { entry, target: target!, fn } : undefined;
+  if (!checkableTarget(target) || dynamic(fn) || /^(0x[0-9a-fA-F]+|\d+)$/.test(fn)) return undefined;
+  const entry = facts.binary(target);
+  return entry?.facts.exists ? { entry, target, fn } : undefined;
 }
 
 function programVerdicts(cx: Checker, facts: MachineFacts): MachineVerdicts {
@@ -187,8 +191,8 @@ export function machineAttachPoint(cx: Checker, ap: AttachPoint, row: ProbeRow):
   }
   if (name === 'uprobe' || name === 'uretprobe' || name === 'usdt') {
     const target = unquote(ap.parts[0]);
-    if (ap.parts.length >= 2 && !dynamic(target) && !target!.includes('*')) {
-      const entry = facts.binary(target!);
+    if (ap.parts.length >= 2 && checkableTarget(target)) {
+      const entry = facts.binary(target);
       if (entry && !entry.facts.exists) {
         const kind = name === 'usdt' ? 'usdt' : 'uprobe';
         cx.report(
@@ -210,7 +214,15 @@ export function machineAttachPoint(cx: Checker, ap: AttachPoint, row: ProbeRow):
         );
         return;
       }
-      if (entry?.facts.symbolsProblem)
+      if (entry?.facts.matched)
+        note(
+          cx,
+          v,
+          ap,
+          `sym:${target}`,
+          `Functions of ${target} are not checked: it matches ${entry.facts.matched} binaries on ${where}`,
+        );
+      else if (entry?.facts.symbolsProblem)
         note(
           cx,
           v,

@@ -375,17 +375,22 @@ export class Lexer {
 
   /**
    * Raw scan of one attach point from the current position: everything up to whitespace, ',',
-   * '{' or a comment, with quoted parts kept whole. Returns undefined if nothing is there.
+   * '{' or a comment, with quoted parts kept whole. Returns undefined if nothing is there. After
+   * the first ':' a `/*` or `//` is part of the path, not a comment (`uprobe:/usr/bin/*sh:f`):
+   * bpftrace's lexer takes `:` and what follows as one path token up to 0.25 (lexer.l `path`),
+   * and its parser from 0.26 treats '/' after a ':' as part of the path (parse_attach_point).
    */
   attachPoint(): { text: string; start: number; end: number } | undefined {
     this.skipTrivia();
     const t = this.text;
     const start = this.pos;
     let i = start;
+    let colon = false;
     while (i < t.length) {
       const c = t.charCodeAt(i);
       if (isSpace(c) || c === 44 || c === 123 || c === 125 || c === 59) break;
-      if (c === 47 && (t.charCodeAt(i + 1) === 47 || t.charCodeAt(i + 1) === 42)) break;
+      if (c === 58) colon = true;
+      if (c === 47 && !colon && (t.charCodeAt(i + 1) === 47 || t.charCodeAt(i + 1) === 42)) break;
       if (c === 34) {
         const close = t.indexOf('"', i + 1);
         const nl = t.indexOf('\n', i + 1);

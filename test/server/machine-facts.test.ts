@@ -42,6 +42,29 @@ const CASES: Array<{ name: string; script: string }> = [
   },
   // A data symbol: bpftrace 0.17 resolves the name, then cannot attach to it.
   { name: 'uprobe on a data symbol', script: 'uprobe:/bin/bash:dist_version { exit(); } BEGIN { exit(); }' },
+  // A target with `*` is a glob on the file system (resolve_binary_path): no ELF file, an error.
+  {
+    name: 'uprobe glob that matches no file',
+    script: 'uprobe:/nonexistent/ft-envoy*/bin/envoy:* { exit(); } BEGIN { exit(); }',
+  },
+  {
+    name: 'uprobe glob that matches',
+    script: 'uprobe:/usr/lib/*/libc.so.6:malloc { exit(); } BEGIN { exit(); }',
+  },
+  // Several shells: the function is matched in each, not checked here.
+  {
+    name: 'uprobe glob over several binaries',
+    script: 'uprobe:/usr/bin/*sh:readline { exit(); } BEGIN { exit(); }',
+  },
+  // One ELF match (bashbug is a script) is that binary: its functions are checked as if written out.
+  {
+    name: 'uprobe glob of one binary, missing symbol',
+    script: 'uprobe:/usr/bin/bash*:ft_no_such_function { exit(); }',
+  },
+  {
+    name: 'usdt glob that matches no file',
+    script: 'usdt:/nonexistent/ft-*/bin:probe { exit(); } BEGIN { exit(); }',
+  },
   { name: 'missing usdt binary', script: 'usdt:/nonexistent/ft-bin:probe { exit(); } BEGIN { exit(); }' },
   {
     name: 'missing usdt probe, the only probe',
@@ -117,6 +140,23 @@ function assertKnownVerdicts(server: Map<string, Diagnostic[]>): void {
   assert.match(
     first('missing usdt binary'),
     /usdt target file '\/nonexistent\/ft-bin' does not exist or is not executable/,
+  );
+  assert.match(
+    first('uprobe glob that matches no file'),
+    /^uprobe target file '\/nonexistent\/ft-envoy\*\/bin\/envoy' does not exist or is not executable/,
+  );
+  assert.match(
+    first('usdt glob that matches no file'),
+    /^usdt target file '\/nonexistent\/ft-\*\/bin' does not exist or is not executable/,
+  );
+  assert.match(
+    first('uprobe glob of one binary, missing symbol'),
+    /^No probes to attach: uprobe \/usr\/bin\/bash:ft_no_such_function/,
+  );
+  assert.ok(
+    (server.get('uprobe glob over several binaries') ?? []).some((d) =>
+      /Functions of \/usr\/bin\/\*sh are not checked: it matches \d+ binaries/.test(d.message),
+    ),
   );
   assert.match(
     first('missing symbol, the only probe'),
@@ -196,7 +236,7 @@ describe('machine facts: a node over SSH', { skip: !(canTrace && sshdAvailable()
       assertKnownVerdicts(server);
       await compare(server, startOn(transport), `node ${sshd.alias}`);
       // Each binary was asked for once, however many documents and analyses named it.
-      assert.equal(asked, 4, 'bash, libc, python3.11 and the missing path');
+      assert.equal(asked, 9, 'bash, libc, python3.11, the missing path and five globs');
     } finally {
       await h.close();
     }
