@@ -1,12 +1,13 @@
 // Scenario 2 in the workbench: the Listeners sidebar (a webview) shows the mini-Envoy's listening
 // sockets, the fds that share each one (the main thread's and one dup per worker) and, from a live
-// listener trace, the accepts per worker; clicking a step shows its stack (Stacks view) and a
-// frame opens its source (scenario 3, UI).
+// listener trace on this machine, the accepts per worker over time (the chart); clicking a step
+// shows its stack (Stacks view) and a frame opens its source (scenario 3, UI).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
+import { connectAndClose } from '../helpers/net';
 import { buildMiniEnvoy, type MiniEnvoy, startMiniEnvoy } from '../targets/mini-envoy';
 import { skipReason, waitFor } from './rig';
 import {
@@ -109,3 +110,61 @@ test('a frame in a pasted stack trace is a link to its definition', { skip, time
   );
   await wb.screenshot('frames-document-link');
 });
+
+test(
+  'a listener trace draws the accepts per worker over time beside the worker rows',
+  { skip, timeout: 180_000 },
+  async () => {
+    assert.ok(envoy && wb);
+    await runCommand(page, 'View: Show Fieldtrace');
+    await runCommand(page, 'Fieldtrace: Run Listener Trace', undefined, 'opens another');
+    // This machine is the only node: the process is asked at once; the typed pid is the first row.
+    const widget = page.locator('.quick-input-widget');
+    await widget
+      .locator('.quick-input-title')
+      .filter({ hasText: 'which process?' })
+      .waitFor({ timeout: 30_000 });
+    await widget.locator('input.input').fill(String(envoy.pid));
+    await widget
+      .locator('.monaco-list-row')
+      .filter({ hasText: `trace pid ${envoy.pid}` })
+      .first()
+      .waitFor();
+    await page.keyboard.press('Enter');
+    await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+    try {
+      const listener = sidebar()
+        .locator(`li[role="treeitem"][aria-label^="127.0.0.1:${envoy.ports[0]},"]`)
+        .first();
+      const accepts = listener.locator('li[role="treeitem"].accepts');
+      const chart = accepts.locator('li[role="treeitem"].chart-item');
+      const total = async (): Promise<number> => {
+        if ((await accepts.count()) === 0) return 0;
+        return Number(/(\d+) total/.exec((await accepts.getAttribute('aria-label')) ?? '')?.[1] ?? 0);
+      };
+      // Load in rounds, each counted (the kernel's totals print once a second) before the next, so
+      // that the accepts fall in more than one bucket; bounded in rounds and in time per round.
+      for (let round = 0; round < 12 && (await chart.count()) === 0; round++) {
+        const before = await total();
+        await Promise.all(Array.from({ length: 10 }, () => connectAndClose(envoy!.ports[0])));
+        await waitFor(`round ${round} counted`, async () => (await total()) > before, 15_000).catch(
+          () => undefined,
+        );
+      }
+      await chart.waitFor({ timeout: 15_000 });
+      const svg = chart.locator('svg');
+      assert.ok(await svg.isVisible(), 'the chart is drawn');
+      const workers = await accepts.locator('li[role="treeitem"].worker').count();
+      assert.ok(workers >= 1);
+      assert.equal(await svg.locator('polyline').count(), workers, 'one line per worker row');
+      assert.match(
+        (await svg.getAttribute('aria-label')) ?? '',
+        /^Accepts per worker over time, one line per worker: .+ from the first accept, \d+ s buckets; the highest bucket holds [1-9]\d*\. wrk:worker_/,
+      );
+      await chart.scrollIntoViewIfNeeded();
+      await wb.screenshot('listeners-accept-chart');
+    } finally {
+      await runCommand(page, 'Fieldtrace: Stop Trace');
+    }
+  },
+);
