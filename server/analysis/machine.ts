@@ -7,6 +7,11 @@
 // A uprobe, usdt or wildcard kprobe that matches nothing is left out by bpftrace up to 0.20
 // (bpftrace.cpp expands it to no probe; the run fails only with "No probes to attach" when
 // nothing is left); from 0.21 the `missing_probes` setting makes it an error by default.
+//
+// A uprobe/usdt binary with `*` is a glob on the machine's file system in every version
+// (resolve_binary_path: glob(3), then only ELF executables and shared objects): no match is
+// bpftrace's "target file ... does not exist" error with the pattern as written, one match is
+// that binary, several are each searched for the function (not read here: left unchecked).
 import type { AttachPoint, CallExpr, Name } from '../syntax/ast';
 import type { Checker } from './checker';
 import type { ProbeRow } from './dialects';
