@@ -3,3 +3,11 @@
 
 /** The id of this machine as a node. */
 export const LOCAL_NODE = 'local';
+
+/** This machine's name for people, where a node's name stands (pickers, views, titles). */
+export const LOCAL_NODE_LABEL = 'This machine';
+
+/** A node's name inside a sentence: "… is not installed on this machine", "… on web-1". */
+export function nodeInText(nodeId: string): string {
+  return nodeId === LOCAL_NODE ? LOCAL_NODE_LABEL.toLowerCase() : nodeId;
+}

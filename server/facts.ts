@@ -5,7 +5,7 @@
 // collected, so that the server fetches them once and checks again.
 import type { BinaryFacts, NodeFacts } from '../common/protocol';
 import { type SymbolTable, wildcardRegExp } from '../core/symbols/table';
-import { LOCAL_NODE } from '../common/nodes';
+import { LOCAL_NODE, nodeInText } from '../common/nodes';
 
 export interface BinaryEntry {
   facts: BinaryFacts;
@@ -23,7 +23,8 @@ export class TargetFacts {
   private readonly patternMemo = new Map<string, boolean>();
 
   constructor(readonly node: NodeFacts) {
-    this.where = node.nodeId === LOCAL_NODE ? 'this machine' : `node ${node.nodeId}`;
+    const name = nodeInText(node.nodeId);
+    this.where = node.nodeId === LOCAL_NODE ? name : `node ${name}`;
   }
 
   /** `bpftrace --info` says yes/no; undefined when it does not name the feature. */

@@ -11,7 +11,7 @@ import { streamLines } from './commands';
 import type { NodeProbe } from './probe';
 import { shellCommand } from './shell';
 import { execOnNode, type NodeTransport } from './transport';
-import { LOCAL_NODE } from '../../common/nodes';
+import { nodeInText } from '../../common/nodes';
 
 /** `bpftrace --info` lines `  name: yes|no`, by name (sections do not repeat names). */
 export function parseBpftraceInfo(text: string): Record<string, boolean> {
@@ -25,10 +25,6 @@ export function parseBpftraceInfo(text: string): Record<string, boolean> {
 
 const LIST_LIMITS = { timeoutMs: 60_000, maxBytes: 256 * 1024 * 1024 };
 
-function nodeName(transport: NodeTransport): string {
-  return transport.nodeId === LOCAL_NODE ? 'this machine' : transport.nodeId;
-}
-
 /** The node-wide facts; each part that cannot be read says why instead. */
 export async function readNodeFacts(transport: NodeTransport, probe: NodeProbe): Promise<NodeFacts> {
   const facts: NodeFacts = {
@@ -36,7 +32,7 @@ export async function readNodeFacts(transport: NodeTransport, probe: NodeProbe):
     kernelRelease: probe.kernelRelease,
     bpftraceVersion: probe.bpftraceVersion,
   };
-  const where = nodeName(transport);
+  const where = nodeInText(transport.nodeId);
   if (!probe.privilege || !probe.bpftracePath) {
     const why = probe.problems.join(' ') || `bpftrace cannot run as root on ${where}`;
     facts.infoProblem = facts.kprobeProblem = facts.kernelSymbolsProblem = why;
@@ -181,7 +177,7 @@ export async function readBinaryFacts(
   symbols: SymbolCache,
 ): Promise<Array<{ facts: BinaryFacts; table?: SymbolTable }>> {
   const resolved = await resolveBinaries(transport, probe, targets);
-  const where = nodeName(transport);
+  const where = nodeInText(transport.nodeId);
   return Promise.all(
     targets.map(async (target) => {
       const paths = resolved.get(target) ?? [];

@@ -4,7 +4,7 @@
 import { bpftraceVersionName, parseBpftraceVersion } from '../../common/bpftrace-version';
 import { shellCommand } from './shell';
 import { execOnNode, type NodeTransport } from './transport';
-import { LOCAL_NODE } from '../../common/nodes';
+import { nodeInText } from '../../common/nodes';
 
 export interface NodeProbe {
   nodeId: string;
@@ -86,7 +86,7 @@ export async function probeNode(transport: NodeTransport): Promise<NodeProbe> {
     btf: v.get('btf') === 'yes',
     problems: [],
   };
-  const node = transport.nodeId === LOCAL_NODE ? 'this machine' : transport.nodeId;
+  const node = nodeInText(transport.nodeId);
   if (!probe.bpftracePath)
     probe.problems.push(
       `bpftrace is not installed on ${node} (not found in PATH ${v.get('path') ?? '?'}${privilege === 'sudo' ? ' of sudo' : ''}): install it, e.g. \`apt-get install bpftrace\` (Debian/Ubuntu) or \`dnf install bpftrace\` (Fedora/RHEL).`,

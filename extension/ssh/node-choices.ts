@@ -1,14 +1,12 @@
 // Which nodes the pickers offer, and what they are called: this machine first, then the
 // `fieldtrace.nodes` setting, then the hosts of ~/.ssh/config, each once.
-import { LOCAL_NODE } from '../../common/nodes';
+import { LOCAL_NODE, LOCAL_NODE_LABEL } from '../../common/nodes';
 
 export interface NodeChoice {
   id: string;
   label: string;
   description: string;
 }
-
-export const LOCAL_NODE_LABEL = 'This machine';
 
 export function nodeLabel(nodeId: string): string {
   return nodeId === LOCAL_NODE ? LOCAL_NODE_LABEL : nodeId;
