@@ -82,7 +82,10 @@ function stepPoints(counts: number[], buckets: number, max: number): string {
 
 export interface AcceptChart {
   element: HTMLElement;
-  /** What the chart shows, in words: its aria-label and <title>. */
+  /**
+   * What the chart shows, in words: its aria-label and <title>. It does not begin as the
+   * "Accepts per worker" item's label does, so a look-up by that label finds the item alone.
+   */
   summary: string;
 }
 
@@ -104,7 +107,7 @@ export function acceptChart(
   const peaks = workers.map((w) => `${w.name} at most ${peak(w.counts)}`);
   const more = peaks.length > NAMED ? `, and ${peaks.length - NAMED} more workers` : '';
   const summary =
-    `Accepts per worker over time, one line per worker: ${span}; the highest bucket holds ${max}. ` +
+    `Chart of the accepts per worker over time, one line per worker: ${span}; the highest bucket holds ${max}. ` +
     `${peaks.slice(0, NAMED).join('; ')}${more}.`;
 
   const element = el('div', 'chart');

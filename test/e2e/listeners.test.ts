@@ -159,7 +159,7 @@ test(
       assert.equal(await svg.locator('polyline').count(), workers, 'one line per worker row');
       assert.match(
         (await svg.getAttribute('aria-label')) ?? '',
-        /^Accepts per worker over time, one line per worker: .+ from the first accept, \d+ s buckets; the highest bucket holds [1-9]\d*\. wrk:worker_/,
+        /^Chart of the accepts per worker over time, one line per worker: .+ from the first accept, \d+ s buckets; the highest bucket holds [1-9]\d*\. wrk:worker_/,
       );
       await chart.scrollIntoViewIfNeeded();
       await wb.screenshot('listeners-accept-chart');

@@ -420,7 +420,7 @@ test(
       const summary = (await chart.getAttribute('aria-label')) ?? '';
       assert.match(
         summary,
-        /^Accepts per worker over time, one line per worker: 3 s from the first accept, 1 s buckets; the highest bucket holds 20\./,
+        /^Chart of the accepts per worker over time, one line per worker: 3 s from the first accept, 1 s buckets; the highest bucket holds 20\./,
       );
       assert.match(summary, / wrk:worker_0 at most 20; <svg onload=alert\(1\)> at most 5\.$/);
       assert.equal(await chart.locator('> title').textContent(), summary);
