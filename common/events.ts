@@ -175,17 +175,23 @@ export interface ListenerBalanceRecord {
   reusePortFrom?: 'field' | 'default';
 }
 
+/** Who was asked, what Envoy said of itself, and why parts are missing when they are. */
+export interface AdminSummaryRecord {
+  /** The admin address and where it was reached (`127.0.0.1:15000 (netns of pid 7)`). */
+  address: string;
+  version?: string;
+  state?: string;
+  concurrency?: number;
+  /** Why per-worker stats are missing, when they are. */
+  statsNote?: string;
+  /** Why the listeners' balancing settings (config_dump) are missing, when they are. */
+  configNote?: string;
+  error?: string;
+}
+
 /** What one read of a traced Envoy's admin API said (server_info, listeners, stats, config_dump). */
 export interface AdminRecord {
-  summary: {
-    address: string;
-    version?: string;
-    state?: string;
-    concurrency?: number;
-    statsNote?: string;
-    configNote?: string;
-    error?: string;
-  };
+  summary: AdminSummaryRecord;
   listeners: {
     name: string;
     address: string;

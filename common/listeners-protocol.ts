@@ -1,7 +1,7 @@
 // The listener state (what the reducer in core/listeners produces) and the messages between the
 // extension and the listeners webview. Both sides import this module and validate every message
 // they receive with the guards below: a webview is a separate, less trusted context.
-import type { AdminWorkerRecord, ListenerBalanceRecord } from './events';
+import type { AdminSummaryRecord, AdminWorkerRecord, ListenerBalanceRecord } from './events';
 
 export type ListenerLayout = 'single' | 'shared-dup' | 'reuse-port' | 'inherited' | 'mixed';
 
@@ -210,17 +210,7 @@ export interface ProcessView {
   notes: string[];
 }
 
-export interface AdminSummaryView {
-  address: string;
-  version?: string;
-  state?: string;
-  concurrency?: number;
-  /** Why per-worker stats are missing, when they are. */
-  statsNote?: string;
-  /** Why the listeners' balancing settings (config_dump) are missing, when they are. */
-  configNote?: string;
-  error?: string;
-}
+export type AdminSummaryView = AdminSummaryRecord;
 
 export interface ListenerState {
   version: 1;
