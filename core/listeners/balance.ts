@@ -56,8 +56,12 @@ function adminSpread(
   return { ...figures, since: admin.baseline ? 'trace' : 'start' };
 }
 
-/** The traced accepts per worker, with the dup layout's listening workers that never accepted. */
-function tracedCounts(l: Pick<ListenerView, 'accepts' | 'sockets' | 'layout'>): Counted[] {
+/**
+ * The traced accepts per worker, with the workers that could accept and never did: the dup
+ * layout's listening workers, and Envoy's workers by its own counters (`wrk:worker_N` takes
+ * from every listener; a trace attached late never saw them listen).
+ */
+function tracedCounts(l: Pick<ListenerView, 'accepts' | 'sockets' | 'layout' | 'admin'>): Counted[] {
   const counts = new Map<string, Counted>();
   for (const a of l.accepts)
     counts.set(`${a.pid}:${a.tid}`, { name: a.name || `thread ${a.tid}`, count: a.count });
@@ -70,6 +74,11 @@ function tracedCounts(l: Pick<ListenerView, 'accepts' | 'sockets' | 'layout'>): 
           const key = `${f.pid}:${f.listenedBy.tid}`;
           if (!counts.has(key)) counts.set(key, { name: f.listenedBy.name, count: 0 });
         }
+  const names = new Set([...counts.values()].map((c) => c.name));
+  for (const w of l.admin?.workers ?? []) {
+    const name = `wrk:worker_${w.worker}`;
+    if (!names.has(name)) counts.set(name, { name, count: 0 });
+  }
   return [...counts.values()];
 }
 

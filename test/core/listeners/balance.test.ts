@@ -185,6 +185,13 @@ describe("accept balance beside Envoy's own counters", () => {
     assert.match(balance?.finding ?? '', /evens the connections open at once \(downstream_cx_active\)/);
   });
 
+  it("a worker the trace never saw accept still counts, by Envoy's own worker list", () => {
+    const events = [adminRead(10001, [0, 0, 0]), ...reusePortLayout([33, 6]), adminRead(10001, [33, 6, 0])];
+    const { balance } = balanceOf(events);
+    assert.equal(balance?.workers, 3);
+    assert.match(balance?.finding ?? '', /over 39 accepts by 3 worker\(s\)/);
+  });
+
   it('reuse_port off in a dup layout: enable_reuse_port named only where the version has it', () => {
     const old = balanceOf([
       ...dupLayout([90, 10, 0]),
