@@ -186,7 +186,21 @@ describe("accept balance beside Envoy's own counters", () => {
   });
 
   it("a worker the trace never saw accept still counts, by Envoy's own worker list", () => {
-    const events = [adminRead(10001, [0, 0, 0]), ...reusePortLayout([33, 6]), adminRead(10001, [33, 6, 0])];
+    // As a real trace has them: each worker's first accept (with its name) before its totals.
+    const firstAccepts: TraceEvent[] = [0, 1].map((i) => ({
+      type: 'accept',
+      ...at(PID + 1 + i, `wrk:worker_${i}`),
+      listenFd: 20 + i,
+      fd: 100 + i,
+    }));
+    const layout = reusePortLayout([33, 6]);
+    const events = [
+      adminRead(10001, [0, 0, 0]),
+      ...layout.slice(0, 8),
+      ...firstAccepts,
+      ...layout.slice(8),
+      adminRead(10001, [33, 6, 0]),
+    ];
     const { balance } = balanceOf(events);
     assert.equal(balance?.workers, 3);
     assert.match(balance?.finding ?? '', /over 39 accepts by 3 worker\(s\)/);
