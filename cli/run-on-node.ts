@@ -109,14 +109,13 @@ export function runOnNode(request: NodeRunRequest, io: CliIo, out: NodeOutput): 
       const admin = request.listener.envoyAdmin;
       const adminPids = admin ? adminTargets(start.events, admin) : [];
       if (admin && adminPids.length > 0) {
-        adminWatch = await watchAdmin({
+        adminWatch = watchAdmin({
           node: transport.nodeId,
           pids: adminPids,
           address: admin,
           run: runner,
           intervalMs: ADMIN_READ_INTERVAL_MS,
         });
-        preamble = [...preamble, ...adminWatch.initial];
       }
       scriptText = listenerTraceScript({
         target: resolved.target,
@@ -163,7 +162,7 @@ export function runOnNode(request: NodeRunRequest, io: CliIo, out: NodeOutput): 
     });
     started = true;
     const running = session;
-    adminWatch?.start((event) => running.addBeside(event));
+    void running.attached.then(() => adminWatch?.start((event) => running.addBeside(event)));
     out.message(`${scriptName} on ${nodeId} (bpftrace ${probe.bpftraceVersion}); log ${session.logPath}`);
     if (stopRequested) void session.stop('interrupted');
     const end = await session.ended;

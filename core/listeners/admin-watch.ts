@@ -60,9 +60,12 @@ export interface AdminWatchOptions {
 }
 
 export interface AdminWatch {
-  /** The first read of each target, for the session's preamble. */
-  initial: TraceEvent[];
-  /** Starts the reads while the trace runs; each becomes an event through `emit`. */
+  /**
+   * Starts the reads once the trace is attached: the first is the baseline (bpftrace can take
+   * seconds to attach, an admin read milliseconds, so a baseline taken before would count
+   * connections the trace never saw), then one every interval. Each becomes an event through
+   * `emit`.
+   */
   start(emit: (event: TraceEvent) => void): void;
   /** One last read (bounded in time), then no more. */
   finish(): Promise<void>;
@@ -70,7 +73,7 @@ export interface AdminWatch {
   cancel(): void;
 }
 
-export async function watchAdmin(options: AdminWatchOptions): Promise<AdminWatch> {
+export function watchAdmin(options: AdminWatchOptions): AdminWatch {
   const { node, address, run } = options;
   const label = `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
   const readers = options.pids.map((pid) => {
@@ -87,7 +90,6 @@ export async function watchAdmin(options: AdminWatchOptions): Promise<AdminWatch
     for (const read of readers) events.push(await read());
     return events;
   };
-  const initial = await readAll();
   let emit: ((event: TraceEvent) => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
   let reading: Promise<void> | undefined;
@@ -98,10 +100,10 @@ export async function watchAdmin(options: AdminWatchOptions): Promise<AdminWatch
     return reading;
   };
   return {
-    initial,
     start(sink) {
       if (readers.length === 0) return;
       emit = sink;
+      void readNow();
       timer = setInterval(() => void readNow(), options.intervalMs);
       timer.unref();
     },

@@ -172,6 +172,9 @@ export class TraceSession {
   private readonly recent: number[] = [];
   private run: TraceRun | undefined;
   private endResult: TraceEnd | undefined;
+  private markAttached!: () => void;
+  /** Resolves when bpftrace says its probes are attached (never, if it ends before). */
+  readonly attached = new Promise<void>((resolve) => (this.markAttached = resolve));
 
   private constructor(private readonly options: TraceSessionOptions) {
     this.id = options.sessionId ?? newSessionId();
@@ -232,8 +235,10 @@ export class TraceSession {
     const now = Date.now();
     this.eventCount++;
     this.recent.push(now);
-    if (event.type === 'attached') this.attachedMs ??= now - this.startedAt;
-    else if (event.type !== 'diagnostic' && event.type !== 'ended')
+    if (event.type === 'attached') {
+      this.attachedMs ??= now - this.startedAt;
+      this.markAttached();
+    } else if (event.type !== 'diagnostic' && event.type !== 'ended')
       this.firstEventMs ??= now - this.startedAt;
     if (event.type === 'diagnostic') this.diagnostics.push(event);
     const sessionEvent: SessionTraceEvent = { sessionId: this.id, nodeId: this.nodeId, event };

@@ -167,7 +167,7 @@ export class TraceSessions implements vscode.Disposable {
       throw error;
     }
     const started = session;
-    adminWatch?.start((event) => started.addBeside(event));
+    void started.attached.then(() => adminWatch?.start((event) => started.addBeside(event)));
     void session.ended.then(() => adminWatch?.cancel());
     const record: SessionRecord = { session, nodeLabel, scriptLabel: script.label, terminal };
     if (adminWatch) record.adminWatch = adminWatch;
@@ -226,14 +226,14 @@ export class TraceSessions implements vscode.Disposable {
     const admin = parseAdminAddress(settings.envoyAdmin);
     const adminPids = admin ? adminTargets(start.events, admin) : [];
     if (!admin || adminPids.length === 0) return { text, preamble: start.events, adminWatch: undefined };
-    const adminWatch = await watchAdmin({
+    const adminWatch = watchAdmin({
       node: nodeId,
       pids: adminPids,
       address: admin,
       run,
       intervalMs: ADMIN_READ_INTERVAL_MS,
     });
-    return { text, preamble: [...start.events, ...adminWatch.initial], adminWatch };
+    return { text, preamble: start.events, adminWatch };
   }
 
   async stop(record: SessionRecord): Promise<void> {
