@@ -4,115 +4,20 @@
 // must group fds into sockets as `ss -ltnp` does, count every connection the test made exactly
 // (counted in the kernel), and the log must grow with listeners and intervals, not connections.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, it, type TestContext } from 'node:test';
-import type { SessionTraceEvent } from '../../common/events';
-import type { ListenerState } from '../../common/listeners-protocol';
+import { describe, it } from 'node:test';
 import { localRunner } from '../../core/nodes/commands';
-import { ListenerReducer } from '../../core/listeners/reducer';
 import { parseSs } from '../../core/listeners/snapshot';
 import { kernelGroups, tracedGroups } from '../helpers/listener-groups';
-import { connectAndClose, freePort } from '../helpers/net';
-import { interrupt, listenerTraceSkip, waitFor } from '../helpers/listener-trace';
-import { REPO_ROOT } from '../helpers/cli';
+import { burst, freePort } from '../helpers/net';
+import { listenerTraceSkip, waitFor } from '../helpers/listener-trace';
+import { listenerOf, replay, startCliTrace } from '../helpers/cli-trace';
 import { startMiniEnvoy } from '../targets/mini-envoy';
 import { startNginx, type Nginx } from '../targets/nginx';
 
 const skip = listenerTraceSkip('nginx', 'ss');
-
-interface CliTrace {
-  /** The session log's lines so far. */
-  lines(): string[];
-  state(): ListenerState;
-  logPath(): string;
-  /** Wall time from `attached` to the end of stop(), in seconds (after stop). */
-  seconds(): number;
-  stop(): Promise<void>;
-}
-
-/** `fieldtrace run --listener-trace --target TARGET`, through tsx, until stop(). */
-async function startCliTrace(t: TestContext, target: string, dir: string): Promise<CliTrace> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(REPO_ROOT, 'cli/main.ts'),
-      'run',
-      '--listener-trace',
-      '--target',
-      target,
-      '--log-dir',
-      dir,
-    ],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let attachedAt = 0;
-  let stoppedAt = 0;
-  const stop = async () => {
-    await interrupt(child, exited);
-    stoppedAt ||= Date.now();
-  };
-  t.after(stop);
-  const logPath = () => {
-    const file = readdirSync(dir).find((f) => f.endsWith('.jsonl'));
-    return file ? path.join(dir, file) : '';
-  };
-  const lines = () => (logPath() ? readFileSync(logPath(), 'utf8').split('\n').filter(Boolean) : []);
-  await waitFor(
-    'the trace to attach',
-    () => {
-      if (child.exitCode !== null) throw new Error(`fieldtrace run exited: ${stderr}`);
-      return lines().some((l) => l.includes('"type":"attached"')) ? true : undefined;
-    },
-    { timeoutMs: 90_000, detail: () => stderr, everyMs: 100 },
-  );
-  attachedAt = Date.now();
-  return {
-    lines,
-    logPath,
-    state: () => {
-      const reducer = new ListenerReducer();
-      for (const l of lines()) reducer.apply(JSON.parse(l) as SessionTraceEvent);
-      return reducer.state();
-    },
-    seconds: () => ((stoppedAt || Date.now()) - attachedAt) / 1000,
-    stop,
-  };
-}
-
-/** `count` connections, `parallel` at a time, each accepted and closed by the target. */
-async function burst(port: number, count: number, parallel = 50): Promise<void> {
-  for (let done = 0; done < count; done += parallel)
-    await Promise.all(Array.from({ length: Math.min(parallel, count - done) }, () => connectAndClose(port)));
-}
-
-function listenerOf(state: ListenerState, pid: number, port: number) {
-  return state.processes.find((p) => p.pid === pid)?.listeners.find((l) => l.port === port && !l.closed);
-}
-
-/** `fieldtrace state` on the log, as JSON and as Markdown. */
-function replay(log: string): { state: ListenerState; markdown: string } {
-  const run = (format: string) =>
-    spawnSync(
-      process.execPath,
-      ['--import', 'tsx', path.join(REPO_ROOT, 'cli/main.ts'), 'state', '--format', format, log],
-      {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-    );
-  const json = run('json');
-  assert.equal(json.status, 0, json.stderr);
-  return { state: JSON.parse(json.stdout) as ListenerState, markdown: run('markdown').stdout };
-}
 
 const CONNECTIONS = 2000;
 
@@ -128,7 +33,7 @@ describe('fieldtrace run --listener-trace on real targets', { skip }, () => {
         t.after(() => nginx!.stop());
       };
       if (order === 'nginx first') await startTarget();
-      const trace = await startCliTrace(t, 'nginx', dir);
+      const trace = await startCliTrace(t, { target: 'nginx', logDir: dir });
       if (order === 'trace first') await startTarget();
       const master = nginx!.pid;
       const workers = nginx!.workerPids();
@@ -201,7 +106,7 @@ describe('fieldtrace run --listener-trace on real targets', { skip }, () => {
         listeners: [`127.0.0.1:${await freePort()}`],
       });
       t.after(() => envoy.stop());
-      const trace = await startCliTrace(t, String(envoy.pid), dir);
+      const trace = await startCliTrace(t, { target: String(envoy.pid), logDir: dir });
       const port = envoy.ports[0]!;
       await burst(port, 500);
       const ports = [port, envoy.adminPort];

@@ -36,17 +36,17 @@ export function listenerTraceSkip(...tools: string[]): string | false {
 }
 
 /**
- * Waits until `probe()` gives a value, which it returns, checking every `everyMs` (default 25);
- * after `timeoutMs` the error names `what` and `detail()`.
+ * Waits until `probe()` gives (or resolves to) a value, which it returns, checking every `everyMs`
+ * (default 25); after `timeoutMs` the error names `what` and `detail()`.
  */
 export async function waitFor<T>(
   what: string,
-  probe: () => T | undefined,
+  probe: () => T | undefined | Promise<T | undefined>,
   options: { timeoutMs: number; detail?: () => string; everyMs?: number },
 ): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline)
       throw new Error(

@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import type { TestContext } from 'node:test';
 
 /**
  * A TCP port on a loopback address that was free a moment ago (the kernel's choice, released
@@ -41,5 +42,45 @@ export function connectAndClose(port: number, host = '127.0.0.1'): Promise<void>
       resolve();
     });
     socket.once('error', reject);
+  });
+}
+
+/**
+ * One short HTTP/1.1 request with `Connection: close` to host:port; resolves with the response once
+ * the server has closed (at most 64 KiB kept and 10 s waited: the answer is the server's). The
+ * request is not followed by a half-close: a server may take an early FIN for an abort, as Envoy
+ * without half-close does.
+ */
+export function httpGetAndClose(port: number, host = '127.0.0.1'): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let response = '';
+    const socket = net.connect(port, host, () =>
+      socket.write(`GET / HTTP/1.1\r\nHost: ${host}:${port}\r\nConnection: close\r\n\r\n`),
+    );
+    socket.setEncoding('latin1');
+    socket.setTimeout(10_000, () => socket.destroy(new Error(`no answer from ${host}:${port} within 10 s`)));
+    socket.on('data', (chunk: string) => (response = (response + chunk).slice(0, 65536)));
+    socket.once('close', () => resolve(response));
+    socket.once('error', reject);
+  });
+}
+
+/** `count` connections made by `connect` (default: connect and close), `parallel` at a time. */
+export async function burst(
+  port: number,
+  count: number,
+  parallel = 50,
+  connect: (port: number) => Promise<unknown> = connectAndClose,
+): Promise<void> {
+  for (let done = 0; done < count; done += parallel)
+    await Promise.all(Array.from({ length: Math.min(parallel, count - done) }, () => connect(port)));
+}
+
+/** A connection that sends nothing (it stays open until the test ends), once it is established. */
+export function openIdle(t: TestContext, port: number, host = '127.0.0.1'): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, host, () => resolve(socket));
+    socket.once('error', reject);
+    t.after(() => socket.destroy());
   });
 }

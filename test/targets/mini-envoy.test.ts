@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as net from 'node:net';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { buildMiniEnvoy, startMiniEnvoy, type MiniEnvoy } from './mini-envoy';
-import { connectAndClose } from '../helpers/net';
+import { connectAndClose, openIdle } from '../helpers/net';
+import { workerStats } from '../helpers/envoy-admin';
 
 const compilers = ['g++', 'clang++'].every((c) => spawnSync(c, ['--version']).status === 0);
 const skip =
@@ -202,25 +203,6 @@ for (const reusePort of [false, true]) {
   }
 }
 
-/** Opens a connection that sends nothing (it stays open) and resolves once it is established. */
-function openIdle(t: TestContext, port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
-    socket.once('error', reject);
-    t.after(() => socket.destroy());
-  });
-}
-
-/** downstream_cx_active of each worker on one listener, in worker order. */
-async function activePerWorker(envoy: MiniEnvoy, listener: number): Promise<number[]> {
-  const prefix = `listener.127.0.0.1_${envoy.ports[listener]}.worker_`;
-  const filter = encodeURIComponent(`^${prefix.replace(/\./g, '\\.')}\\d+\\.downstream_cx_active$`);
-  const { stats } = JSON.parse(await adminGet(envoy, `/stats?format=json&filter=${filter}`)) as StatsJson;
-  const out = new Array<number>(envoy.concurrency).fill(0);
-  for (const s of stats) out[Number(s.name.slice(prefix.length).split('.')[0])] = s.value;
-  return out;
-}
-
 const WORKERS = 3;
 const CONNECTIONS = 12;
 
@@ -230,7 +212,7 @@ const CONNECTIONS = 12;
  */
 function ownedBy(envoy: MiniEnvoy, total: number): Promise<number[]> {
   return waitFor(`${total} connections owned by the workers`, async () => {
-    const perWorker = await activePerWorker(envoy, 0);
+    const perWorker = await workerStats(envoy, envoy.ports[0], 'downstream_cx_active');
     return perWorker.reduce((a, b) => a + b, 0) === total ? perWorker : undefined;
   });
 }
