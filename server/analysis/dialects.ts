@@ -62,7 +62,25 @@ export const FEATURES = {
   macroOverloads: { since: 25, description: 'several macros of one name (by their parameters)' },
   mapDeclarations: { since: 24, description: 'map declarations `let @m = hash(N);`' },
   multipleBeginEnd: { since: 25, description: 'more than one BEGIN/END probe' },
-  namedProbes: { since: 25, description: 'named probes `name = kprobe:f { }`' },
+  // CHANGELOG 0.25.0 "Probes may now be named" (PR #4752): the name is split off the attach
+  // point's first part at its first '=' (v0.25.0 src/ast/passes/attachpoint_passes.cpp
+  // parse_attachpoint). 0.25's grammar reaches that only through the `==` token (parser.yy
+  // attach_point_elem `EQ { $$ = "="; }`; a lone `=` is ASSIGN, a syntax error there); 0.26's
+  // parser takes the raw text up to a space (parser.cpp parse_attach_point), so `name=kprobe:f`.
+  namedProbes: { since: 25, description: 'named probes `name=kprobe:f { }`' },
+  namedProbeDoubleEquals: {
+    since: 25,
+    until: 25,
+    description: "a probe named with `==` (`name==kprobe:f`), the token 0.25's grammar takes there",
+  },
+  // Up to 0.25 an attach point is the concatenation of its tokens (parser.yy attach_point_def),
+  // so spaces between them are dropped (`interval : s : 1`, verified on 0.17); 0.26's parser
+  // ends it at a space (parser.cpp parse_attach_point) and then wants `{`, `,` or `/`.
+  spacedAttachPoints: {
+    since: 17,
+    until: 25,
+    description: 'spaces inside an attach point (`interval : s : 1`)',
+  },
   import: { since: 25, description: '`import "file";`' },
   // 0.17 rejects a tuple variable as a key (verified); map keys became tuples with
   // bpftrace PR #3390 (merged 2024-09, first released in 0.22).

@@ -20,12 +20,63 @@ import { settlePendingReads } from './scopes';
 import { block } from './statements';
 import { closest, globToRegExp } from './suggest';
 
+/**
+ * How the dialect reads an attach point's spaces and name (see `spacedAttachPoints`,
+ * `namedProbes` in dialects.ts); false when bpftrace stops at a syntax error there.
+ */
+function attachPointSyntax(cx: Checker, ap: AttachPoint): boolean {
+  const label = ap.label;
+  const written = (sign: string) => (label ? label.name + sign : '') + ap.raw;
+  const gap = ap.gaps?.[0];
+  if (gap && !cx.dialect.has('spacedAttachPoints')) {
+    cx.report(
+      { start: gap.end, end: gap.end + 1 },
+      'error',
+      'syntax',
+      `syntax: expected '{' (from bpftrace 0.26 a space ends an attach point: write \`${written('=')}\`)`,
+      {
+        fixes: ap.gaps!.map((g) => ({ start: g.start, end: g.end, newText: '', title: 'Remove the spaces' })),
+      },
+    );
+    return false;
+  }
+  if (!label) return true;
+  if (!cx.needs(label, 'namedProbes', 'A named probe')) return false;
+  // 0.25 takes the name only through `==`; 0.26 splits it off at the first '='.
+  const sign = cx.dialect.has('namedProbeDoubleEquals') ? '==' : '=';
+  if (label.sign === sign) return true;
+  const message =
+    sign === '=='
+      ? `syntax error, unexpected =: bpftrace ${cx.dialect.name} names a probe with '=='`
+      : `Invalid probe type: =${ap.provider.name} (bpftrace ${cx.dialect.name} splits the name off at the first '=')`;
+  cx.report(
+    sign === '==' ? label : { start: label.start, end: ap.provider.end },
+    'error',
+    sign === '==' ? 'syntax' : 'attach-point',
+    `${message}: write \`${written(sign)}\``,
+    {
+      fixes: [
+        {
+          start: label.start,
+          end: ap.provider.start,
+          newText: label.name + sign,
+          title: `Name it with '${sign}'`,
+        },
+      ],
+    },
+  );
+  return false;
+}
+
 export function probe(cx: Checker, probe: Probe, beginEnd: Map<string, Span>): void {
   const info: ProbeInfo = { probe, rows: [], tracepoints: [] };
   cx.probes.push(info);
-  if (probe.label) cx.needs(probe.label, 'namedProbes', 'A named probe');
   const kinds = new Set<string>();
   for (const ap of probe.attachPoints) {
+    if (!attachPointSyntax(cx, ap)) {
+      info.rows.push(undefined);
+      continue;
+    }
     const row = attachPoint(cx, ap, info);
     info.rows.push(row);
     if (row) kinds.add(row.name);

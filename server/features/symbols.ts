@@ -28,7 +28,9 @@ export function registerSymbols(server: FeatureServer): void {
     }
     for (const item of program.items) {
       if (item.kind === 'probe') {
-        const name = item.attachPoints.map((a) => a.raw).join(', ') || '(probe)';
+        const name =
+          item.attachPoints.map((a) => (a.label ? a.label.name + a.label.sign : '') + a.raw).join(', ') ||
+          '(probe)';
         const children: DocumentSymbol[] = [];
         const seen = new Set<string>();
         for (const m of analysis.maps.values()) {
@@ -47,7 +49,7 @@ export function registerSymbols(server: FeatureServer): void {
           ? { start: item.attachPoints[0].start, end: item.attachPoints[item.attachPoints.length - 1].end }
           : item;
         symbols.push({
-          name: item.label ? `${item.label.name} = ${name}` : name,
+          name,
           detail: item.predicate
             ? analysis.text.slice(
                 item.predicateSpan?.start ?? item.predicate.start,

@@ -136,6 +136,8 @@ const IGNORED_KEYS = new Set([
   'commas',
   'empty',
   'parenthesized',
+  // Spaces inside an attach point: printed joined, as bpftrace reads it.
+  'gaps',
 ]);
 
 /** Same tree, positions and the marks of written form (parentheses, stray `;`) aside. */

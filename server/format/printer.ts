@@ -32,8 +32,9 @@ export class Printer {
     const width = this.options.width;
     const out = new Layout();
     p.attachPoints.forEach((ap, i) => {
-      if (i === 0 && p.label) out.text(`${p.label.name} = `);
-      out.text(ap.raw + (i < p.attachPoints.length - 1 ? ',' : '')).lineBreak();
+      // Joined as bpftrace reads it: no spaces inside (0.26 ends an attach point at a space).
+      const name = ap.label ? ap.label.name + ap.label.sign : '';
+      out.text(name + ap.raw + (i < p.attachPoints.length - 1 ? ',' : '')).lineBreak();
     });
     // Comments among the attach points and the predicate go on lines of their own above `{`.
     const header = this.trivia.take(p.start, p.body.start);

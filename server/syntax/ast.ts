@@ -52,7 +52,6 @@ export interface Import extends Span {
 
 export interface Probe extends Span {
   kind: 'probe';
-  label?: Name;
   attachPoints: AttachPoint[];
   predicate?: Expr;
   /** The span of the whole `/.../` predicate. */
@@ -62,10 +61,19 @@ export interface Probe extends Span {
 
 export interface AttachPoint extends Span {
   kind: 'attach';
+  /** The attach point as bpftrace reads it: its pieces joined, without the label. */
   raw: string;
+  /** `name=` / `name==` before the provider (quotes preserved), with the sign written. */
+  label?: Name & { sign: '=' | '==' };
   provider: Name;
   /** Colon-separated parts after the provider (quotes preserved). */
   parts: Name[];
+  /**
+   * Spaces (and comments) inside the attach point: `interval : s : 1`, `name = kprobe:f`. Up to
+   * 0.25 bpftrace's grammar joins the tokens of an attach point whatever lies between them; from
+   * 0.26 a space ends it.
+   */
+  gaps?: Span[];
 }
 
 export interface MacroDef extends Span {

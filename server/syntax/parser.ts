@@ -477,15 +477,6 @@ class Parser {
 
   private probe(): Probe {
     const start = this.tok.start;
-    let label: Name | undefined;
-    if (this.tok.kind === 'ident') {
-      const [n1] = this.peek(1);
-      if (n1?.text === '=') {
-        const t = this.advance();
-        label = { name: t.text, start: t.start, end: t.end };
-        this.advance();
-      }
-    }
     // Attach points are lexed raw from the text, not as tokens.
     this.lx.pos = this.tok.start;
     const attachPoints: AttachPoint[] = [];
@@ -497,7 +488,14 @@ class Parser {
         this.error(t.start, t.end, `syntax error: unexpected ${describe(t)}, expecting an attach point`);
         break;
       }
-      attachPoints.push(this.attachPoint(raw));
+      const pieces = [raw];
+      for (;;) {
+        const gap = this.lx.pos;
+        this.lx.skipTrivia();
+        if (this.lx.pos === gap || !continuesAttachPoint(this.text, this.lx.pos)) break;
+        pieces.push(this.lx.attachPoint()!);
+      }
+      attachPoints.push(this.attachPoint(pieces));
       this.lx.skipTrivia();
       if (this.text[this.lx.pos] === ',') {
         this.lx.pos++;
@@ -509,7 +507,6 @@ class Parser {
     this.tok = this.lx.next();
     const node: Probe = {
       kind: 'probe',
-      label,
       attachPoints,
       start,
       end: this.prevEnd,
@@ -543,20 +540,61 @@ class Parser {
     return node;
   }
 
-  private attachPoint(raw: { text: string; start: number; end: number }): AttachPoint {
+  /** One attach point from the pieces the lexer read (several when spaces lie inside it). */
+  private attachPoint(pieces: Array<{ text: string; start: number; end: number }>): AttachPoint {
+    // The joined text, and for each of its characters the offset in the document.
+    let text = '';
+    const at: number[] = [];
+    for (const p of pieces) {
+      text += p.text;
+      for (let i = 0; i < p.text.length; i++) at.push(p.start + i);
+    }
+    const first = pieces[0];
+    const last = pieces[pieces.length - 1];
+    at.push(last.end);
+    const span = (from: number, to: number): Span => ({
+      start: at[from],
+      end: to > from ? at[to - 1] + 1 : at[from],
+    });
+    const gaps = pieces.slice(1).map((p, i) => ({ start: pieces[i].end, end: p.start }));
+
     const parts: Name[] = [];
     let partStart = 0;
     let inQuote = false;
-    for (let i = 0; i <= raw.text.length; i++) {
-      const c = raw.text[i];
+    let label: AttachPoint['label'];
+    let rawStart = 0;
+    for (let i = 0; i <= text.length; i++) {
+      const c = text[i];
       if (c === '"') inQuote = !inQuote;
-      if (i === raw.text.length || (c === ':' && !inQuote)) {
-        parts.push({ name: raw.text.slice(partStart, i), start: raw.start + partStart, end: raw.start + i });
+      // `name=provider` / `name==provider` (bpftrace splits the name off the first part at its
+      // first '=', unless that '=' ends the part).
+      if (c === '=' && !inQuote && !parts.length && !label) {
+        const sign = text[i + 1] === '=' ? '==' : '=';
+        const after = i + sign.length;
+        if (after < text.length && text[after] !== ':') {
+          label = { name: text.slice(0, i), sign, ...span(0, i) };
+          i = after - 1;
+          partStart = rawStart = after;
+          continue;
+        }
+      }
+      if (i === text.length || (c === ':' && !inQuote)) {
+        parts.push({ name: text.slice(partStart, i), ...span(partStart, i) });
         partStart = i + 1;
       }
     }
     const [provider, ...rest] = parts;
-    return { kind: 'attach', raw: raw.text, provider, parts: rest, start: raw.start, end: raw.end };
+    const node: AttachPoint = {
+      kind: 'attach',
+      raw: text.slice(rawStart),
+      provider,
+      parts: rest,
+      start: first.start,
+      end: last.end,
+    };
+    if (label) node.label = label;
+    if (gaps.length) node.gaps = gaps;
+    return node;
   }
 
   // ---- statements ----
@@ -1272,4 +1310,14 @@ function closingParen(text: string, open: number): number {
     else if (c === ')' && --depth === 0) return i;
   }
   return -1;
+}
+
+/**
+ * Whether what follows a space still belongs to the attach point before it, as bpftrace's
+ * grammar up to 0.25 reads it: an identifier, number, string, `:`-path, `.`, `+`, `*`, `[`, `]`,
+ * `$N` or `=` continues it (`,`, `{` and a predicate's `/` end it).
+ */
+function continuesAttachPoint(text: string, pos: number): boolean {
+  const c = text[pos];
+  return c !== undefined && /[\w"$:.+*[\]=]/.test(c);
 }

@@ -31,7 +31,7 @@ function apply(text: string, edits: TextEdit[] | null): string {
 function tree(text: string): string {
   const isSpan = (v: unknown) =>
     typeof v === 'object' && v !== null && Object.keys(v).sort().join() === 'end,start';
-  const writtenForm = ['start', 'end', 'commas', 'empty', 'parenthesized'];
+  const writtenForm = ['start', 'end', 'commas', 'empty', 'parenthesized', 'gaps'];
   return JSON.stringify(parse(text).program, (k, v: unknown) => {
     if (writtenForm.includes(k) || isSpan(v)) return undefined;
     return k === 'body' && typeof v === 'string' ? v.replace(/[ \t]+$/gm, '') : v;
@@ -192,6 +192,22 @@ describe('formatting in the style of bpftrace --fmt', () => {
     assert.match(newer, /^ {2}if \$x \{$/m);
     assert.match(newer, /^ {2}for \$kv : @m \{$/m);
     assert.match(newer, /^ {2}while \(\$i\) \{$/m, 'our parser takes `while` only with parentheses');
+  });
+
+  it('joins an attach point written with spaces and keeps a probe name as bpftrace reads it', async () => {
+    // Up to 0.25 the spaces are dropped by bpftrace's grammar; 0.26 needs the attach point whole.
+    const spaced = 'tick = interval : s : 1 { exit(); }\n';
+    assert.equal(await formatDoc(h, 'spaced.bt', spaced), 'tick=interval:s:1\n{\n  exit();\n}\n');
+    const v25 = await startServer({ bpftraceVersion: '0.25' });
+    try {
+      const named = 'a == interval : s : 1 , "every second"==interval:s:2 { exit(); }\n';
+      assert.equal(
+        await formatDoc(v25, 'named.bt', named),
+        'a==interval:s:1,\n"every second"==interval:s:2\n{\n  exit();\n}\n',
+      );
+    } finally {
+      await v25.close();
+    }
   });
 
   it('keeps every comment: before, after and inside statements', async () => {

@@ -110,7 +110,8 @@ probe_name = kprobe:f {
     ['macro', 'mapdecl', 'probe'],
   );
   const probe = program.items[2] as Probe;
-  assert.equal(probe.label?.name, 'probe_name');
+  assert.equal(probe.attachPoints[0].label?.name, 'probe_name');
+  assert.equal(probe.attachPoints[0].raw, 'kprobe:f');
   assert.deepEqual(
     probe.body.statements.map((s) => s.kind),
     ['let', 'if', 'unroll', 'while', 'for', 'for', 'assign', 'assign', 'exprstmt'],
