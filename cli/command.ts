@@ -47,6 +47,20 @@ export function readStdin(io: CliIo): Promise<string> {
 }
 
 /**
+ * One FILE operand read as it comes (`-`: stdin); a missing file is a usage error that says so
+ * in words (run's SCRIPT, state's LOGs).
+ */
+export async function readOperand(file: string, io: CliIo): Promise<string> {
+  if (file === '-') return readStdin(io);
+  try {
+    return await readFile(resolve(io.cwd, file), 'utf8');
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : message}`);
+  }
+}
+
+/**
  * The FILE operands of a command that reads them with readInputs: stdin (`-`) can be read only
  * once; with `what`, at least one is required.
  */

@@ -1,5 +1,6 @@
 // The one reader of a subcommand's arguments: `--flag VALUE` and `--flag=VALUE` for flags with a
-// value, bare switches, `-` as an operand (stdin), and `--` before operands that look like flags.
+// value (a flag given again is handed its value again), bare switches, `-` as an operand (stdin),
+// and `--` before operands that look like flags, or before data that is no operand at all.
 // What each flag means, and what a good value is, stays with its command.
 import { isDialectName } from '../common/bpftrace-version';
 import { UsageError } from './command';
@@ -11,6 +12,11 @@ export interface FlagSpec {
   switches?: Record<string, () => void>;
   /** Every argument that is not a flag, in order. */
   operand(arg: string): void;
+  /**
+   * With it, what follows `--` is handed over whole, as data of its own (a script's positional
+   * parameters), instead of as operands.
+   */
+  rest?(args: string[]): void;
 }
 
 /**
@@ -23,7 +29,8 @@ export function readFlags(command: string, args: readonly string[], spec: FlagSp
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg === '--') {
-      for (const rest of args.slice(i + 1)) spec.operand(rest);
+      if (spec.rest) spec.rest(args.slice(i + 1));
+      else for (const rest of args.slice(i + 1)) spec.operand(rest);
       return;
     }
     if (!looksLikeFlag(arg)) {

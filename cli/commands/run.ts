@@ -1,9 +1,9 @@
 // `fieldtrace run`: a script (or the built-in listener trace) on a node with the extension's
 // runner; bpftrace's text rendering live on stdout, the `.jsonl` session log on disk, Ctrl+C
 // stops cleanly (SIGINT to bpftrace so the maps print; a second Ctrl+C drops the channel).
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { type CliCommand, type CliIo, UsageError, write } from '../command';
+import { type CliCommand, UsageError, readOperand, write } from '../command';
+import { readFlags } from '../flags';
 import { type NodeRunSummary, runOnNode } from '../run-on-node';
 import { checkTargetComm } from '../../core/trace/listener-script';
 import { type AdminAddress, DEFAULT_ENVOY_ADMIN, parseAdminAddress } from '../../core/listeners/admin-watch';
@@ -46,7 +46,7 @@ Ctrl+C stops the trace cleanly (bpftrace prints its maps); the node is checked f
 Exit code: 0 when bpftrace ended normally or was stopped (on every node), 1 on errors, 2 on usage
 errors.`;
 
-interface RunArgs {
+export interface RunArgs {
   nodes: string[];
   listener: boolean;
   target?: string;
@@ -64,7 +64,8 @@ interface RunArgs {
   acceptNewHostKey: boolean;
 }
 
-function parseArgs(args: string[]): RunArgs {
+/** The arguments of `fieldtrace run`, checked before any connection is made. */
+export function readRunArgs(args: string[]): RunArgs {
   const out: RunArgs = {
     nodes: [],
     listener: false,
@@ -76,51 +77,47 @@ function parseArgs(args: string[]): RunArgs {
     envoyAdmin: DEFAULT_ENVOY_ADMIN,
     envoyAdminGiven: false,
   };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--') {
-      out.positional = args.slice(i + 1);
-      break;
-    } else if (a === '--node') {
-      const node = value();
-      out.nodes.push(node === 'localhost-local' ? LOCAL_NODE : node);
-    } else if (a === '--listener-trace') out.listener = true;
-    else if (a === '--target') {
-      const v = value();
-      const eq = v.indexOf('=');
-      if (eq > 0) out.nodeTargets.set(v.slice(0, eq), v.slice(eq + 1));
-      else out.target = v;
-    } else if (a === '--no-stacks') out.stacks = false;
-    else if (a === '--fold-stacks') out.foldStacks = true;
-    else if (a === '--count-interval') {
-      const text = value();
-      const seconds = Number(text);
-      if (!/^\d+(\.\d+)?$/.test(text) || seconds < 0.01 || seconds > 3600)
-        throw new UsageError(`--count-interval wants seconds from 0.01 to 3600, got '${text}'`);
-      out.countIntervalMs = Math.round(seconds * 1000);
-    } else if (a === '--envoy-admin') {
-      const text = value();
-      out.envoyAdminGiven = true;
-      if (text === 'none') out.envoyAdmin = undefined;
-      else {
-        out.envoyAdmin = parseAdminAddress(text);
-        if (!out.envoyAdmin)
-          throw new UsageError(`--envoy-admin wants IP:PORT ([IPv6]:PORT) or none, got '${text}'`);
-      }
-    } else if (a === '--log-dir') out.logDir = value();
-    else if (a === '--yes-new-host-key') out.acceptNewHostKey = true;
-    else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
-    else if (out.script === undefined) out.script = a;
-    else
-      throw new UsageError(
-        `one script only (got '${out.script}' and '${a}'); pass script arguments after --`,
-      );
-  }
+  readFlags('run', args, {
+    values: {
+      '--node': (node) => out.nodes.push(node === 'localhost-local' ? LOCAL_NODE : node),
+      '--target': (v) => {
+        const eq = v.indexOf('=');
+        if (eq > 0) out.nodeTargets.set(v.slice(0, eq), v.slice(eq + 1));
+        else out.target = v;
+      },
+      '--count-interval': (text) => {
+        const seconds = Number(text);
+        if (!/^\d+(\.\d+)?$/.test(text) || seconds < 0.01 || seconds > 3600)
+          throw new UsageError(`--count-interval wants seconds from 0.01 to 3600, got '${text}'`);
+        out.countIntervalMs = Math.round(seconds * 1000);
+      },
+      '--envoy-admin': (text) => {
+        out.envoyAdminGiven = true;
+        if (text === 'none') out.envoyAdmin = undefined;
+        else {
+          out.envoyAdmin = parseAdminAddress(text);
+          if (!out.envoyAdmin)
+            throw new UsageError(`--envoy-admin wants IP:PORT ([IPv6]:PORT) or none, got '${text}'`);
+        }
+      },
+      '--log-dir': (dir) => (out.logDir = dir),
+    },
+    switches: {
+      '--listener-trace': () => (out.listener = true),
+      '--no-stacks': () => (out.stacks = false),
+      '--fold-stacks': () => (out.foldStacks = true),
+      '--yes-new-host-key': () => (out.acceptNewHostKey = true),
+    },
+    operand: (script) => {
+      if (out.script !== undefined)
+        throw new UsageError(
+          `one script only (got '${out.script}' and '${script}'); pass script arguments after --`,
+        );
+      out.script = script;
+    },
+    // The script's own parameters: never read as options, whatever they look like.
+    rest: (positional) => (out.positional = positional),
+  });
   if (out.listener && out.script) throw new UsageError('give either --listener-trace or a SCRIPT, not both');
   if (!out.listener && !out.script) throw new UsageError('a SCRIPT (or --listener-trace) is required');
   if ((out.target || out.nodeTargets.size) && !out.listener)
@@ -152,31 +149,17 @@ function parseArgs(args: string[]): RunArgs {
   return out;
 }
 
-async function readStdin(io: CliIo): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 export const runCommand: CliCommand = {
   name: 'run',
   summary: 'run a bpftrace script (or the listener trace) on one node or a fleet, live, with session logs',
   usage: USAGE,
   async run(argv, io) {
-    const args = parseArgs(argv);
+    const args = readRunArgs(argv);
     let scriptText = '';
     let scriptName = 'script.bt';
-    if (args.script === '-') {
-      scriptText = await readStdin(io);
-      scriptName = 'stdin.bt';
-    } else if (args.script) {
-      const file = path.resolve(io.cwd, args.script);
-      scriptText = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        throw new UsageError(
-          `cannot read ${args.script}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`,
-        );
-      });
-      scriptName = path.basename(file);
+    if (args.script) {
+      scriptText = await readOperand(args.script, io);
+      scriptName = args.script === '-' ? 'stdin.bt' : path.basename(args.script);
     }
     const fleet = args.nodes.length > 1;
     const width = Math.max(...args.nodes.map((n) => n.length));

@@ -1,7 +1,6 @@
 // `fieldtrace state`: replays trace logs through the listener state reducer and prints the state.
-import { readFile } from 'node:fs/promises';
-import * as path from 'node:path';
-import { type CliCommand, type CliIo, UsageError, write } from '../command';
+import { type CliCommand, type CliIo, UsageError, checkInputFiles, readOperand, write } from '../command';
+import { readFlags } from '../flags';
 import { stateToJson, stateToMarkdown } from '../../core/listeners/format';
 import { ListenerReducer } from '../../core/listeners/reducer';
 import { readTraceLog } from '../../core/listeners/readers';
@@ -20,11 +19,21 @@ Options:
   --format markdown|json   output format (default: markdown)
   -h, --help               this help`;
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream)
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+function parseArgs(args: string[]): { format: 'markdown' | 'json'; files: string[] } {
+  const options = { format: 'markdown' as 'markdown' | 'json', files: [] as string[] };
+  readFlags('state', args, {
+    values: {
+      '--format': (value) => {
+        if (value !== 'markdown' && value !== 'json')
+          throw new UsageError(`--format must be markdown or json, not '${value}'`);
+        options.format = value;
+      },
+    },
+    operand: (file) => options.files.push(file),
+  });
+  if (!options.files.length) throw new UsageError('no LOG given (see fieldtrace state --help)');
+  checkInputFiles(options.files);
+  return options;
 }
 
 export const stateCommand: CliCommand = {
@@ -32,31 +41,11 @@ export const stateCommand: CliCommand = {
   summary: 'replay trace logs through the listener state reducer and print the state',
   usage: USAGE,
   async run(args: string[], io: CliIo): Promise<number> {
-    let format: 'markdown' | 'json' = 'markdown';
-    const files: string[] = [];
-    for (let i = 0; i < args.length; i++) {
-      const arg = args[i];
-      if (arg === '--format' || arg.startsWith('--format=')) {
-        const value = arg === '--format' ? args[++i] : arg.slice('--format='.length);
-        if (value !== 'markdown' && value !== 'json')
-          throw new UsageError(`--format must be markdown or json, not '${value ?? ''}'`);
-        format = value;
-      } else if (arg.startsWith('-') && arg !== '-') {
-        throw new UsageError(`unknown option '${arg}'`);
-      } else files.push(arg);
-    }
-    if (files.length === 0) throw new UsageError('no LOG given (see fieldtrace state --help)');
+    const { format, files } = parseArgs(args);
     const reducer = new ListenerReducer();
     let problems = 0;
     for (const file of files) {
-      const text =
-        file === '-'
-          ? await readAll(io.stdin)
-          : await readFile(path.resolve(io.cwd, file), 'utf8').catch((error: NodeJS.ErrnoException) => {
-              throw new UsageError(
-                `cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`,
-              );
-            });
+      const text = await readOperand(file, io);
       let log;
       try {
         log = readTraceLog(text, bpftraceParserFactory);

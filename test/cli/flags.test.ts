@@ -33,6 +33,16 @@ describe('readFlags', () => {
     assert.deepEqual(read(['--unsafe', '--', '--node', '-h']), ['--unsafe', 'operand --node', 'operand -h']);
   });
 
+  it('with rest, what follows -- is handed over whole, not as operands', () => {
+    const seen: string[] = [];
+    readFlags('demo', ['a.bt', '--node', 'h1', '--', '--node', '-h', 'b.bt', '--'], {
+      values: { '--node': (v) => seen.push(`--node=${v}`) },
+      operand: (arg) => seen.push(`operand ${arg}`),
+      rest: (args) => seen.push(`rest ${JSON.stringify(args)}`),
+    });
+    assert.deepEqual(seen, ['operand a.bt', '--node=h1', 'rest ["--node","-h","b.bt","--"]']);
+  });
+
   it('says what is wrong: a missing value (a flag is not taken as one), a value on a switch, an unknown option', () => {
     for (const [args, message] of [
       [['--node'], /^--node needs a value$/],

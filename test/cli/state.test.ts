@@ -95,6 +95,18 @@ test('state: usage errors exit 2 with one line, unreadable logs exit 1', () => {
   const badFormat = cli(['state', '--format', 'xml', seed]);
   assert.equal(badFormat.code, 2);
   assert.match(badFormat.stderr, /--format must be markdown or json/);
+  for (const [args, message] of [
+    [
+      ['--frobnicate', seed],
+      /^fieldtrace state: unknown option '--frobnicate' \(see fieldtrace state --help\)\n$/,
+    ],
+    [['--format'], /^fieldtrace state: --format needs a value\n$/],
+    [['-', '-'], /^fieldtrace state: stdin \(-\) can be read only once\n$/],
+  ] as Array<[string[], RegExp]>) {
+    const r = cli(['state', ...args], '');
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.stderr, message);
+  }
   const help = cli(['state', '--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /^Usage: fieldtrace state/);
