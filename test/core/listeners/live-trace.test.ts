@@ -19,47 +19,26 @@ import { TraceStreamParser } from '../../../core/trace/stream-parser';
 import { startMiniEnvoy } from '../../targets/mini-envoy';
 import { connectAndClose, freePort } from '../../helpers/net';
 import { kernelGroups, tracedGroups } from '../../helpers/listener-groups';
+import { interrupt, listenerTraceSkip, localBpftraceVersion, waitFor } from '../../helpers/listener-trace';
 
-const version = (() => {
-  const r = spawnSync('bpftrace', ['--version'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-})();
-const skip =
-  process.env.CI !== 'true' && (process.getuid?.() !== 0 || version === undefined)
-    ? 'needs root and bpftrace (required when CI=true)'
-    : false;
-
-async function until<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 20_000,
-  detail?: () => string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${detail ? `: ${detail()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const skip = listenerTraceSkip();
 
 interface Trace {
   reducer: ListenerReducer;
   /** bpftrace's stdout as it came (`-f json`). */
   raw(): string;
   stderr(): string;
-  stop(): Promise<void>;
+  /** SIGINT, then the last events; once (a test that stops early is stopped again after it). */
+  stop(): Promise<{ killed: boolean }>;
 }
 
 /** Starts the listener trace for a target process name and feeds the reducer as lines arrive. */
 async function startTrace(comm: string, dir: string): Promise<Trace> {
   const file = path.join(dir, 'listener.bt');
-  writeFileSync(file, listenerTraceScript({ target: { comm }, bpftraceVersion: version! }));
+  writeFileSync(file, listenerTraceScript({ target: { comm }, bpftraceVersion: localBpftraceVersion! }));
   const child: ChildProcess = spawn('bpftrace', ['-f', 'json', file], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...listenerTraceEnvironment(version!) },
+    env: { ...process.env, ...listenerTraceEnvironment(localBpftraceVersion!) },
   });
   const parser = new TraceStreamParser({ nodeId: 'local', attachedWhen: 'begin' });
   const reducer = new ListenerReducer();
@@ -83,23 +62,18 @@ async function startTrace(comm: string, dir: string): Promise<Trace> {
     parser.pushStderr(c);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    feed(parser.end());
-    log.close();
-  };
+  let stopped: Promise<{ killed: boolean }> | undefined;
+  const stop = () =>
+    (stopped ??= interrupt(child, exited).then(({ killed }) => {
+      feed(parser.end());
+      log.close();
+      return { killed };
+    }));
   try {
-    await until(
-      'bpftrace to attach',
-      () => (attached ? true : undefined),
-      60_000,
-      () => stderr,
-    );
+    await waitFor('bpftrace to attach', () => (attached ? true : undefined), {
+      timeoutMs: 60_000,
+      detail: () => stderr,
+    });
   } catch (error) {
     await stop();
     throw error;
@@ -118,7 +92,7 @@ for (const reusePort of [false, true]) {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'ft-lst-live-'));
       t.after(() => rmSync(dir, { recursive: true, force: true }));
       const trace = await startTrace('envoy', dir);
-      t.after(() => trace.stop());
+      t.after(async () => assert.equal((await trace.stop()).killed, false, 'bpftrace ends on SIGINT'));
       const envoy = await startMiniEnvoy({
         reusePort,
         concurrency: 2,
@@ -132,7 +106,7 @@ for (const reusePort of [false, true]) {
       const ports = [...envoy.ports, envoy.adminPort];
       const expected = new Map(ports.map((p) => [p, kernelGroups(ss, [envoy.pid], p)]));
       for (const [port, groups] of expected) assert.ok(groups.length > 0, `ss shows port ${port}`);
-      const state = await until(
+      const state = await waitFor(
         'the traced state to match ss and count every accept',
         () => {
           const s = trace.reducer.state();
@@ -144,13 +118,15 @@ for (const reusePort of [false, true]) {
           );
           return grouped && l?.totalAccepts === CONNECTIONS ? s : undefined;
         },
-        30_000,
-        () =>
-          JSON.stringify({
-            expected: [...expected],
-            traced: ports.map((p) => tracedGroups(trace.reducer.state(), envoy.pid, p)),
-            stderr: trace.stderr().slice(-2000),
-          }),
+        {
+          timeoutMs: 30_000,
+          detail: () =>
+            JSON.stringify({
+              expected: [...expected],
+              traced: ports.map((p) => tracedGroups(trace.reducer.state(), envoy.pid, p)),
+              stderr: trace.stderr().slice(-2000),
+            }),
+        },
       );
       const proc = state.processes.find((p) => p.pid === envoy.pid)!;
       assert.equal(proc.name, 'envoy');
@@ -285,10 +261,13 @@ test(
     });
     let out = '';
     master.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-    const info = await until('the master ready line', () =>
-      out.includes('\n')
-        ? (JSON.parse(out.slice(0, out.indexOf('\n'))) as { pid: number; port: number; workers: number[] })
-        : undefined,
+    const info = await waitFor(
+      'the master ready line',
+      () =>
+        out.includes('\n')
+          ? (JSON.parse(out.slice(0, out.indexOf('\n'))) as { pid: number; port: number; workers: number[] })
+          : undefined,
+      { timeoutMs: 20_000 },
     );
     for (let i = 0; i < 20; i++) await connectAndClose(info.port);
     const pids = [info.pid, ...info.workers];
@@ -296,7 +275,7 @@ test(
     const expected = kernelGroups(ss, pids, info.port);
     assert.equal(expected.length, 1, 'one socket');
     assert.equal(expected[0].split(' ').length, 3, 'held by the master and both workers');
-    const state = await until(
+    const state = await waitFor(
       'the traced state to match ss with 20 accepts',
       () => {
         const s = trace.reducer.state();
@@ -306,8 +285,11 @@ test(
           ? s
           : undefined;
       },
-      30_000,
-      () => JSON.stringify({ expected, traced: tracedGroups(trace.reducer.state(), info.pid, info.port) }),
+      {
+        timeoutMs: 30_000,
+        detail: () =>
+          JSON.stringify({ expected, traced: tracedGroups(trace.reducer.state(), info.pid, info.port) }),
+      },
     );
     const l = state.processes.find((p) => p.pid === info.pid)!.listeners.find((x) => x.port === info.port)!;
     assert.equal(l.layout, 'inherited');
@@ -332,7 +314,7 @@ test(
     }
 
     // The same run saved two ways, replayed by `fieldtrace state`: the same grouping and accepts.
-    await trace.stop();
+    assert.equal((await trace.stop()).killed, false, 'bpftrace ends on SIGINT');
     const rawFile = path.join(dir, 'bpftrace.json');
     writeFileSync(rawFile, trace.raw());
     for (const file of [rawFile, path.join(dir, 'session.jsonl')]) {
