@@ -10,24 +10,22 @@ import type { Dialect } from '../analysis/dialects';
 
 export interface DialectForms {
   /**
-   * `if $x {` for a primary condition. Older dialects require `if ($x) {`, which
-   * `--fmt` would drop: the older form is kept there.
+   * `if $x {` and `while $x {` for a primary condition: 0.25's grammar takes an unparenthesised
+   * `if`/`while` condition when it is a unary expression (parser.yy `cond_expr`), and `--fmt`
+   * writes one bare when it is a primitive (printer.cpp `visit(IfExpr)`, `visit(While)`:
+   * `format(cond)` adds parentheses to all else). Older dialects require `if ($x) {`, which
+   * `--fmt` would drop: the older form is kept there. `unroll (N)` keeps its parentheses in every
+   * dialect, as `--fmt` writes it (printer.cpp `visit(Unroll)`).
    */
   bareConditions: boolean;
   /** `for ($x : @m) {` before 0.25; `--fmt` writes `for $x : @m {`, which 0.25's grammar added. */
   forParentheses: boolean;
-  /**
-   * `while ($i)`: 0.25's grammar takes `while $i {` too, but our parser takes `while` only with
-   * parentheses, and output must parse (the formatter checks it does): kept in every dialect.
-   */
-  whileParentheses: boolean;
 }
 
 export function dialectForms(dialect: Dialect): DialectForms {
   return {
     bareConditions: dialect.has('ifWithoutParens'),
     forParentheses: !dialect.has('forWithoutParens'),
-    whileParentheses: true,
   };
 }
 

@@ -28,6 +28,9 @@ export function isPrimary(e: Expr): boolean {
     case 'sizeof':
     case 'offsetof':
       return true;
+    // bpftrace's printer (printer.cpp is_primitive, 0.25 on): `comptime` of a primitive is one.
+    case 'comptime':
+      return isPrimary(e.operand);
     default:
       // `-1` too is an operator applied to a number, as bpftrace's parser reads it: `(-1)`.
       return false;

@@ -260,7 +260,7 @@ export class Printer {
       case 'while': {
         const out = new Layout()
           .text('while ')
-          .append(this.condition(s.cond, narrower(width, 8), !this.forms.whileParentheses))
+          .append(this.condition(s.cond, narrower(width, 8), this.forms.bareConditions))
           .text(' ');
         return this.braces(out, s.body, narrower(width, indent));
       }

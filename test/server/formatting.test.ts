@@ -178,7 +178,8 @@ describe('formatting in the style of bpftrace --fmt', () => {
   });
 
   it('keeps the parentheses an older dialect requires', async () => {
-    const text = 'BEGIN { if $x { @a = 1; } while ($i) { $i--; } for ($kv : @m) { print($kv); } }\n';
+    const text =
+      'BEGIN { if $x { @a = 1; } while ($i) { $i--; } while ($i > 0) { $i--; } unroll (2) { $i++; } if (comptime 1) { @b = 1; } for ($kv : @m) { print($kv); } }\n';
     const old = await startServer({ bpftraceVersion: '0.17' });
     try {
       const formatted = await formatDoc(old, 'old.bt', text);
@@ -191,7 +192,11 @@ describe('formatting in the style of bpftrace --fmt', () => {
     const newer = await formatDoc(h, 'new.bt', text);
     assert.match(newer, /^ {2}if \$x \{$/m);
     assert.match(newer, /^ {2}for \$kv : @m \{$/m);
-    assert.match(newer, /^ {2}while \(\$i\) \{$/m, 'our parser takes `while` only with parentheses');
+    // As bpftrace's printer: a primitive condition bare, any other in parentheses; unroll's kept.
+    assert.match(newer, /^ {2}while \$i \{$/m);
+    assert.match(newer, /^ {2}while \(\$i > 0\) \{$/m);
+    assert.match(newer, /^ {2}unroll \(2\) \{$/m);
+    assert.match(newer, /^ {2}if comptime 1 \{$/m);
   });
 
   it('joins an attach point written with spaces and keeps a probe name as bpftrace reads it', async () => {
