@@ -48,7 +48,7 @@ async function okRequest(port: number): Promise<void> {
  */
 async function traceTraffic(
   t: TestContext,
-  start: { target: string; pid: number; port: number; args: string[] },
+  start: { target: string; pid: number; port: number; args: string[]; admin: boolean },
   traffic: () => Promise<number>,
 ): Promise<Traced> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ft-imbalance-'));
@@ -58,6 +58,17 @@ async function traceTraffic(
     logDir: dir,
     args: [...start.args, ...COUNT_INTERVAL],
   });
+  if (start.admin) {
+    // Envoy's counters are compared from the first admin read on, which comes once the trace is
+    // attached: connections made before it are traced but not in the growth.
+    const attached = Date.now();
+    await waitFor(
+      'the first admin read',
+      () => (trace.lines().some((l) => l.includes('"type":"admin"')) ? true : undefined),
+      { timeoutMs: 30_000, everyMs: 50 },
+    );
+    t.diagnostic(`the first admin read came ${Date.now() - attached} ms after attached`);
+  }
   const made = await traffic();
   await waitFor(
     `${made} accepts in the trace`,
@@ -98,6 +109,7 @@ async function traceMiniEnvoy(
       pid: envoy.pid,
       port,
       args: ['--envoy-admin', `127.0.0.1:${adminPort}`],
+      admin: true,
     },
     () => traffic(envoy),
   );
@@ -322,10 +334,14 @@ describe('the balance finding on real targets', { skip }, () => {
     const workers = nginx.workerPids();
     assert.equal(workers.length, 2);
     // The workers are forked processes: a name target follows them all, a pid only the master.
-    const traced = await traceTraffic(t, { target: 'nginx', pid: nginx.pid, port, args: [] }, async () => {
-      await burst(port, NGINX_REQUESTS, 20, okRequest);
-      return NGINX_REQUESTS;
-    });
+    const traced = await traceTraffic(
+      t,
+      { target: 'nginx', pid: nginx.pid, port, args: [], admin: false },
+      async () => {
+        await burst(port, NGINX_REQUESTS, 20, okRequest);
+        return NGINX_REQUESTS;
+      },
+    );
     const l = traced.listener;
     const counts = workers.map((pid) =>
       l.accepts.filter((a) => a.pid === pid).reduce((n, a) => n + a.count, 0),
