@@ -112,6 +112,24 @@ function render(): void {
   tree.restoreFocus(focused, hadFocus);
 }
 
+// A render replaces every row: one between a press and its release would lose the click (the
+// pressed row is gone), and a live trace renders up to ten times a second. So a press holds the
+// renders, and the release lets the held one run after its click.
+let pressed = false;
+let held = false;
+app.addEventListener('pointerdown', () => (pressed = true));
+const release = (): void => {
+  pressed = false;
+  if (!held) return;
+  held = false;
+  // pointerup comes before mouseup and click, in the same task: render after them.
+  setTimeout(render, 0);
+};
+window.addEventListener('pointerup', release, true);
+window.addEventListener('pointercancel', release, true);
+// A press that ends outside the page: the page loses the focus (the window's own blur only).
+window.addEventListener('blur', release);
+
 window.addEventListener('message', (event: MessageEvent) => {
   const message = parseToWebview(event.data);
   if (!message) {
@@ -127,7 +145,8 @@ window.addEventListener('message', (event: MessageEvent) => {
     error = message.message;
     busy = undefined;
   } else busy = message.message;
-  render();
+  if (pressed) held = true;
+  else render();
 });
 
 render();

@@ -138,6 +138,40 @@ test(
 );
 
 test(
+  'a state that arrives between a press and its release does not lose the click',
+  { skip, timeout: 60_000 },
+  async () => {
+    const { page, errors } = await openPage();
+    try {
+      await send(page, { type: 'state', state: seedState });
+      const item = page.locator('[role="treeitem"][data-id$="/inet 0.0.0.0:15001"]');
+      await item.waitFor();
+      assert.equal(await item.getAttribute('aria-expanded'), 'true');
+      // Another item has the focus: the press moves it (a blur inside the page, not of the page).
+      await page.locator('[role="treeitem"][data-id$="/inet 127.0.0.1:15000"] > .row').click();
+      // Counts the messages the page has handled (its own listener was added first).
+      await page.evaluate(() => {
+        const w = window as unknown as { handled: number };
+        w.handled = 0;
+        window.addEventListener('message', () => w.handled++);
+      });
+      const box = (await item.locator('> .row').boundingBox())!;
+      await page.mouse.move(box.x + 40, box.y + box.height / 2);
+      await page.mouse.down();
+      // A live trace's next state, handled while the button is down.
+      await send(page, { type: 'state', state: { ...seedState, events: seedState.events + 1 } });
+      await page.waitForFunction(() => (window as unknown as { handled: number }).handled > 0);
+      await page.mouse.up();
+      await page.getByText(new RegExp(`^${seedState.events + 1} events`)).waitFor();
+      assert.equal(await item.getAttribute('aria-expanded'), 'false', 'the click folded the listener');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  },
+);
+
+test(
   'open and closed items survive the view being hidden (saved UI state)',
   { skip, timeout: 60_000 },
   async () => {
