@@ -350,11 +350,13 @@ async function readListenerConfigs(
 export async function readAdmin(get: AdminGet, label: string): Promise<AdminReport> {
   const summary: AdminSummaryView = { address: label };
   try {
-    Object.assign(summary, parseServerInfo(await get('/server_info')));
-    const listeners = parseAdminListeners(await get('/listeners?format=json'));
+    // The counters first: they are what a read beside a trace compares, and each GET takes a
+    // moment (a process on the node), so the others come after them.
     const stats = parseWorkerStats(
       await get('/stats?format=json&filter=' + encodeURIComponent('^listener\\..*worker_')),
     );
+    Object.assign(summary, parseServerInfo(await get('/server_info')));
+    const listeners = parseAdminListeners(await get('/listeners?format=json'));
     const { configs, note } = await readListenerConfigs(get, summary.version);
     if (note) summary.configNote = note;
     const report: AdminReport = { summary, listeners: [] };

@@ -149,7 +149,8 @@ export function acceptBalance(
   const admin = adminSpread(l.admin);
   const config = l.admin?.config;
   const figures = figuresText(traced, 'accepts');
-  const since = admin?.since === 'trace' ? 'since the trace began' : 'since Envoy started';
+  const since =
+    admin?.since === 'trace' ? 'from the first read after the trace attached' : 'since Envoy started';
   const adminText = admin
     ? `Envoy's own counters (downstream_cx_total per worker, ${since}): ${figuresText(admin, 'connections')}`
     : '';

@@ -140,7 +140,7 @@ describe("accept balance beside Envoy's own counters", () => {
     assert.equal(balance?.admin?.maxOverMean.toFixed(2), '2.70');
     assert.match(
       balance?.finding ?? '',
-      /Envoy's own counters \(downstream_cx_total per worker, since the trace began\): max\/mean 2\.70.*: they agree/,
+      /Envoy's own counters \(downstream_cx_total per worker, from the first read after the trace attached\): max\/mean 2\.70.*: they agree/,
     );
     assert.match(
       balance?.finding ?? '',
@@ -170,7 +170,7 @@ describe("accept balance beside Envoy's own counters", () => {
     assert.match(balance?.finding ?? '', /hands each connection to the worker with the fewest open/);
     assert.match(
       balance?.finding ?? '',
-      /since the trace began\): max\/mean 1\.00, coefficient of variation 0\.00 over 90 connections/,
+      /from the first read after the trace attached\): max\/mean 1\.00, coefficient of variation 0\.00 over 90 connections/,
     );
   });
 
