@@ -105,6 +105,17 @@ export const FEATURES = {
     description: 'a probe that matches nothing is an error (config `missing_probes`), not left out',
   },
   noMatchesPass: { since: 25, description: 'probes that match nothing are found before attaching' },
+  // See integers.ts: a scratch variable's explicit integer cast types, by version.
+  integerVariablesKeepType: {
+    since: 22,
+    until: 24,
+    description: 'a scratch variable keeps the integer type of its first value',
+  },
+  integerVariablesPromote: {
+    since: 25,
+    until: 25,
+    description: 'a scratch variable takes an integer type that holds each value (none past 64 bits)',
+  },
   mapValueRead: { since: 21, description: 'reading `count()`/`sum()` map values in kernel code' },
   // 0.17 rejects them (verified: "Unknown struct/union: 'pid_t'"); BTF integer types in casts
   // came with bpftrace PR #4853 (merged 2025-11, so 0.25).

@@ -4,7 +4,7 @@ import type { Expr, Probe, Program, Span } from '../syntax/ast';
 import type { ParseResult } from '../syntax/parser';
 import type { Catalog, StructMember, TracepointField } from '../catalog/catalog';
 import type { Dialect, ProbeRow } from './dialects';
-import type { Ty } from './types';
+import type { IntType, Ty } from './types';
 
 export type Severity = 'error' | 'warning' | 'info' | 'hint';
 
@@ -46,6 +46,8 @@ export interface VarSymbol {
   refs: Span[];
   defs: Span[];
   ty: Ty;
+  /** The sized integer its values were cast to, while every value was such a cast (integers.ts). */
+  castInt?: IntType;
   /** Where the variable is visible (its block, or the whole probe before 0.22). */
   scope: Span;
 }

@@ -7,6 +7,7 @@ import type { Checker } from './checker';
 import { declaredType } from './compile-time';
 import { FEATURES } from './dialects';
 import { expr } from './expressions';
+import { assignInteger, castInteger } from './integers';
 import { mapRef, mapValue, valueMismatch } from './maps';
 import { assignedValue, compoundOperands, conditionType, incDecOperand } from './operands';
 import { define, lookup, readVar, withScope } from './scopes';
@@ -246,7 +247,13 @@ export function assign(cx: Checker, s: Extract<Stmt, { kind: 'assign' }>): void 
         existing.defs[0],
       );
     }
+    const cast = castInteger(value);
+    const before = existing?.castInt;
     const v = define(cx, target.name, target, ty);
+    if (s.op === '=') {
+      if (!existing) v.castInt = cast;
+      else if (before) v.castInt = cast ? assignInteger(cx, s, target.name, before, cast) : undefined;
+    }
     if (ty.k !== 'unknown' && (v.ty.k === 'unknown' || s.op === '='))
       v.ty = kindOf(v.ty) === kindOf(ty) || v.ty.k === 'unknown' ? ty : v.ty;
   } else if (target.kind === 'map') {

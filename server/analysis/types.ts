@@ -14,6 +14,12 @@ export type Ty =
   | { k: 'unknown' }
   | { k: 'none' };
 
+/** A sized integer as a cast names it (`uint32`): see integers.ts. */
+export interface IntType {
+  signed: boolean;
+  bits: number;
+}
+
 export const UNKNOWN: Ty = { k: 'unknown' };
 export const INT: Ty = { k: 'int', name: 'int64' };
 export const STRING: Ty = { k: 'string' };
