@@ -114,17 +114,24 @@ function render(): void {
 
 // A render replaces every row: one between a press and its release would lose the click (the
 // pressed row is gone), and a live trace renders up to ten times a second. So a press holds the
-// renders, and the release lets the held one run after its click.
+// renders, and the release lets the held one run after its click; a release the page never sees
+// (the pointer left the frame) holds them no longer than HOLD_MS.
+const HOLD_MS = 1000;
 let pressed = false;
-let held = false;
+let held: ReturnType<typeof setTimeout> | undefined;
 app.addEventListener('pointerdown', () => (pressed = true));
-const release = (): void => {
+function renderWhenReleased(): void {
+  if (pressed) held ??= setTimeout(release, HOLD_MS);
+  else render();
+}
+function release(): void {
   pressed = false;
-  if (!held) return;
-  held = false;
+  if (held === undefined) return;
+  clearTimeout(held);
+  held = undefined;
   // pointerup comes before mouseup and click, in the same task: render after them.
   setTimeout(render, 0);
-};
+}
 window.addEventListener('pointerup', release, true);
 window.addEventListener('pointercancel', release, true);
 // A press that ends outside the page: the page loses the focus (the window's own blur only).
@@ -145,8 +152,7 @@ window.addEventListener('message', (event: MessageEvent) => {
     error = message.message;
     busy = undefined;
   } else busy = message.message;
-  if (pressed) held = true;
-  else render();
+  renderWhenReleased();
 });
 
 render();
