@@ -150,6 +150,8 @@ export interface SnapshotListener {
 /** A node snapshot of one process in JSON form: its listeners, socket fds and threads. */
 export interface SnapshotRecord {
   pid: number;
+  /** Its parent process (`PPid` of /proc/PID/status): a forked worker's master. */
+  ppid?: number;
   /** ISO time the snapshot was taken. */
   takenAt: string;
   listeners: SnapshotListener[];

@@ -61,7 +61,10 @@ function adminSpread(
  * layout's listening workers, and Envoy's workers by its own counters (`wrk:worker_N` takes
  * from every listener; a trace attached late never saw them listen).
  */
-function tracedCounts(l: Pick<ListenerView, 'accepts' | 'sockets' | 'layout' | 'admin'>): Counted[] {
+function tracedCounts(
+  l: Pick<ListenerView, 'accepts' | 'sockets' | 'layout' | 'admin'>,
+  parentOf: ReadonlyMap<number, number>,
+): Counted[] {
   const counts = new Map<string, Counted>();
   for (const a of l.accepts)
     counts.set(`${a.pid}:${a.tid}`, { name: a.name || `thread ${a.tid}`, count: a.count });
@@ -74,6 +77,21 @@ function tracedCounts(l: Pick<ListenerView, 'accepts' | 'sockets' | 'layout' | '
           const key = `${f.pid}:${f.listenedBy.tid}`;
           if (!counts.has(key)) counts.set(key, { name: f.listenedBy.name, count: 0 });
         }
+  // Inherited across fork: every child holding the socket can accept (a stuck or busy worker
+  // never does); a process that forked others is the master and is left out. Only processes
+  // whose parent is known (a traced fork, a snapshot's PPid) are judged.
+  if (l.layout === 'inherited') {
+    const parents = new Set(parentOf.values());
+    for (const s of l.sockets)
+      for (const f of s.fds)
+        if (
+          f.open &&
+          parentOf.has(f.pid) &&
+          !parents.has(f.pid) &&
+          ![...counts.keys()].some((k) => k.startsWith(`${f.pid}:`))
+        )
+          counts.set(`${f.pid}:${f.pid}`, { name: `pid ${f.pid}`, count: 0 });
+  }
   const names = new Set([...counts.values()].map((c) => c.name));
   for (const w of l.admin?.workers ?? []) {
     const name = `wrk:worker_${w.worker}`;
@@ -142,8 +160,9 @@ function layoutCause(layout: ListenerView['layout']): { cause: ImbalanceCause; w
 export function acceptBalance(
   l: Pick<ListenerView, 'accepts' | 'sockets' | 'layout' | 'admin'>,
   envoyVersion?: string,
+  parentOf: ReadonlyMap<number, number> = new Map(),
 ): AcceptBalanceView | undefined {
-  const counts = tracedCounts(l);
+  const counts = tracedCounts(l, parentOf);
   if (counts.length === 0) return undefined;
   const { busiest, ...traced } = spread(counts);
   const admin = adminSpread(l.admin);
@@ -207,10 +226,14 @@ export function acceptBalance(
     : '';
   if (traced.cv < BALANCED_CV) return result('balanced', sentences(`Balanced: ${figures}.`, agreement));
   const { cause, why } = layoutCause(l.layout);
+  const idle = counts.filter((c) => c.count === 0).map((c) => c.name);
   return result(
     cause,
     sentences(
       `${busiest.name} took ${busiest.count} of ${traced.total} (${figures}).`,
+      idle.length > 0
+        ? `${idle.slice(0, 8).join(', ')}${idle.length > 8 ? ` and ${idle.length - 8} more` : ''} accepted none during the trace (stopped, stuck or busy, or never woken).`
+        : '',
       why,
       agreement,
       remedy(cause, config, envoyVersion),

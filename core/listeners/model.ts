@@ -102,6 +102,8 @@ export interface Proc {
   name?: string;
   execPath?: string;
   parentPid?: number;
+  /** The parent process a node snapshot read (`PPid`), also when the fork was not traced. */
+  ppid?: number;
   exited: boolean;
   threads: Map<number, Thread>;
   fds: Map<number, Fd>;

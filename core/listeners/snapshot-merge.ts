@@ -13,6 +13,7 @@ const NOTES_CAP = 16;
 export function mergeSnapshot(m: ListenerModel, snap: ProcessSnapshot): void {
   const proc = m.proc(snap.node, snap.pid);
   proc.snapshotAt = snap.takenAt;
+  if (snap.ppid !== undefined) proc.ppid = snap.ppid;
   for (const t of snap.threads) {
     const thread = proc.threads.get(t.tid);
     if (!thread) proc.threads.set(t.tid, { tid: t.tid, name: t.comm, formerNames: [], exited: false });

@@ -21,6 +21,14 @@ export interface ProcessSnapshot {
   /** fd → socket inode, for the fds of the process that are sockets. */
   fdInodes: Map<number, number>;
   threads: { tid: number; comm: string }[];
+  /** The parent process (`PPid` of /proc/PID/status), when it could be read. */
+  ppid?: number;
+}
+
+/** `PPid:` of /proc/PID/status. */
+export function parsePpid(status: string): number | undefined {
+  const m = /^PPid:\s*(\d{1,10})\s*$/m.exec(status);
+  return m ? Number(m[1]) : undefined;
 }
 
 const NETIDS = new Set(['tcp', 'udp', 'raw', 'u_str', 'u_dgr', 'u_seq', 'sctp', 'mptcp', 'tcp6', 'udp6']);
@@ -163,6 +171,7 @@ function snapshotOf(
   procNet: string,
   links: [number, string][],
   threads: { tid: number; comm: string }[],
+  ppid: number | undefined,
 ): ProcessSnapshot {
   const fdInodes = parseFdLinks(links);
   const fdsByInode = new Map<number, number[]>();
@@ -178,7 +187,16 @@ function snapshotOf(
     users: (fdsByInode.get(inode) ?? []).map((fd) => ({ comm, pid, fd })),
     inode,
   }));
-  return { node, pid, takenAt: new Date().toISOString(), listeners, fdInodes, threads };
+  const snap: ProcessSnapshot = {
+    node,
+    pid,
+    takenAt: new Date().toISOString(),
+    listeners,
+    fdInodes,
+    threads,
+  };
+  if (ppid !== undefined) snap.ppid = ppid;
+  return snap;
 }
 
 function checkPid(pid: number): void {
@@ -212,7 +230,8 @@ export async function takeLocalSnapshot(
     const comm = await readFile(`/proc/${pid}/task/${name}/comm`, 'utf8').catch(() => undefined);
     if (comm !== undefined) threads.push({ tid: Number(name), comm: comm.replace(/\n$/, '') });
   }
-  return snapshotOf(node, pid, ss, procNet, links, threads);
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return snapshotOf(node, pid, ss, procNet, links, threads, parsePpid(status));
 }
 
 // One record per fd, thread and socket table, every field ended by a NUL: file names and thread
@@ -223,6 +242,7 @@ const REMOTE_SNAPSHOT = [
   `for f in fd/*; do printf 'fd\\0%s\\0' "\${f#fd/}"; readlink -n -- "$f"; printf '\\0'; done`,
   `for t in task/*; do printf 'task\\0%s\\0' "\${t#task/}"; cat -- "$t/comm"; printf '\\0'; done`,
   `for n in tcp tcp6; do printf 'net\\0%s\\0' "$n"; cat -- "net/$n" 2>/dev/null; printf '\\0'; done`,
+  `printf 'status\\0%s\\0' "$1"; grep -m1 '^PPid:' status; printf '\\0'`,
 ].join('\n');
 
 /** The records of REMOTE_SNAPSHOT: `kind\0key\0value\0` each; a cut last record is dropped. */
@@ -230,11 +250,13 @@ export function parseSnapshotRecords(out: string): {
   links: [number, string][];
   threads: { tid: number; comm: string }[];
   procNet: string;
+  ppid?: number;
 } {
   const fields = out.split('\0');
   const links: [number, string][] = [];
   const threads: { tid: number; comm: string }[] = [];
   let procNet = '';
+  let ppid: number | undefined;
   for (let i = 0; i + 3 < fields.length; i += 3) {
     const [kind, key, value] = [fields[i], fields[i + 1], fields[i + 2]];
     if (kind === 'net' && (key === 'tcp' || key === 'tcp6')) {
@@ -242,11 +264,12 @@ export function parseSnapshotRecords(out: string): {
       continue;
     }
     if (!/^\d{1,10}$/.test(key)) continue;
-    if (kind === 'fd' && links.length < MAX_FDS) links.push([Number(key), value]);
+    if (kind === 'status') ppid = parsePpid(value);
+    else if (kind === 'fd' && links.length < MAX_FDS) links.push([Number(key), value]);
     else if (kind === 'task' && threads.length < MAX_THREADS)
       threads.push({ tid: Number(key), comm: value.replace(/\n$/, '') });
   }
-  return { links, threads, procNet };
+  return ppid === undefined ? { links, threads, procNet } : { links, threads, procNet, ppid };
 }
 
 /** The same snapshot on a remote node through a command runner (e.g. SSH). */
@@ -257,10 +280,10 @@ export async function takeRemoteSnapshot(
 ): Promise<ProcessSnapshot> {
   checkPid(pid);
   const ss = await run(ssNumericArgv(pid));
-  const { links, threads, procNet } = parseSnapshotRecords(
+  const { links, threads, procNet, ppid } = parseSnapshotRecords(
     await run(['sh', '-c', REMOTE_SNAPSHOT, 'snapshot', String(pid)]),
   );
-  return snapshotOf(node, pid, ss, procNet, links, threads);
+  return snapshotOf(node, pid, ss, procNet, links, threads, ppid);
 }
 
 /**
@@ -271,18 +294,20 @@ export function snapshotRecord(
   snap: ProcessSnapshot,
   pids: ReadonlySet<number> = new Set([snap.pid]),
 ): SnapshotRecord {
-  return {
+  const record: SnapshotRecord = {
     pid: snap.pid,
     takenAt: snap.takenAt,
     listeners: snap.listeners.filter((l) => l.users.some((u) => pids.has(u.pid))),
     fdInodes: [...snap.fdInodes],
     threads: snap.threads,
   };
+  if (snap.ppid !== undefined) record.ppid = snap.ppid;
+  return record;
 }
 
 /** A snapshot read back from its JSON form. */
 export function snapshotFromRecord(node: string, record: SnapshotRecord): ProcessSnapshot {
-  return {
+  const snap: ProcessSnapshot = {
     node,
     pid: record.pid,
     takenAt: record.takenAt,
@@ -290,6 +315,8 @@ export function snapshotFromRecord(node: string, record: SnapshotRecord): Proces
     fdInodes: new Map(record.fdInodes),
     threads: record.threads,
   };
+  if (record.ppid !== undefined) snap.ppid = record.ppid;
+  return snap;
 }
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -299,6 +326,7 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 /** Whether a value read from a log is a snapshot record (every field the reducer reads). */
 export function isSnapshotRecord(v: unknown): v is SnapshotRecord {
   if (!isObject(v) || !isNumber(v.pid) || typeof v.takenAt !== 'string') return false;
+  if (v.ppid !== undefined && !(isNumber(v.ppid) && Number.isInteger(v.ppid))) return false;
   if (!Array.isArray(v.listeners) || !Array.isArray(v.fdInodes) || !Array.isArray(v.threads)) return false;
   const listener = (l: unknown) =>
     isObject(l) &&

@@ -114,8 +114,13 @@ function processView(m: ListenerModel, proc: Proc): ProcessView {
     crossCheckAdmin(proc, view);
   }
   // After the admin cross-check: the finding sets Envoy's own counters beside the traced accepts.
+  const parentOf = new Map<number, number>();
+  for (const p of m.processes.get(proc.node)?.values() ?? []) {
+    const parent = p.parentPid ?? p.ppid;
+    if (parent !== undefined) parentOf.set(p.pid, parent);
+  }
   for (const listener of listeners) {
-    const balance = acceptBalance(listener, view.admin?.version);
+    const balance = acceptBalance(listener, view.admin?.version, parentOf);
     if (balance) listener.balance = balance;
   }
   return view;

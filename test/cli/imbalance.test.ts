@@ -360,4 +360,41 @@ describe('the balance finding on real targets', { skip }, () => {
     assert.equal(l.balance!.admin, undefined);
     assertSeries(l);
   });
+
+  it('Debian nginx with one worker stopped: the other takes every connection, and the stopped one is named', async (t) => {
+    const [port] = await freePorts(1);
+    const nginx = await startNginx({ port, workers: 2 });
+    t.after(() => nginx.stop());
+    const [stuck, working] = nginx.workerPids();
+    // A stopped worker holds the inherited socket and never accepts: what a stuck worker looks like.
+    process.kill(stuck, 'SIGSTOP');
+    t.after(() => {
+      try {
+        process.kill(stuck, 'SIGCONT');
+      } catch {
+        // already gone
+      }
+    });
+    const requests = 60;
+    const traced = await traceTraffic(
+      t,
+      { target: 'nginx', pid: nginx.pid, port, args: [], admin: false },
+      async () => {
+        await burst(port, requests, 4, okRequest);
+        return requests;
+      },
+    );
+    const l = traced.listener;
+    record(t, 'nginx one worker stopped', [requests, 0], l);
+    assert.equal(l.layout, 'inherited');
+    assert.deepEqual(
+      l.accepts.map((a) => [a.pid, a.count]),
+      [[working, requests]],
+    );
+    // The master (parent of both, from the start snapshot's PPid) is not a worker; the stopped one is.
+    assert.equal(l.balance!.workers, 2, l.balance!.finding);
+    assert.equal(l.balance!.cause, 'inherited', l.balance!.finding);
+    assert.equal(l.balance!.maxOverMean.toFixed(2), '2.00');
+    assert.match(l.balance!.finding, new RegExp(`pid ${stuck} accepted none during the trace`));
+  });
 });
