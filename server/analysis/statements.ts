@@ -7,7 +7,7 @@ import type { Checker } from './checker';
 import { declaredType } from './compile-time';
 import { FEATURES } from './dialects';
 import { expr } from './expressions';
-import { assignInteger, castInteger } from './integers';
+import { assignInteger, explicitInteger } from './integers';
 import { mapRef, mapValue, valueMismatch } from './maps';
 import { assignedValue, compoundOperands, conditionType, incDecOperand } from './operands';
 import { define, lookup, readVar, withScope } from './scopes';
@@ -193,6 +193,8 @@ export function incDec(cx: Checker, target: Expr, op: string): void {
     if (!known) readVar(cx, target);
     else {
       known.refs.push(target);
+      // What `++`/`--` make of an integer's type moved between releases: no longer judged.
+      known.castInt = undefined;
       incDecOperand(cx, target, op, known.ty);
     }
   } else if (target.kind === 'map') {
@@ -247,13 +249,12 @@ export function assign(cx: Checker, s: Extract<Stmt, { kind: 'assign' }>): void 
         existing.defs[0],
       );
     }
-    const cast = castInteger(value);
+    const cast = explicitInteger(cx, value);
     const before = existing?.castInt;
     const v = define(cx, target.name, target, ty);
-    if (s.op === '=') {
-      if (!existing) v.castInt = cast;
-      else if (before) v.castInt = cast ? assignInteger(cx, s, target.name, before, cast) : undefined;
-    }
+    if (s.op !== '=') v.castInt = undefined;
+    else if (!existing) v.castInt = cast?.ty;
+    else if (before) v.castInt = cast ? assignInteger(cx, s, target.name, before, cast) : undefined;
     if (ty.k !== 'unknown' && (v.ty.k === 'unknown' || s.op === '='))
       v.ty = kindOf(v.ty) === kindOf(ty) || v.ty.k === 'unknown' ? ty : v.ty;
   } else if (target.kind === 'map') {
