@@ -270,31 +270,32 @@ describe('the balance finding on real targets', { skip }, () => {
     assertSeries(l);
   });
 
-  it('mini-Envoy, dup layout with exact_balance, 24 idle clients: the connections even, the cause exact-balance', async (t) => {
-    const traced = await traceMiniEnvoy(t, { reusePort: false, exactBalance: true }, (envoy) =>
-      idleClients(t, envoy, IDLE_CLIENTS),
-    );
-    const l = traced.listener;
-    const counts = envoyAccepts(l);
-    record(t, 'dup + exact_balance', counts, l);
-    const b = l.balance!;
-    assert.equal(b.config?.balancer, 'exact_balance');
-    const figures = assertFigures(b, counts, 'traced');
-    // The accepting thread hands each connection to the worker with the fewest open: the owners'
-    // counters are even whoever accepted.
-    const growth = adminGrowth(l);
-    assert.ok(Math.max(...growth) - Math.min(...growth) <= 1, `admin growth ${growth.join('/')}`);
-    assert.equal(
-      growth.reduce((a, c) => a + c, 0),
-      counts.reduce((a, c) => a + c, 0),
-    );
-    assert.equal(b.admin?.since, 'trace');
-    assertFigures(b.admin, growth, 'admin');
-    assert.equal(b.cause, 'exact-balance', b.finding);
-    assertQuoted(traced, figures);
-    assert.match(b.finding, /exact_balance/);
-    assertSeries(l);
-  });
+  for (const reusePort of [false, true])
+    it(`mini-Envoy, ${reusePort ? 'reuse_port (1.20)' : 'dup layout (1.19)'} with exact_balance, 24 idle clients: the connections even, the cause exact-balance`, async (t) => {
+      const traced = await traceMiniEnvoy(t, { reusePort, exactBalance: true }, (envoy) =>
+        idleClients(t, envoy, IDLE_CLIENTS),
+      );
+      const l = traced.listener;
+      const counts = envoyAccepts(l);
+      record(t, `${reusePort ? 'reuse_port' : 'dup'} + exact_balance`, counts, l);
+      const b = l.balance!;
+      assert.equal(b.config?.balancer, 'exact_balance');
+      const figures = assertFigures(b, counts, 'traced');
+      // The accepting thread hands each connection to the worker with the fewest open: the owners'
+      // counters are even whoever accepted.
+      const growth = adminGrowth(l);
+      assert.ok(Math.max(...growth) - Math.min(...growth) <= 1, `admin growth ${growth.join('/')}`);
+      assert.equal(
+        growth.reduce((a, c) => a + c, 0),
+        counts.reduce((a, c) => a + c, 0),
+      );
+      assert.equal(b.admin?.since, 'trace');
+      assertFigures(b.admin, growth, 'admin');
+      assert.equal(b.cause, 'exact-balance', b.finding);
+      assertQuoted(traced, figures);
+      assert.match(b.finding, /exact_balance/);
+      assertSeries(l);
+    });
 
   it('mini-Envoy, reuse_port (1.20), 24 idle clients: the 4-tuple hash or balanced, as the figures say', async (t) => {
     const traced = await traceMiniEnvoy(t, { reusePort: true, exactBalance: false }, (envoy) =>
