@@ -7,4 +7,11 @@ import { runCommand } from './run';
 import { stateCommand } from './state';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const COMMANDS: CliCommand[] = [checkCommand, fmtCommand, stateCommand, framesCommand, probeCommand, runCommand];
+export const COMMANDS: CliCommand[] = [
+  checkCommand,
+  fmtCommand,
+  stateCommand,
+  framesCommand,
+  probeCommand,
+  runCommand,
+];
