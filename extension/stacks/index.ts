@@ -31,8 +31,10 @@ export function registerStacks(
     if (!Array.isArray(frames) || frames.some((f) => typeof f !== 'string')) {
       throw new Error('fieldtrace.showStack expects an array of frame strings');
     }
-    const stack = await tree.show(frames, typeof title === 'string' ? title : 'Stack');
+    // The view takes the focus at once, while the click is fresh: after the frames resolve
+    // (DWARF over SSH can take seconds) it would pull the focus from whatever the user did next.
     await vscode.commands.executeCommand('fieldtrace.stacks.focus');
+    const stack = await tree.show(frames, typeof title === 'string' ? title : 'Stack');
     // The asked-for stack on screen, even when the view was scrolled down the older ones.
     await view.reveal(stack, { select: true, focus: false, expand: true });
   });

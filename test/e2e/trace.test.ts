@@ -200,6 +200,21 @@ function bpftraceUnderSshd(): number[] {
   return sshd.processesNamed('bpftrace');
 }
 
+/** Every line of the session logs (`*.jsonl`) under `root`, for a failure's message. */
+function sessionLogLines(root: string): string[] {
+  const lines: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    if (depth > 8) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full, depth + 1);
+      else if (entry.name.endsWith('.jsonl')) lines.push(...readFileSync(full, 'utf8').split('\n'));
+    }
+  };
+  walk(root, 0);
+  return lines;
+}
+
 test(
   'Run Listener Trace over SSH streams the mini-Envoy start into the trace terminal',
   { skip, timeout: 120_000 },
@@ -430,7 +445,16 @@ test(
     assert.ok(envoy);
     await envoy.stop();
     const ended = treeItem(sidebar(), 'ended, ');
-    await ended.waitFor({ timeout: 30_000 });
+    await ended.waitFor({ timeout: 30_000 }).catch(async (error: Error) => {
+      // Say why: what the sidebar shows, and whether the session log has the exit at all.
+      const labels = await sidebar()
+        .locator('li[role="treeitem"]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
+      const exits = sessionLogLines(wb!.sandbox.root).filter((l) => /"type":"(exit|lost|ended)"/.test(l));
+      throw new Error(
+        `${error.message}\nsidebar items:\n${labels.join('\n')}\nexit, lost and ended events in the session logs:\n${exits.slice(-20).join('\n')}`,
+      );
+    });
     await ended.locator('.row').first().click();
     const gone = treeItem(ended, `envoy, pid ${envoy.pid}`);
     await gone.waitFor({ timeout: 10_000 });
