@@ -304,8 +304,44 @@ function isListenerState(value: unknown): value is ListenerState {
           Array.isArray(l.accepts) &&
           Array.isArray(l.timeline) &&
           Array.isArray(l.notes) &&
-          l.sockets.every((s) => isRecord(s) && Array.isArray(s.fds) && Array.isArray(s.options)),
+          l.sockets.every((s) => isRecord(s) && Array.isArray(s.fds) && Array.isArray(s.options)) &&
+          (l.balance === undefined || isBalance(l.balance)) &&
+          (l.acceptSeries === undefined || isAcceptSeries(l.acceptSeries)),
       ),
+  );
+}
+
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function isSpread(v: unknown): boolean {
+  return isRecord(v) && ['workers', 'total', 'maxOverMean', 'cv'].every((k) => isFiniteNumber(v[k]));
+}
+
+function isBalance(v: unknown): boolean {
+  if (!isRecord(v) || !isSpread(v) || typeof v.cause !== 'string' || !isShortString(v.finding)) return false;
+  if (
+    v.admin !== undefined &&
+    !(isSpread(v.admin) && isRecord(v.admin) && (v.admin.since === 'trace' || v.admin.since === 'start'))
+  )
+    return false;
+  return v.config === undefined || (isRecord(v.config) && isShortString(v.config.name));
+}
+
+/** The chart's rows: equal lengths of finite counts, bounded. */
+function isAcceptSeries(v: unknown): boolean {
+  if (!isRecord(v) || !isFiniteNumber(v.startNs) || !isFiniteNumber(v.bucketSec) || v.bucketSec <= 0)
+    return false;
+  if (!Array.isArray(v.workers) || v.workers.length > 4096) return false;
+  const length =
+    isRecord(v.workers[0]) && Array.isArray(v.workers[0].counts) ? v.workers[0].counts.length : 0;
+  return v.workers.every(
+    (w) =>
+      isRecord(w) &&
+      isShortString(w.name) &&
+      Array.isArray(w.counts) &&
+      w.counts.length === length &&
+      w.counts.length <= 1024 &&
+      w.counts.every(isFiniteNumber),
   );
 }
 

@@ -33,7 +33,10 @@ function balanceLines(id: string, l: ListenerView): ItemSpec[] {
   const lines: ItemSpec[] = [];
   const b = l.balance;
   if (b) {
-    const warn = b.cv >= 0.25 && b.workers > 1;
+    // A warning where the finding names a cause of imbalance; exact_balance with even
+    // connections is Envoy doing its job, however uneven the accepts.
+    const even = b.cause === 'exact-balance' && b.admin !== undefined && b.admin.cv < 0.25;
+    const warn = !['single', 'too-few', 'balanced'].includes(b.cause) && !even;
     lines.push({
       id: `${id}/balance`,
       label: b.finding,

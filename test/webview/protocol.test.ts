@@ -50,3 +50,44 @@ test('messages to the webview: a real state passes, broken ones are dropped', ()
   assert.equal(parseToWebview({ type: 'error', message: 7 }), undefined);
   assert.equal(parseToWebview({ type: 'eval', code: '1' }), undefined);
 });
+
+test('a state whose chart rows or balance figures are malformed is dropped whole', () => {
+  const listener = {
+    key: 'inet 0.0.0.0:80',
+    sockets: [],
+    accepts: [],
+    timeline: [],
+    notes: [],
+    acceptSeries: { startNs: 0, bucketSec: 1, workers: [{ pid: 1, tid: 2, name: 'w', counts: [1, 2] }] },
+    balance: { workers: 2, total: 3, maxOverMean: 1.3, cv: 0.3, cause: 'shared-queue', finding: 'f' },
+  };
+  const state = (l: Record<string, unknown>) => ({
+    type: 'state',
+    state: {
+      version: 1,
+      processes: [{ pid: 1, name: 'envoy', threads: [], notes: [], listeners: [l] }],
+      sources: [],
+      messages: [],
+      events: 1,
+    },
+  });
+  assert.ok(parseToWebview(state(listener)), 'the good one passes');
+  const series = listener.acceptSeries;
+  for (const bad of [
+    { ...listener, acceptSeries: { ...series, workers: [{ ...series.workers[0], counts: [1, 'two'] }] } },
+    { ...listener, acceptSeries: { ...series, bucketSec: 0 } },
+    {
+      ...listener,
+      acceptSeries: { ...series, workers: [...series.workers, { pid: 1, tid: 3, name: 'v', counts: [1] }] },
+    },
+    { ...listener, balance: { ...listener.balance, cv: 'high' } },
+    {
+      ...listener,
+      balance: {
+        ...listener.balance,
+        admin: { workers: 2, total: 3, maxOverMean: 1, cv: 0, since: 'yesterday' },
+      },
+    },
+  ])
+    assert.equal(parseToWebview(state(bad)), undefined, JSON.stringify(bad));
+});
