@@ -1,6 +1,7 @@
 // The listener state (what the reducer in core/listeners produces) and the messages between the
 // extension and the listeners webview. Both sides import this module and validate every message
 // they receive with the guards below: a webview is a separate, less trusted context.
+import { isFiniteNumber, isRecord } from './guards';
 import type { AdminSummaryRecord, AdminWorkerRecord, ListenerBalanceRecord } from './events';
 
 export type ListenerLayout = 'single' | 'shared-dup' | 'reuse-port' | 'inherited' | 'mixed';
@@ -246,10 +247,6 @@ const WEBVIEW_COMMANDS = new Set(['openLog', 'snapshot', 'copyMarkdown', 'copyJs
 const MAX_TEXT = 4096;
 const MAX_FRAMES = 512;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isShortString(value: unknown): value is string {
   return typeof value === 'string' && value.length <= MAX_TEXT;
 }
@@ -310,8 +307,6 @@ function isListenerState(value: unknown): value is ListenerState {
       ),
   );
 }
-
-const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 function isSpread(v: unknown): boolean {
   return isRecord(v) && ['workers', 'total', 'maxOverMean', 'cv'].every((k) => isFiniteNumber(v[k]));

@@ -1,14 +1,11 @@
 // The shape check of an admin read found in a session log: logs are untrusted files, and the
 // reducer and the views rely on these fields being what their types say (and being bounded).
 import type { AdminRecord } from '../../common/events';
+import { isFiniteNumber, isRecord } from '../../common/guards';
 
 const MAX_TEXT = 1024;
 const MAX_LISTENERS = 4096;
 const MAX_WORKERS = 1024;
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function text(v: unknown): boolean {
   return typeof v === 'string' && v.length <= MAX_TEXT;
@@ -19,7 +16,7 @@ function optional(v: unknown, check: (x: unknown) => boolean): boolean {
 }
 
 function count(v: unknown): boolean {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  return isFiniteNumber(v) && v >= 0;
 }
 
 function isWorker(v: unknown): boolean {

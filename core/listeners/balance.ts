@@ -82,14 +82,10 @@ function tracedCounts(
   // whose parent is known (a traced fork, a snapshot's PPid) are judged.
   if (l.layout === 'inherited') {
     const parents = new Set(parentOf.values());
+    const accepting = new Set(l.accepts.map((a) => a.pid));
     for (const s of l.sockets)
       for (const f of s.fds)
-        if (
-          f.open &&
-          parentOf.has(f.pid) &&
-          !parents.has(f.pid) &&
-          ![...counts.keys()].some((k) => k.startsWith(`${f.pid}:`))
-        )
+        if (f.open && parentOf.has(f.pid) && !parents.has(f.pid) && !accepting.has(f.pid))
           counts.set(`${f.pid}:${f.pid}`, { name: `pid ${f.pid}`, count: 0 });
   }
   const names = new Set([...counts.values()].map((c) => c.name));

@@ -4,6 +4,7 @@
 import type { SessionTraceEvent, TraceEvent } from '../../common/events';
 import { SYSCALL_EVENT_TYPES } from '../../common/events';
 import { importSeedOutput, looksLikeSeedOutput } from './seed-import';
+import { isRecord } from '../../common/guards';
 import { isAdminRecord } from './admin-record';
 import { isSnapshotRecord } from './snapshot';
 
@@ -38,10 +39,6 @@ const BPFTRACE_JSON_TYPES = new Set([
 
 const SESSION_TYPES = new Set(['attached', 'output', 'map', 'lost', 'malformed', 'diagnostic', 'ended']);
 const MAX_PROBLEMS = 100;
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Checks the fields the reducer relies on; everything in a log is untrusted. */
 export function validateTraceEvent(v: unknown): string | undefined {

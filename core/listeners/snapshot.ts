@@ -2,6 +2,7 @@
 // (/proc/<pid>/net/tcp{,6}, backlogs from `ss -ltnH`), its fd table (/proc/<pid>/fd) and its
 // thread names (/proc/<pid>/task/*/comm). It seeds
 // the listener state when the trace attaches after start, and shows where trace and kernel disagree.
+import { isFiniteNumber, isRecord } from '../../common/guards';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -319,29 +320,29 @@ export function snapshotFromRecord(node: string, record: SnapshotRecord): Proces
   return snap;
 }
 
-const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Whether a value read from a log is a snapshot record (every field the reducer reads). */
 export function isSnapshotRecord(v: unknown): v is SnapshotRecord {
-  if (!isObject(v) || !isNumber(v.pid) || typeof v.takenAt !== 'string') return false;
-  if (v.ppid !== undefined && !(isNumber(v.ppid) && Number.isInteger(v.ppid))) return false;
+  if (!isRecord(v) || !isFiniteNumber(v.pid) || typeof v.takenAt !== 'string') return false;
+  if (v.ppid !== undefined && !(isFiniteNumber(v.ppid) && Number.isInteger(v.ppid))) return false;
   if (!Array.isArray(v.listeners) || !Array.isArray(v.fdInodes) || !Array.isArray(v.threads)) return false;
   const listener = (l: unknown) =>
-    isObject(l) &&
+    isRecord(l) &&
     typeof l.state === 'string' &&
-    isNumber(l.backlog) &&
-    (l.inode === undefined || isNumber(l.inode)) &&
-    isObject(l.local) &&
+    isFiniteNumber(l.backlog) &&
+    (l.inode === undefined || isFiniteNumber(l.inode)) &&
+    isRecord(l.local) &&
     typeof l.local.family === 'string' &&
     typeof l.local.address === 'string' &&
-    isNumber(l.local.port) &&
+    isFiniteNumber(l.local.port) &&
     Array.isArray(l.users) &&
-    l.users.every((u) => isObject(u) && typeof u.comm === 'string' && isNumber(u.pid) && isNumber(u.fd));
+    l.users.every(
+      (u) => isRecord(u) && typeof u.comm === 'string' && isFiniteNumber(u.pid) && isFiniteNumber(u.fd),
+    );
   return (
     v.listeners.every(listener) &&
-    v.fdInodes.every((p) => Array.isArray(p) && p.length === 2 && isNumber(p[0]) && isNumber(p[1])) &&
-    v.threads.every((t) => isObject(t) && isNumber(t.tid) && typeof t.comm === 'string')
+    v.fdInodes.every(
+      (p) => Array.isArray(p) && p.length === 2 && isFiniteNumber(p[0]) && isFiniteNumber(p[1]),
+    ) &&
+    v.threads.every((t) => isRecord(t) && isFiniteNumber(t.tid) && typeof t.comm === 'string')
   );
 }
