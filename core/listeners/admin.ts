@@ -346,6 +346,40 @@ async function readListenerConfigs(
     : { configs };
 }
 
+// What an admin port says is untrusted: its texts and lists are cut to sizes the views, the
+// session log and the webview's message checks all take (a name of megabytes must not make the
+// whole sidebar state unreadable).
+const MAX_ADMIN_TEXT = 256;
+const MAX_ADMIN_LISTENERS = 4096;
+const MAX_ADMIN_WORKERS = 1024;
+
+function cut(text: string): string {
+  return text.length > MAX_ADMIN_TEXT ? `${text.slice(0, MAX_ADMIN_TEXT - 1)}…` : text;
+}
+
+/** The report with every text and list cut to its bound. */
+export function bounded(report: AdminReport): AdminReport {
+  const summary = { ...report.summary, address: cut(report.summary.address) };
+  for (const key of ['version', 'state', 'error'] as const) {
+    const value = summary[key];
+    if (value !== undefined) summary[key] = cut(value);
+  }
+  return {
+    summary,
+    listeners: report.listeners.slice(0, MAX_ADMIN_LISTENERS).map((l) => {
+      const listener: AdminListener = {
+        ...l,
+        name: cut(l.name),
+        address: cut(l.address),
+        workers: l.workers.slice(0, MAX_ADMIN_WORKERS),
+      };
+      if (l.statPrefix !== undefined) listener.statPrefix = cut(l.statPrefix);
+      if (l.config) listener.config = { ...l.config, name: cut(l.config.name) };
+      return listener;
+    }),
+  };
+}
+
 /** Reads the endpoints and joins them per listener. Never calls a mutating endpoint. */
 export async function readAdmin(get: AdminGet, label: string): Promise<AdminReport> {
   const summary: AdminSummaryView = { address: label };
@@ -371,9 +405,9 @@ export async function readAdmin(get: AdminGet, label: string): Promise<AdminRepo
     if (stats.size === 0)
       summary.statsNote =
         'The admin API has no listener.*.worker_N.* stats. Istio keeps them out by default (stats inclusion list); enable them with the pod annotation proxy.istio.io/config: {proxyStatsMatcher: {inclusionRegexps: ["listener\\\\..*"]}} and restart the proxy.';
-    return report;
+    return bounded(report);
   } catch (error) {
     summary.error = error instanceof Error ? error.message : String(error);
-    return { summary, listeners: [] };
+    return bounded({ summary, listeners: [] });
   }
 }

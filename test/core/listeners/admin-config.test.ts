@@ -4,7 +4,14 @@
 // checked before the reducer trusts it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { listenerConfigMask, parseListenerConfigs } from '../../../core/listeners/admin';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  directAdminGet,
+  listenerConfigMask,
+  parseListenerConfigs,
+  readAdmin,
+} from '../../../core/listeners/admin';
 import { validateTraceEvent } from '../../../core/listeners/readers';
 
 const V119 = 'a2a1e3ee/1.19.1/Clean/RELEASE/BoringSSL';
@@ -92,6 +99,45 @@ describe('config_dump of the listeners', () => {
     assert.equal(
       bad((e) => ((e as { pid: unknown }).pid = 1.5)),
       'admin: bad record',
+    );
+  });
+
+  it('a hostile admin port: names of 100 kB and thousands of workers arrive cut to their bounds', async (t) => {
+    const huge = `l${'\u202e'.repeat(10)}${'x'.repeat(100_000)}`;
+    const bodies: Record<string, unknown> = {
+      '/server_info': { version: `x/1.30.2/${'v'.repeat(5000)}` },
+      '/listeners': {
+        listener_statuses: [
+          { name: huge, local_address: { socket_address: { address: '0.0.0.0', port_value: 80 } } },
+        ],
+      },
+      '/stats': {
+        stats: Array.from({ length: 3000 }, (_, i) => ({
+          name: `listener.0.0.0.0_80.worker_${i}.downstream_cx_total`,
+          value: i,
+        })),
+      },
+      '/config_dump': { configs: [{ name: huge, active_state: { listener: { name: huge } } }] },
+    };
+    const server = http.createServer((req, res) =>
+      res.end(JSON.stringify(bodies[(req.url ?? '').split('?')[0]] ?? {})),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    t.after(() => server.close());
+    const report = await readAdmin(
+      directAdminGet('127.0.0.1', (server.address() as AddressInfo).port),
+      'test',
+    );
+    assert.equal(report.summary.error, undefined);
+    assert.ok(report.summary.version!.length <= 256);
+    const [listener] = report.listeners;
+    assert.equal(listener.name.length, 256);
+    assert.equal(listener.config?.name.length, 256, 'the config is matched by the whole name, then cut');
+    assert.equal(listener.workers.length, 1024);
+    assert.equal(
+      validateTraceEvent({ type: 'admin', node: 'n', pid: 1, report }),
+      undefined,
+      'a log replays it',
     );
   });
 });
