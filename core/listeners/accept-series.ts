@@ -37,6 +37,16 @@ export function addToSeries(series: AcceptSeries, originSec: number, sec: number
   series.counts[index] += n;
 }
 
+/** Adds the accepts of `from` to `into` (both from one origin), at the wider of their widths. */
+export function mergeSeries(into: AcceptSeries, from: AcceptSeries): void {
+  const widthSec = Math.max(into.widthSec, from.widthSec);
+  const counts = widen(into.counts, into.widthSec, widthSec);
+  widen(from.counts, from.widthSec, widthSec).forEach((n, i) => (counts[i] = (counts[i] ?? 0) + n));
+  for (let i = 0; i < counts.length; i++) counts[i] ??= 0;
+  into.counts = counts;
+  into.widthSec = widthSec;
+}
+
 /** `counts` in buckets of `widthSec` re-bucketed to `targetSec` (a multiple of it, both from one origin). */
 function widen(counts: number[], widthSec: number, targetSec: number): number[] {
   let out = counts;

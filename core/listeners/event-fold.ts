@@ -16,6 +16,7 @@ import {
   type ThreadAt,
 } from './model';
 import { addToSeries, newAcceptSeries } from './accept-series';
+import { absorbEarly, madeUpAfter } from './early-fd';
 import { socketOptionName } from './names';
 import { snapshotFromRecord } from './snapshot';
 import { mergeAdmin, mergeSnapshot } from './snapshot-merge';
@@ -82,17 +83,19 @@ function applySyscall(m: ListenerModel, e: SyscallEvent, node: string): void {
   if (e.type === 'accepts') return acceptTotal(m, proc, e);
   const by = threadAt(m, proc, e.tid, e.comm);
   switch (e.type) {
-    case 'socket':
+    case 'socket': {
       if (e.fd < 0) return;
-      dropFd(m, proc, e.fd, e, 'fd reused without a traced close');
-      m.newFd(proc, e.fd, m.newSocket(e.family, 'traced', e.socketType), 'socket', by, 'traced');
-      step(m, proc.fds.get(e.fd)!.socket, e, 'socket', e.fd, by, `socket() → fd ${e.fd}`);
+      const early = replaceFd(m, proc, e.fd, e, 'fd reused without a traced close');
+      const fd = m.newFd(proc, e.fd, m.newSocket(e.family, 'traced', e.socketType), 'socket', by, 'traced');
+      step(m, fd.socket, e, 'socket', e.fd, by, `socket() → fd ${e.fd}`);
+      if (early) absorbEarly(m, early, fd);
       return;
+    }
     case 'bind':
       return bind(m, proc, e, by);
     case 'listen': {
       if (e.result !== undefined && e.result < 0) return;
-      const fd = known(m, proc, e.fd, by);
+      const fd = known(m, proc, e.fd, by, e.timeNs);
       fd.listening = true;
       fd.listenedBy = by;
       const sock = fd.socket;
@@ -114,11 +117,12 @@ function applySyscall(m: ListenerModel, e: SyscallEvent, node: string): void {
       return setsockopt(m, proc, e, by);
     case 'dup': {
       if (e.newFd < 0 || e.newFd === e.oldFd) return;
-      const old = known(m, proc, e.oldFd, by);
-      dropFd(m, proc, e.newFd, e, `${e.via} replaced it`);
+      const old = known(m, proc, e.oldFd, by, e.timeNs);
+      const early = replaceFd(m, proc, e.newFd, e, `${e.via} replaced it`);
       const fd = m.newFd(proc, e.newFd, old.socket, e.via, by, 'traced');
       fd.from = e.oldFd;
       step(m, old.socket, e, 'dup', e.newFd, by, `${e.via}(fd ${e.oldFd}) → fd ${e.newFd}`);
+      if (early) absorbEarly(m, early, fd);
       return;
     }
     case 'accept':
@@ -194,14 +198,29 @@ function rememberExited(m: ListenerModel, proc: Proc): void {
  * The fd an event refers to; an fd first seen in a bind, listen, dup or accept was opened before
  * the trace started, so a socket is made up for it and marked so.
  */
-function known(m: ListenerModel, proc: Proc, n: number, by: ThreadAt): Fd {
+function known(m: ListenerModel, proc: Proc, n: number, by: ThreadAt, timeNs: number): Fd {
   const existing = proc.fds.get(n);
   if (existing) return existing;
   const sock = m.newSocket('other', 'pre-trace');
   const fd = m.newFd(proc, n, sock, 'unknown', undefined, 'pre-trace');
   fd.owner = by;
+  fd.madeUpAtNs = timeNs;
   adoptPendingOptions(m, proc, n, sock);
   return fd;
+}
+
+/**
+ * Before a socket() or dup() makes fd `n`: the fd made up from events read before this older one
+ * (returned, to be absorbed into the new fd), or else whatever held the number is closed.
+ */
+function replaceFd(m: ListenerModel, proc: Proc, n: number, e: SyscallEvent, why: string): Fd | undefined {
+  const early = madeUpAfter(proc, n, e.timeNs);
+  if (!early) {
+    dropFd(m, proc, n, e, why);
+    return undefined;
+  }
+  proc.fds.delete(n);
+  return early;
 }
 
 function dropFd(m: ListenerModel, proc: Proc, n: number, e: SyscallEvent, why: string): void {
@@ -242,7 +261,7 @@ function bind(m: ListenerModel, proc: Proc, e: Extract<SyscallEvent, { type: 'bi
     dropFd(m, proc, e.fd, e, 'fd reused without a traced close');
     fd = undefined;
   }
-  fd ??= known(m, proc, e.fd, by);
+  fd ??= known(m, proc, e.fd, by, e.timeNs);
   const sock = fd.socket;
   sock.address = { ...e.address };
   sock.family = e.address.family;
@@ -310,7 +329,7 @@ function accept(
   if (e.fd < 0) return;
   // The new connection's number may have been a listener of ours: that one was closed unseen.
   if (e.fd !== e.listenFd) dropFd(m, proc, e.fd, e, 'fd reused for an accepted connection');
-  const fd = known(m, proc, e.listenFd, by);
+  const fd = known(m, proc, e.listenFd, by, e.timeNs);
   const sock = fd.socket;
   if (!sock.listening && fd.provenance === 'pre-trace') {
     sock.listening = true;
@@ -336,7 +355,7 @@ function acceptTotal(m: ListenerModel, proc: Proc, e: Extract<SyscallEvent, { ty
   if (added === 0) return;
   const thread = proc.threads.get(e.tid);
   const by = threadAt(m, proc, e.tid, thread?.name ?? '');
-  const fd = known(m, proc, e.listenFd, by);
+  const fd = known(m, proc, e.listenFd, by, e.timeNs);
   if (!fd.socket.listening && fd.provenance === 'pre-trace') {
     fd.socket.listening = true;
     fd.listening = true;

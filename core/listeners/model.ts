@@ -50,6 +50,11 @@ export interface Fd {
   accepts: number;
   provenance: Provenance;
   kernel?: FdView['kernel'];
+  /**
+   * For an fd made up from an event that used it (bind, listen, accept, a total): that event's
+   * time. A socket() or dup() of the same number from before it, read later, created this very fd.
+   */
+  madeUpAtNs?: number;
 }
 
 export interface Worker {

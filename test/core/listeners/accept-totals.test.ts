@@ -26,11 +26,18 @@ const total = (pid: number, tid: number, listenFd: number, n: number, timeNs: nu
   listenFd,
   total: n,
 });
-const listening = (pid: number, tid: number, comm: string, fd: number, port: number): TraceEvent[] => [
-  { type: 'socket', timeNs: 1e9, pid, tid, comm, fd, family: 'inet', socketType: 1 },
+const listening = (
+  pid: number,
+  tid: number,
+  comm: string,
+  fd: number,
+  port: number,
+  at = 1e9,
+): TraceEvent[] => [
+  { type: 'socket', timeNs: at, pid, tid, comm, fd, family: 'inet', socketType: 1 },
   {
     type: 'bind',
-    timeNs: 1e9 + 1,
+    timeNs: at + 1,
     pid,
     tid,
     comm,
@@ -38,7 +45,7 @@ const listening = (pid: number, tid: number, comm: string, fd: number, port: num
     address: { family: 'inet', address: '127.0.0.1', port },
     result: 0,
   },
-  { type: 'listen', timeNs: 1e9 + 2, pid, tid, comm, fd, backlog: 128, result: 0 },
+  { type: 'listen', timeNs: at + 2, pid, tid, comm, fd, backlog: 128, result: 0 },
 ];
 
 test('a first-accept line that arrives after its total (per-CPU buffers) is not counted again', () => {
@@ -151,4 +158,68 @@ test('lost events are said, with what they affect', () => {
   ]);
   assert.match(perConnection.lostWarning ?? '', /undercounted by up to 7/);
   assert.equal(reduceEvents(listening(100, 100, 'envoy', 5, 8080)).lostWarning, undefined);
+});
+
+test('accepts read before the dup or socket that made their fd (another CPU’s buffer) stay on that socket', () => {
+  const dup = (tid: number, comm: string, oldFd: number, newFd: number, timeNs: number): TraceEvent => ({
+    type: 'dup',
+    timeNs,
+    pid: 100,
+    tid,
+    comm,
+    oldFd,
+    newFd,
+    via: 'dup',
+  });
+  const listen = (tid: number, comm: string, fd: number, timeNs: number): TraceEvent => ({
+    type: 'listen',
+    timeNs,
+    pid: 100,
+    tid,
+    comm,
+    fd,
+    backlog: 128,
+    result: 0,
+  });
+  const state = reduceEvents([
+    ...listening(100, 100, 'envoy', 10, 8080),
+    dup(101, 'wrk:worker_0', 10, 14, 1.1e9),
+    listen(101, 'wrk:worker_0', 14, 1.2e9),
+    // worker_1's total for its dup fd 16 is read before its dup, listen and first accept.
+    total(100, 102, 16, 5, 3e9),
+    dup(102, 'wrk:worker_1', 10, 16, 1.3e9),
+    listen(102, 'wrk:worker_1', 16, 1.4e9),
+    accept(100, 102, 'wrk:worker_1', 16, 2e9),
+    total(100, 101, 14, 4, 3e9),
+    // A reuse_port socket's accepts read before its socket() event: fd 20 on port 8081.
+    total(100, 103, 20, 6, 3e9),
+    ...listening(100, 100, 'envoy', 20, 8081, 1.5e9),
+    accept(100, 103, 'wrk:worker_2', 20, 2e9),
+    // The END print repeats every total.
+    total(100, 101, 14, 4, 9e9),
+    total(100, 102, 16, 5, 9e9),
+    total(100, 103, 20, 6, 9e9),
+  ]);
+  const listeners = state.processes[0].listeners;
+  const main = listeners.find((l) => l.port === 8080)!;
+  assert.equal(main.totalAccepts, 9);
+  assert.deepEqual(main.accepts.map((a) => [a.tid, a.count]).sort(), [
+    [101, 4],
+    [102, 5],
+  ]);
+  assert.equal(main.sockets.length, 1, JSON.stringify(main.sockets.map((s) => s.fds)));
+  const other = listeners.find((l) => l.port === 8081)!;
+  assert.equal(other.totalAccepts, 6);
+  assert.equal(listeners.length, 2, 'no made-up listener is left behind');
+});
+
+test('an fd that held accepts before a later socket() took its number is a different socket', () => {
+  const state = reduceEvents([
+    // fd 7 was listening before the trace: its accepts come first, then it is reused unseen.
+    total(100, 101, 7, 3, 2e9),
+    ...listening(100, 100, 'envoy', 7, 8080, 5e9),
+    total(100, 101, 7, 3, 9e9),
+  ]);
+  const l = state.processes[0].listeners.find((x) => x.port === 8080)!;
+  assert.equal(l.totalAccepts, 0);
 });

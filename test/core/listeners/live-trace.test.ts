@@ -124,6 +124,10 @@ for (const reusePort of [false, true]) {
             JSON.stringify({
               expected: [...expected],
               traced: ports.map((p) => tracedGroups(trace.reducer.state(), envoy.pid, p)),
+              accepts: trace.reducer
+                .state()
+                .processes.find((p) => p.pid === envoy.pid)
+                ?.listeners.map((l) => [l.port, l.totalAccepts, l.accepts.map((a) => [a.name, a.count])]),
               stderr: trace.stderr().slice(-2000),
             }),
         },
