@@ -181,6 +181,8 @@ export interface ListenerBalanceRecord {
 export interface AdminSummaryRecord {
   /** The admin address and where it was reached (`127.0.0.1:15000 (netns of pid 7)`). */
   address: string;
+  /** The admin port itself (its listener's accepts include Fieldtrace's reads). */
+  port?: number;
   version?: string;
   state?: string;
   concurrency?: number;

@@ -54,6 +54,7 @@ export function isAdminRecord(v: unknown): v is AdminRecord {
     text(s.address) &&
     ['version', 'state', 'statsNote', 'configNote', 'error'].every((k) => optional(s[k], text)) &&
     optional(s.concurrency, count) &&
+    optional(s.port, (p) => count(p) && Number.isInteger(p) && (p as number) <= 65535) &&
     v.listeners.length <= MAX_LISTENERS &&
     v.listeners.every(isListener)
   );

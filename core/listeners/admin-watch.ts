@@ -82,7 +82,7 @@ export function watchAdmin(options: AdminWatchOptions): AdminWatch {
       type: 'admin',
       node,
       pid,
-      report: await readAdmin(get, `${label} (netns of pid ${pid})`),
+      report: await readAdmin(get, { label: `${label} (netns of pid ${pid})`, port: address.port }),
     });
   });
   const readAll = async (): Promise<TraceEvent[]> => {

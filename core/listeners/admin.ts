@@ -380,9 +380,15 @@ export function bounded(report: AdminReport): AdminReport {
   };
 }
 
+/** Where an admin API is read: its port, and the words that say where (`127.0.0.1:15000 (netns of pid 7)`). */
+export interface AdminPlace {
+  label: string;
+  port: number;
+}
+
 /** Reads the endpoints and joins them per listener. Never calls a mutating endpoint. */
-export async function readAdmin(get: AdminGet, label: string): Promise<AdminReport> {
-  const summary: AdminSummaryView = { address: label };
+export async function readAdmin(get: AdminGet, where: AdminPlace): Promise<AdminReport> {
+  const summary: AdminSummaryView = { address: where.label, port: where.port };
   try {
     // The counters first: they are what a read beside a trace compares, and each GET takes a
     // moment (a process on the node), so the others come after them.

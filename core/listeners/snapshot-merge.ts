@@ -113,9 +113,8 @@ export function mergeAdmin(m: ListenerModel, node: string, pid: number, report: 
 /** Notes where the admin API's counts disagree with the traced ones in a rendered process. */
 export function crossCheckAdmin(proc: Proc, view: ProcessView): void {
   const admin = proc.admin!;
-  const adminPort = Number(/^\S*:(\d+)(?:\s|$)/.exec(admin.summary.address)?.[1]);
   for (const listener of view.listeners) {
-    if (listener.port === adminPort && listener.totalAccepts > 0)
+    if (listener.port === admin.summary.port && listener.totalAccepts > 0)
       listener.notes.push(
         'This is the admin listener Fieldtrace reads (a few GETs at the start, every 10 s and at the stop): its accepts include those reads.',
       );

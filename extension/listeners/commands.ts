@@ -93,7 +93,10 @@ export function registerListenerCommands(
     const get: AdminGet = node.run
       ? commandAdminGet(node.run, pid, host, Number(port))
       : netnsAdminGet(pid, host, Number(port));
-    const report = await readAdmin(get, `${address.trim()} (netns of pid ${pid} on ${node.nodeId})`);
+    const report = await readAdmin(get, {
+      label: `${address.trim()} (netns of pid ${pid} on ${node.nodeId})`,
+      port: Number(port),
+    });
     store.applyAdmin(node.nodeId, pid, report);
     if (report.summary.error) void notify.warning(`Fieldtrace: Envoy admin: ${report.summary.error}`);
     await view.showNow();

@@ -88,6 +88,17 @@ describe('config_dump of the listeners', () => {
       'admin: bad record',
     );
     assert.equal(
+      bad((e) => Object.assign(e.report.summary, { port: 15000 })),
+      undefined,
+      'the admin port',
+    );
+    for (const port of [-1, 70000, 1.5, '15000'])
+      assert.equal(
+        bad((e) => Object.assign(e.report.summary, { port })),
+        'admin: bad record',
+        `port ${port}`,
+      );
+    assert.equal(
       bad((e) => ((e.report.listeners[0].config as { balancer: unknown }).balancer = 'rm -rf')),
       'admin: bad record',
     );
@@ -124,10 +135,10 @@ describe('config_dump of the listeners', () => {
     );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     t.after(() => server.close());
-    const report = await readAdmin(
-      directAdminGet('127.0.0.1', (server.address() as AddressInfo).port),
-      'test',
-    );
+    const report = await readAdmin(directAdminGet('127.0.0.1', (server.address() as AddressInfo).port), {
+      label: 'test',
+      port: (server.address() as AddressInfo).port,
+    });
     assert.equal(report.summary.error, undefined);
     assert.ok(report.summary.version!.length <= 256);
     const [listener] = report.listeners;

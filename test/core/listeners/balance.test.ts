@@ -252,3 +252,18 @@ describe("accept balance beside Envoy's own counters", () => {
     assert.equal(row2.trim(), '', 'a worker that never accepted has no bars');
   });
 });
+
+describe('the admin listener itself', () => {
+  it('says its accepts include our reads, by the admin port the read went to', () => {
+    const notesFor = (adminPort: number | undefined) => {
+      const read = adminRead(10000, [5, 5, 0]);
+      if (read.type !== 'admin') throw new Error('not an admin event');
+      read.report.summary = { address: 'the node, netns of pid 500', port: adminPort };
+      const state = reduceEvents([...dupLayout([5, 5, 0]), read]);
+      return state.processes[0].listeners.find((l) => l.port === 10000)!.notes;
+    };
+    assert.ok(notesFor(10000).some((n) => n.includes('its accepts include those reads')));
+    assert.ok(!notesFor(15000).some((n) => n.includes('its accepts include those reads')));
+    assert.ok(!notesFor(undefined).some((n) => n.includes('its accepts include those reads')));
+  });
+});

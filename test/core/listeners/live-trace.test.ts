@@ -176,10 +176,10 @@ for (const reusePort of [false, true]) {
         main.accepts.reduce((n, a) => n + a.count, 0),
         CONNECTIONS,
       );
-      const report = await readAdmin(
-        directAdminGet('127.0.0.1', envoy.adminPort),
-        `127.0.0.1:${envoy.adminPort}`,
-      );
+      const report = await readAdmin(directAdminGet('127.0.0.1', envoy.adminPort), {
+        label: `127.0.0.1:${envoy.adminPort}`,
+        port: envoy.adminPort,
+      });
       assert.equal(report.summary.error, undefined);
       trace.reducer.applyAdmin('local', envoy.pid, report);
       const checked = trace.reducer.state().processes.find((p) => p.pid === envoy.pid)!;

@@ -103,7 +103,10 @@ for (const reusePort of [false, true]) {
       await connectInNetns(netns, 15001, 6);
       const get = netnsAdminGet(envoy.pid, '127.0.0.1', 15000);
       const report = await until('six accepted connections in the admin stats', async () => {
-        const r = await readAdmin(get, `127.0.0.1:15000 in the netns of ${envoy.pid}`);
+        const r = await readAdmin(get, {
+          label: `127.0.0.1:15000 in the netns of ${envoy.pid}`,
+          port: 15000,
+        });
         assert.equal(r.summary.error, undefined);
         const l = r.listeners.find((x) => x.port === 15001);
         return l && l.workers.reduce((n, w) => n + w.total, 0) === 6 ? r : undefined;
@@ -130,7 +133,10 @@ for (const reusePort of [false, true]) {
         snapshot.threads.map((x) => `${x.tid} ${x.comm}`).sort(),
       );
       assert.deepEqual(remote.listeners, snapshot.listeners);
-      const viaNode = await readAdmin(commandAdminGet(run, envoy.pid, '127.0.0.1', 15000), 'node');
+      const viaNode = await readAdmin(commandAdminGet(run, envoy.pid, '127.0.0.1', 15000), {
+        label: 'node',
+        port: 15000,
+      });
       assert.equal(viaNode.summary.error, undefined);
       assert.deepEqual(viaNode.listeners, report.listeners);
 
@@ -153,10 +159,10 @@ for (const reusePort of [false, true]) {
           /failed to execute curl/,
           'curl is really out of reach',
         );
-        const viaBash = await readAdmin(
-          commandAdminGet(noCurl, envoy.pid, '127.0.0.1', 15000),
-          'node without curl',
-        );
+        const viaBash = await readAdmin(commandAdminGet(noCurl, envoy.pid, '127.0.0.1', 15000), {
+          label: 'node without curl',
+          port: 15000,
+        });
         assert.equal(viaBash.summary.error, undefined);
         assert.deepEqual(viaBash.listeners, report.listeners);
         assert.equal(viaBash.summary.concurrency, 2);

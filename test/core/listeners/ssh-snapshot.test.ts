@@ -68,7 +68,10 @@ describe('listener snapshot over SSH', { skip: !(sshdAvailable() && canCreateUse
           remote.threads.map((t) => `${t.tid} ${t.comm}`).sort(),
           local.threads.map((t) => `${t.tid} ${t.comm}`).sort(),
         );
-        const report = await readAdmin(commandAdminGet(run, envoy.pid), `${alias} 127.0.0.1:15000`);
+        const report = await readAdmin(commandAdminGet(run, envoy.pid), {
+          label: `${alias} 127.0.0.1:15000`,
+          port: 15000,
+        });
         assert.equal(report.summary.error, undefined);
         assert.equal(report.summary.concurrency, 2);
         const reducer = new ListenerReducer();
