@@ -78,13 +78,14 @@ export function acceptsItem(kit: ItemKit, base: string, l: ListenerView, level: 
           const admin = l.admin?.workers.find((w) => `wrk:worker_${w.worker}` === a.name);
           const pct = `${(a.share * 100).toFixed(1)}%`;
           const rate = a.ratePerSec === undefined ? '' : ` · ${a.ratePerSec.toFixed(1)}/s`;
-          const adminText = admin ? ` · admin ${admin.total}` : '';
+          const open = admin?.active === undefined ? '' : `, ${admin.active} open`;
+          const adminText = admin ? ` · admin ${admin.total}${open}` : '';
           return kit.item(
             {
               id: `${id}/${a.pid}:${a.tid}`,
               label: a.name,
               description: `${a.count} · ${pct}${rate}${adminText}`,
-              aria: `${a.name}: ${a.count} accepts, ${pct} of the listener${rate ? `, ${a.ratePerSec!.toFixed(1)} per second` : ''}${adminText ? `, Envoy admin counts ${admin!.total}` : ''}`,
+              aria: `${a.name}: ${a.count} accepts, ${pct} of the listener${rate ? `, ${a.ratePerSec!.toFixed(1)} per second` : ''}${adminText ? `, Envoy admin counts ${admin!.total}${open ? `, ${admin!.active} open now` : ''}` : ''}`,
               icon: 'person',
               className: 'worker',
               decorate: (row) => {

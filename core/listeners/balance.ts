@@ -153,6 +153,17 @@ function layoutCause(layout: ListenerView['layout']): { cause: ImbalanceCause; w
   }
 }
 
+/** What exact_balance evens: the connections each worker has open at the last admin read. */
+function openNow(admin: Pick<ListenerView, 'admin'>['admin']): string {
+  const open = (admin?.workers ?? []).filter((w) => w.active !== undefined);
+  if (open.length === 0) return '';
+  const shown = open
+    .slice(0, 8)
+    .map((w) => `worker_${w.worker} ${w.active}`)
+    .join(', ');
+  return ` Open at the last read (downstream_cx_active): ${shown}${open.length > 8 ? ` and ${open.length - 8} more` : ''}.`;
+}
+
 export function acceptBalance(
   l: Pick<ListenerView, 'accepts' | 'sockets' | 'layout' | 'admin'>,
   envoyVersion?: string,
@@ -182,7 +193,8 @@ export function acceptBalance(
   if (config?.balancer === 'exact_balance' && traced.workers > 1 && !tooFew(traced)) {
     const handedOn =
       `Envoy's exact_balance is on for listener ${config.name}: the worker that accepts hands ` +
-      'each connection to the worker with the fewest open, so accepts and connections differ.';
+      'each connection to the worker with the fewest open, so accepts and connections differ.' +
+      openNow(l.admin);
     if (adminEven)
       return result(
         'exact-balance',

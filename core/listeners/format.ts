@@ -77,7 +77,11 @@ function listenerMarkdown(l: ListenerView): string[] {
     const workers = l.admin.workers
       .map((w) => {
         const before = l.admin!.baseline?.find((b) => b.worker === w.worker)?.total;
-        return `worker_${w.worker}=${w.total}${before === undefined ? '' : ` (+${w.total - before} in the trace)`}`;
+        const notes = [
+          ...(before === undefined ? [] : [`+${w.total - before} in the trace`]),
+          ...(w.active === undefined ? [] : [`${w.active} open`]),
+        ];
+        return `worker_${w.worker}=${w.total}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
       })
       .join(', ');
     const config = l.admin.config;

@@ -110,6 +110,7 @@ test(
     const counts: Record<string, number[]> = { [hostile]: [5, 0, 5], 'wrk:worker_0': [0, 10, 20] };
     const state = withListener(base, (l) => ({
       ...l,
+      admin: { name: 'listener_0', workers: [{ worker: 0, total: 1234, active: 7 }] },
       acceptSeries: {
         startNs: 1e9,
         bucketSec: 1,
@@ -156,6 +157,12 @@ test(
         [hostile, 'wrk:worker_0'],
       );
       assert.notEqual(rows[0].colour, rows[1].colour, 'each worker its own colour');
+      const worker0 = page.locator('.worker').nth(1);
+      assert.match((await worker0.locator('.description').textContent()) ?? '', / · admin 1234, 7 open$/);
+      assert.match(
+        (await worker0.getAttribute('aria-label')) ?? '',
+        /, Envoy admin counts 1234, 7 open now$/,
+      );
       // viewBox units: 200 wide, 48 tall; the highest bucket (20) at the top, 0 on the axis.
       const expected: Record<string, [number, number][]> = {
         'wrk:worker_0': [

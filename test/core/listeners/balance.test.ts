@@ -105,6 +105,7 @@ function adminRead(
   port: number,
   totals: number[],
   config?: { balancer?: 'exact_balance'; reusePort?: boolean },
+  active?: number[],
 ): TraceEvent {
   return {
     type: 'admin',
@@ -118,7 +119,9 @@ function adminRead(
           address: '0.0.0.0',
           port,
           statPrefix: `0.0.0.0_${port}`,
-          workers: totals.map((total, worker) => ({ worker, total })),
+          workers: totals.map((total, worker) =>
+            active ? { worker, total, active: active[worker] } : { worker, total },
+          ),
           ...(config ? { config: { name: `listener_${port}`, ...config } } : {}),
         },
       ],
@@ -158,11 +161,19 @@ describe("accept balance beside Envoy's own counters", () => {
     const events = [
       adminRead(10000, [0, 0, 0]),
       ...dupLayout([60, 30, 0]),
-      adminRead(10000, [30, 30, 30], { balancer: 'exact_balance' }),
+      adminRead(10000, [30, 30, 30], { balancer: 'exact_balance' }, [4, 4, 3]),
     ];
     const { balance } = balanceOf(events);
     assert.equal(balance?.cause, 'exact-balance');
     assert.equal(balance?.config?.balancer, 'exact_balance');
+    assert.match(
+      balance?.finding ?? '',
+      /Open at the last read \(downstream_cx_active\): worker_0 4, worker_1 4, worker_2 3\./,
+    );
+    assert.match(
+      stateToMarkdown(reduceEvents(events)),
+      /downstream_cx_total worker_0=30 \(\+30 in the trace, 4 open\)/,
+    );
     assert.match(
       balance?.finding ?? '',
       /^The connections are balanced, the accepts are not \(max\/mean 2\.00/,
