@@ -79,8 +79,14 @@ export function foldEvent(m: ListenerModel, input: TraceEvent | SessionTraceEven
 function applySyscall(m: ListenerModel, e: SyscallEvent, node: string): void {
   if (e.timeNs > m.lastTimeNs) m.lastTimeNs = e.timeNs;
   const proc = m.proc(node, e.pid);
-  if (proc.exited && e.type !== 'exit') proc.exited = false;
   if (e.type === 'accepts') return acceptTotal(m, proc, e);
+  if (proc.exited && e.type !== 'exit') {
+    // Read after the exit but older (another CPU's buffer): what it did, the exit has undone.
+    if (proc.exitedAtNs !== undefined && e.timeNs <= proc.exitedAtNs) return;
+    // Newer: the pid was reused.
+    proc.exited = false;
+    proc.exitedAtNs = undefined;
+  }
   const by = threadAt(m, proc, e.tid, e.comm);
   switch (e.type) {
     case 'socket': {
@@ -160,6 +166,7 @@ function applySyscall(m: ListenerModel, e: SyscallEvent, node: string): void {
       }
       for (const thread of proc.threads.values()) thread.exited = true;
       proc.exited = true;
+      proc.exitedAtNs = e.timeNs;
       rememberExited(m, proc);
       return;
   }
@@ -355,12 +362,24 @@ function acceptTotal(m: ListenerModel, proc: Proc, e: Extract<SyscallEvent, { ty
   if (added === 0) return;
   const thread = proc.threads.get(e.tid);
   const by = threadAt(m, proc, e.tid, thread?.name ?? '');
-  const fd = known(m, proc, e.listenFd, by, e.timeNs);
+  // Totals are printed after the accepts they count, so also after an exit: they belong to the
+  // fd the exit closed, and never bring the process back.
+  const fd = proc.exited ? closedAt(proc, e.listenFd) : known(m, proc, e.listenFd, by, e.timeNs);
+  if (!fd) return;
   if (!fd.socket.listening && fd.provenance === 'pre-trace') {
     fd.socket.listening = true;
     fd.listening = true;
   }
   addAccepts(m, proc.node, fd, e.tid, e.timeNs, added, e, by);
+}
+
+/** The latest closed fd `n` of a process among the sockets it held. */
+function closedAt(proc: Proc, n: number): Fd | undefined {
+  for (let i = proc.closedSockets.length - 1; i >= 0; i--) {
+    const fds = proc.closedSockets[i].fds;
+    for (let j = fds.length - 1; j >= 0; j--) if (fds[j].pid === proc.pid && fds[j].fd === n) return fds[j];
+  }
+  return undefined;
 }
 
 function addAccepts(

@@ -110,6 +110,8 @@ export interface Proc {
   /** The parent process a node snapshot read (`PPid`), also when the fork was not traced. */
   ppid?: number;
   exited: boolean;
+  /** When the process exited (its exit event's time), while `exited`. */
+  exitedAtNs?: number;
   threads: Map<number, Thread>;
   fds: Map<number, Fd>;
   /** Sockets this process held that are closed now, kept to show drains and re-listens. */

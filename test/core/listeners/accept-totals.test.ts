@@ -223,3 +223,32 @@ test('an fd that held accepts before a later socket() took its number is a diffe
   const l = state.processes[0].listeners.find((x) => x.port === 8080)!;
   assert.equal(l.totalAccepts, 0);
 });
+
+test('an exit stays an exit: totals printed after it count on the closed fd, older events read late change nothing', () => {
+  const exit = (timeNs: number): TraceEvent => ({
+    type: 'exit',
+    timeNs,
+    pid: 100,
+    tid: 100,
+    comm: 'envoy',
+    processExit: true,
+  });
+  const events = [
+    ...listening(100, 100, 'envoy', 5, 8080),
+    accept(100, 101, 'wrk:worker_0', 5, 2e9),
+    exit(3e9),
+    // The interval after the exit prints the totals that changed before it.
+    total(100, 101, 5, 4, 3.5e9),
+    // A listen of another fd from before the exit, read after it (another CPU's buffer).
+    { type: 'listen', timeNs: 2.5e9, pid: 100, tid: 102, comm: 'wrk:worker_1', fd: 9, backlog: 1, result: 0 },
+  ] satisfies TraceEvent[];
+  const state = reduceEvents(events);
+  const [proc] = state.processes;
+  assert.equal(proc.exited, true, 'still ended');
+  assert.equal(proc.listeners.length, 1, JSON.stringify(proc.listeners.map((l) => l.port)));
+  assert.equal(proc.listeners[0].totalAccepts, 4, 'the late total counts on the listener the exit closed');
+  assert.ok(proc.listeners[0].sockets.every((s) => s.closed));
+  // A newer event of the same pid: the pid was reused by a new process.
+  const reused = reduceEvents([...events, ...listening(100, 100, 'nginx', 5, 9090, 5e9)]);
+  assert.equal(reused.processes[0].exited, false);
+});
