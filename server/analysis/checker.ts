@@ -7,6 +7,7 @@ import type { Catalog, StructMember, TracepointField } from '../catalog/catalog'
 import { type Dialect, FEATURES, versionName } from './dialects';
 import type { MachineFacts } from './machine';
 import type { MacroFrame } from './macros';
+import type { MapIntegers } from './map-integers';
 import type { Diag, MapSymbol, ProbeInfo, Severity, VarSymbol } from './results';
 import type { Ty } from './types';
 import { declaresUnsafe } from '../../common/pragmas';
@@ -46,6 +47,8 @@ export class Checker {
   };
   readonly constants = new Map<string, { value: string; origin: string }>();
   readonly mapAssigned = new Set<string>();
+  /** Integer types of map values and keys the script says outright (map-integers.ts). */
+  readonly mapIntegers = new Map<string, MapIntegers>();
   readonly pendingMapReads: Array<{ name: string; span: Span }> = [];
   ctx?: ProbeCtx;
   /** Macro definitions by name (bpftrace 0.25 overloads them by their parameters). */

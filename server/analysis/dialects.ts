@@ -116,6 +116,17 @@ export const FEATURES = {
     until: 25,
     description: 'a scratch variable takes an integer type that holds each value (none past 64 bits)',
   },
+  // See map-integers.ts: signs of map values and keys, by version.
+  mapIntegerSign: {
+    since: 24,
+    until: 24,
+    description: 'a map keeps the sign of its first integer value and key',
+  },
+  mapIntegerPromote: {
+    since: 25,
+    until: 25,
+    description: 'map values and keys take an integer type that holds each (none past 64 bits)',
+  },
   mapValueRead: { since: 21, description: 'reading `count()`/`sum()` map values in kernel code' },
   // 0.17 rejects them (verified: "Unknown struct/union: 'pid_t'"); BTF integer types in casts
   // came with bpftrace PR #4853 (merged 2025-11, so 0.25).

@@ -38,7 +38,7 @@ export interface Explicit {
 }
 
 /** A literal integer's value (`-N` too), durations aside. */
-function literalValue(e: Expr): number | undefined {
+export function literalValue(e: Expr): number | undefined {
   if (e.kind === 'int' && !e.suffix) return e.value;
   if (e.kind === 'unary' && e.op === '-' && e.operand.kind === 'int' && !e.operand.suffix)
     return -e.operand.value;
@@ -117,12 +117,17 @@ export function assignInteger(
     return had;
   }
   if (!cx.dialect.has('integerVariablesPromote')) return had;
+  const promoted = promoteInteger(had, ty);
+  if (!promoted) mismatch();
+  return promoted ?? had;
+}
+
+/** 0.25's type that holds both (v0.25.0 src/types.cpp get_promoted_int), none past 64 bits. */
+export function promoteInteger(had: IntType, ty: IntType): IntType | undefined {
   if (had.signed === ty.signed) return { signed: had.signed, bits: Math.max(had.bits, ty.bits) };
   const signed = had.signed ? had : ty;
   const unsigned = had.signed ? ty : had;
   if (signed.bits > unsigned.bits) return signed;
   const bits = Math.max(had.bits, ty.bits) * 2;
-  if (bits <= 64) return { signed: true, bits };
-  mismatch();
-  return had;
+  return bits <= 64 ? { signed: true, bits } : undefined;
 }

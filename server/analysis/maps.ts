@@ -1,10 +1,11 @@
 // Maps: every use of `@name`, its key arity and key types, the kind of value it holds, map
 // declarations (`let @m = hash(N);`), and reads of maps that nothing assigns.
-import type { MapDecl, MapExpr, Span } from '../syntax/ast';
+import type { Expr, MapDecl, MapExpr, Span } from '../syntax/ast';
 import type { Checker } from './checker';
 import { MAP_DECL_TYPES } from './dialects';
 import { placeCall } from './calls';
 import { expr } from './expressions';
+import { mapIntegerKeys, mapIntegerValue } from './map-integers';
 import type { MapSymbol } from './results';
 import { lookup } from './scopes';
 import { closest } from './suggest';
@@ -45,6 +46,12 @@ export function mapRef(cx: Checker, m: MapExpr, isWrite: boolean, wholeMap = fal
       : writtenKeyTys;
   const arity = m.keys ? keyTys.length : 0;
   if (wholeMap && !m.keys) return sym;
+  if (m.keys) {
+    const single = m.keys.length === 1 ? m.keys[0] : undefined;
+    const parts =
+      single?.kind === 'tuple' && !single.names && cx.dialect.has('tupleKeys') ? single.elements : m.keys;
+    if (parts.length === arity) mapIntegerKeys(cx, m, parts);
+  }
   if (sym.keyArity === undefined) {
     sym.keyArity = arity;
     sym.keys = keyTys;
@@ -107,10 +114,12 @@ function macroMap(cx: Checker, m: MapExpr): MapSymbol {
   return { name: m.name, refs: [], defs: [] };
 }
 
-export function mapValue(cx: Checker, m: MapExpr, ty: Ty): void {
+/** `value`: the expression of a plain `=`, whose integer type map-integers.ts may know. */
+export function mapValue(cx: Checker, m: MapExpr, ty: Ty, value?: Expr, span: Span = m): void {
   const sym = cx.maps.get(m.name);
   // A macro's map parameter: the value kind is the caller's map's business.
   if (!sym || cx.macroFrame || ty.k === 'unknown' || ty.k === 'none') return;
+  if (ty.k === 'int' || ty.k === 'agg') mapIntegerValue(cx, m, value, span);
   if (!sym.value) {
     sym.value = ty;
     return;

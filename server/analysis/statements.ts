@@ -266,7 +266,7 @@ export function assign(cx: Checker, s: Extract<Stmt, { kind: 'assign' }>): void 
         'args-unavailable',
         `args (the probe context) cannot be assigned to a map in bpftrace ${cx.dialect.name}; store a field, e.g. args->fd`,
       );
-    } else mapValue(cx, target, ty);
+    } else mapValue(cx, target, ty, s.op === '=' ? value : undefined, s);
   }
   // Other targets were reported by the parser; `_` discards (0.25).
 }
