@@ -127,6 +127,19 @@ export const FEATURES = {
     until: 25,
     description: 'map values and keys take an integer type that holds each (none past 64 bits)',
   },
+  // See declarations.ts: 0.25 keeps a declared integer type (types/type_resolver.cpp
+  // sized_decl_vars_) and casts each value to it (types/cast_creator.cpp try_int_cast).
+  declaredIntegerKept: {
+    since: 25,
+    description: 'a variable declared with an integer type keeps it; literals must fit',
+  },
+  declaredIntegerStrict: {
+    since: 25,
+    until: 25,
+    description: 'a value of a declared integer variable must fit its type (0.26 warns)',
+  },
+  // v0.26.0 src/parser.cpp parse_type: any identifier (a typedef resolved later).
+  anyDeclarationTypeName: { since: 26, description: 'any type name in `let $x: T`' },
   mapValueRead: { since: 21, description: 'reading `count()`/`sum()` map values in kernel code' },
   // 0.17 rejects them (verified: "Unknown struct/union: 'pid_t'"); BTF integer types in casts
   // came with bpftrace PR #4853 (merged 2025-11, so 0.25).
@@ -1228,6 +1241,42 @@ export const CONFIG_KEYS = [
   'symbol_source',
 ];
 
+/**
+ * Type names of `let $x: T`, by version (src/lexer.l int_type, builtin_type, sized_type; parser.yy
+ * `type`, where only a sized type takes `[N]`: `string` is a builtin type in 0.24 only).
+ * `invalid`: parsed, then "Invalid variable declaration type" (semantic_analyser.cpp, from 0.25
+ * types/type_checker.cpp, IsValidVarDeclType: aggregations and void). From 0.26 the hand-written
+ * parser takes any identifier as a type (parser.cpp parse_type), resolved later.
+ */
+export const DECLARATION_TYPES: Array<{
+  names: string[];
+  since: Minor;
+  until?: Minor;
+  sized?: boolean;
+  invalid?: boolean;
+}> = [
+  { names: ['bool', ...INTEGER_TYPES], since: 22 },
+  { names: ['string'], since: 22, until: 23, sized: true },
+  { names: ['string'], since: 24, until: 24 },
+  { names: ['string'], since: 25, sized: true },
+  { names: ['inet', 'buffer'], since: 22, sized: true },
+  { names: ['username'], since: 22, until: 23 },
+  { names: ['username_t'], since: 24 },
+  { names: ['strerror_t'], since: 22, until: 24 },
+  {
+    names: ['probe_t', 'usym_t', 'ksym_t', 'timestamp', 'macaddr_t', 'cgroup_path_t', 'kstack_t', 'ustack_t'],
+    since: 22,
+  },
+  {
+    names: ['void', 'count_t', 'hist_t', 'lhist_t', 'min_t', 'max_t', 'sum_t', 'avg_t', 'stats_t'],
+    since: 22,
+    invalid: true,
+  },
+  { names: ['umin_t', 'umax_t', 'usum_t', 'uavg_t', 'ustats_t'], since: 22, invalid: true },
+  { names: ['ucount_t'], since: 22, until: 23, invalid: true },
+  { names: ['tseries_t'], since: 24, invalid: true },
+];
+
 export const MAP_DECL_TYPES = ['hash', 'lruhash', 'percpuhash', 'percpulruhash', 'percpuarray'];
 
 export class Dialect {
@@ -1326,6 +1375,16 @@ export class Dialect {
     let range: [number, number] = [row.arity[0][1], row.arity[0][2]];
     for (const [since, min, max] of row.arity) if (this.minor >= since) range = [min, max];
     return range;
+  }
+
+  private declarationIndex?: Map<string, (typeof DECLARATION_TYPES)[number]>;
+
+  /** A type name of `let $x: T` in this version (DECLARATION_TYPES). */
+  declarationType(name: string): (typeof DECLARATION_TYPES)[number] | undefined {
+    this.declarationIndex ??= new Map(
+      DECLARATION_TYPES.filter((r) => this.available(r)).flatMap((r) => r.names.map((n) => [n, r])),
+    );
+    return this.declarationIndex.get(name);
   }
 
   /** In which version something appeared, for "not available before" messages. */

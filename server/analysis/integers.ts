@@ -26,7 +26,7 @@ import type { IntType } from './types';
 const SIZED = /^(u?)int(8|16|32|64)$/;
 
 /** The smallest of `bits` that holds `n` (a magnitude below 2^bits). */
-function smallest(n: number, signed: boolean): IntType {
+export function smallest(n: number, signed: boolean): IntType {
   for (const bits of [8, 16, 32]) if (n < 2 ** (signed ? bits - 1 : bits)) return { signed, bits };
   return { signed, bits: 64 };
 }
@@ -68,7 +68,7 @@ export function explicitInteger(cx: Checker, e: Expr): Explicit | undefined {
 const name = (t: IntType) => `${t.signed ? '' : 'u'}int${t.bits}`;
 
 /** Whether a literal fits an integer type (0.22-0.24 `getIntTypeRange`/`getUIntTypeRange`). */
-function fits(value: number, t: IntType): boolean {
+export function fits(value: number, t: IntType): boolean {
   if (value < 0) return t.signed && -value <= 2 ** (t.bits - 1);
   return value <= 2 ** (t.signed ? t.bits - 1 : t.bits) - 1;
 }

@@ -48,6 +48,8 @@ export interface VarSymbol {
   ty: Ty;
   /** The sized integer its values were cast to, while every value was such a cast (integers.ts). */
   castInt?: IntType;
+  /** The sized integer of a `let $x: T` declaration (declarations.ts). */
+  declaredInt?: IntType;
   /** Where the variable is visible (its block, or the whole probe before 0.22). */
   scope: Span;
 }

@@ -4,7 +4,7 @@ import type { Block, Expr, Span, Stmt } from '../syntax/ast';
 import type { Edit } from './results';
 import { call, placeCall } from './calls';
 import type { Checker } from './checker';
-import { declaredType } from './compile-time';
+import { declarationType, declaredInteger, declaredIntegerValue, declaredValue } from './declarations';
 import { FEATURES } from './dialects';
 import { expr } from './expressions';
 import { assignInteger, explicitInteger } from './integers';
@@ -160,8 +160,8 @@ export function stmt(cx: Checker, s: Stmt): void {
         define(cx, s.variable.name, s.variable, UNKNOWN);
         return;
       }
-      const declared = s.type ? declaredType(cx, s.type) : UNKNOWN;
-      const ty = s.value ? expr(cx, s.value) : declared;
+      const declared = s.type ? declarationType(cx, s.type) : UNKNOWN;
+      const valueTy = s.value ? expr(cx, s.value) : UNKNOWN;
       const earlier = lookup(cx, s.variable.name);
       if (earlier) {
         // bpftrace has no shadowing: an inner `let` of a visible name is an error too.
@@ -177,7 +177,17 @@ export function stmt(cx: Checker, s: Stmt): void {
           },
         );
       }
-      define(cx, s.variable.name, s.variable, ty);
+      const v = define(cx, s.variable.name, s.variable, declared.k !== 'unknown' ? declared : valueTy);
+      if (earlier) return;
+      v.declaredInt = declaredInteger(s.type);
+      v.castInt = v.declaredInt;
+      if (s.value) {
+        declaredValue(cx, s, v, declared, s.value, valueTy);
+        const cast = explicitInteger(cx, s.value);
+        if (!s.type) v.castInt = cast?.ty;
+        else if (v.declaredInt && !cx.dialect.has('declaredIntegerKept') && cast)
+          v.castInt = assignInteger(cx, s, s.variable.name, v.declaredInt, cast);
+      }
       return;
     }
     case 'blockstmt':
@@ -253,6 +263,8 @@ export function assign(cx: Checker, s: Extract<Stmt, { kind: 'assign' }>): void 
     const before = existing?.castInt;
     const v = define(cx, target.name, target, ty);
     if (s.op !== '=') v.castInt = undefined;
+    else if (existing?.declaredInt && cx.dialect.has('declaredIntegerKept'))
+      declaredIntegerValue(cx, s, existing, value);
     else if (!existing) v.castInt = cast?.ty;
     else if (before) v.castInt = cast ? assignInteger(cx, s, target.name, before, cast) : undefined;
     if (ty.k !== 'unknown' && (v.ty.k === 'unknown' || s.op === '='))
