@@ -8,6 +8,7 @@ import { parse, type ParseResult } from '../syntax/parser';
 import { dialectForms } from './dialect-forms';
 import { Layout } from './layout';
 import { Printer } from './printer';
+import { sameTree } from './same-tree';
 import { Trivia } from './trivia';
 
 export interface FormatSettings {
@@ -123,47 +124,6 @@ class Session {
 }
 
 // ---- checks ----
-
-const IGNORED_KEYS = new Set([
-  'start',
-  'end',
-  'opSpan',
-  'nameSpan',
-  'argsSpan',
-  'predicateSpan',
-  'argumentSpan',
-  'keyword',
-  'commas',
-  'empty',
-  'parenthesized',
-  // Spaces inside an attach point: printed joined, as bpftrace reads it.
-  'gaps',
-]);
-
-/** Same tree, positions and the marks of written form (parentheses, stray `;`) aside. */
-function sameTree(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameTree(a[i], b[i])) return false;
-    return true;
-  }
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  for (const k in x) {
-    const u = x[k];
-    const v = y[k];
-    if (u === v || IGNORED_KEYS.has(k)) continue;
-    // A C definition's body is kept as written but for trailing spaces.
-    if (k === 'body' && typeof u === 'string' && typeof v === 'string') {
-      if (u.replace(/[ \t\r]+$/gm, '') !== v.replace(/[ \t\r]+$/gm, '')) return false;
-    } else if (!sameTree(u, v)) return false;
-  }
-  // A part the formatted tree has and the original lacks (an `else`, a predicate).
-  for (const k in y) if (!(k in x) && y[k] !== undefined && !IGNORED_KEYS.has(k)) return false;
-  return true;
-}
 
 function commentWords(text: string, parsed: ParseResult): string {
   const p = parsed.program;
