@@ -213,6 +213,8 @@ export function call(cx: Checker, e: CallExpr, statement: boolean): Ty {
     case 'none':
       return NONE;
     default:
+      // Types of their own, which bpftrace compares with nothing but themselves (Binop: GetTy()).
+      if (name === 'strerror' && cx.dialect.has('strerrorString')) return STRING;
       return { k: 'other', name: name === 'ntop' ? 'inet' : name === 'buf' ? 'buffer' : name };
   }
 }

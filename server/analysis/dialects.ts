@@ -140,6 +140,13 @@ export const FEATURES = {
   },
   // v0.26.0 src/parser.cpp parse_type: any identifier (a typedef resolved later).
   anyDeclarationTypeName: { since: 26, description: 'any type name in `let $x: T`' },
+  // v0.22.0 src/ast/passes/semantic_analyser.cpp visit(Builtin): `probe` is CreateProbe(), its own
+  // type; v0.23.0 makes it a string (CHANGELOG 0.23.0 "`probe` builtin is now represented as a
+  // string type"), so `probe == "..."` compiles only from 0.23.
+  probeString: { since: 23, description: 'the `probe` builtin is a string' },
+  // strerror() returns strerror_t up to 0.24 (v0.24.0 semantic_analyser.cpp CreateStrerror), a
+  // string from 0.25 (v0.25.0 src/stdlib/strings.bt `:variant string strerror(int error)`).
+  strerrorString: { since: 25, description: '`strerror()` returns a string' },
   mapValueRead: { since: 21, description: 'reading `count()`/`sum()` map values in kernel code' },
   // 0.17 rejects them (verified: "Unknown struct/union: 'pid_t'"); BTF integer types in casts
   // came with bpftrace PR #4853 (merged 2025-11, so 0.25).
@@ -692,7 +699,7 @@ export const FUNCTIONS: FunctionRow[] = [
     name: 'ntop',
     arity: [[17, 1, 2]],
     since: 17,
-    returns: 'string',
+    returns: 'other',
     signature: 'ntop([af,] addr)',
     snippet: 'ntop(${1:addr})',
     doc: 'Printable IPv4/IPv6 address.',
@@ -721,7 +728,7 @@ export const FUNCTIONS: FunctionRow[] = [
     name: 'cgroup_path',
     arity: [[17, 1, 2]],
     since: 17,
-    returns: 'string',
+    returns: 'other',
     async: true,
     signature: 'cgroup_path(id[, filter])',
     snippet: 'cgroup_path(${1:cgroup})',
@@ -772,7 +779,7 @@ export const FUNCTIONS: FunctionRow[] = [
     name: 'strerror',
     arity: [[17, 1, 1]],
     since: 17,
-    returns: 'string',
+    returns: 'other',
     argKinds: ['int'],
     signature: 'strerror(errno)',
     snippet: 'strerror(${1:-retval})',
@@ -804,7 +811,7 @@ export const FUNCTIONS: FunctionRow[] = [
     name: 'macaddr',
     arity: [[17, 1, 1]],
     since: 17,
-    returns: 'string',
+    returns: 'other',
     signature: 'macaddr(char[6])',
     snippet: 'macaddr(${1:addr})',
     doc: 'Printable MAC address.',

@@ -13,7 +13,7 @@ import type { Severity } from './results';
 import { readVar } from './scopes';
 import { block, incDec } from './statements';
 import { closest } from './suggest';
-import { display, fromCType, INT, STRING, structName, type Ty, UNKNOWN } from './types';
+import { display, fromCType, INT, STRING, structName, type Ty, UNKNOWN, VALUE_TYPES } from './types';
 
 /** Kernel typedefs every BTF has; casts to them need no check. */
 const COMMON_TYPEDEFS =
@@ -400,7 +400,12 @@ export function field(cx: Checker, e: FieldExpr): Ty {
   }
   // fexit's retval has the traced function's BTF return type, which the catalog does not hold.
   const btfRetval = e.object.kind === 'ident' && e.object.name === 'retval' && cx.ctx?.kinds.has('fexit');
-  if ((obj.k === 'int' && !btfRetval) || obj.k === 'string') {
+  if (
+    (obj.k === 'int' && !btfRetval) ||
+    obj.k === 'string' ||
+    obj.k === 'stack' ||
+    (obj.k === 'other' && VALUE_TYPES.has(obj.name))
+  ) {
     cx.report(
       e,
       'error',

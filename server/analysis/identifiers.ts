@@ -30,6 +30,7 @@ export function ident(cx: Checker, e: Extract<Expr, { kind: 'ident' }>): Ty {
         deprecated: true,
       });
     }
+    if (b.name === 'probe' && !cx.dialect.has('probeString')) return PROBE;
     return builtinType(b);
   }
   if (/^arg\d+$/.test(e.name) || /^sarg\d+$/.test(e.name)) {
@@ -93,12 +94,16 @@ export function ident(cx: Checker, e: Extract<Expr, { kind: 'ident' }>): Ty {
 }
 
 const builtinTypes = new Map<BuiltinRow, Ty>();
+const PROBE: Ty = { k: 'other', name: 'probe' };
 
 /** The type of a builtin variable (one shared object per builtin: types are never mutated). */
 function builtinType(b: BuiltinRow): Ty {
   let ty = builtinTypes.get(b);
   if (!ty) {
     if (b.name === 'args') ty = { k: 'args' };
+    // username (and up to 0.22 probe, see ident()) is a type of its own: `username == "root"` is a type
+    // mismatch in every version (Binop compares GetTy(); verified on 0.17).
+    else if (b.name === 'username') ty = { k: 'other', name: 'username' };
     else if (b.kind === 'string') ty = STRING;
     else if (b.kind === 'stack') ty = { k: 'stack', name: b.name };
     else if (b.kind === 'sym') ty = { k: 'other', name: b.type };

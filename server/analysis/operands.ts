@@ -33,6 +33,8 @@ const OTHER_TYPES: Record<string, string> = {
   cgroup_path: 'cgroup_path',
   macaddr: 'mac_address',
   strerror: 'strerror',
+  username: 'username',
+  probe: 'probe',
 };
 
 export function operandRules(cx: Checker): boolean {

@@ -20,6 +20,24 @@ export interface IntType {
   bits: number;
 }
 
+/**
+ * `other` values of bpftrace's own types (what functions and builtins return): each a type of
+ * its own that bpftrace compares, stores and keys only with itself (Binop, assign_map_type and
+ * AssignVarStatement compare GetTy(); verified on 0.17), and that has no fields.
+ */
+export const VALUE_TYPES = new Set([
+  'ksym',
+  'usym',
+  'inet',
+  'buffer',
+  'username',
+  'probe',
+  'cgroup_path',
+  'macaddr',
+  'strerror',
+  'strftime',
+]);
+
 export const UNKNOWN: Ty = { k: 'unknown' };
 export const INT: Ty = { k: 'int', name: 'int64' };
 export const STRING: Ty = { k: 'string' };
@@ -98,6 +116,8 @@ export function kindOf(ty: Ty): string | undefined {
       return `(${ty.elements.map((e) => kindOf(e) ?? '?').join(',')})`;
     case 'struct':
       return ty.name;
+    case 'other':
+      return VALUE_TYPES.has(ty.name) ? ty.name : undefined;
     default:
       return undefined;
   }
