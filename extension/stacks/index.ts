@@ -8,7 +8,7 @@ import type { Configuration } from '../configuration';
 import type { FieldtraceContext } from '../context';
 import type { NodeManager } from '../ssh/index';
 import { FrameDocumentLinks, FrameTerminalLinks } from './links';
-import { openFrame, openFrameSource, openResolution } from './open-frame';
+import { newestWins, openFrame, openFrameSource, openResolution } from './open-frame';
 import { StackService } from './service';
 import { StacksTree } from './stacks-tree';
 import { stackTitle } from '../../core/trace/render-text';
@@ -24,9 +24,10 @@ export function registerStacks(
   );
 
   // Registered first and synchronously: other views call it as soon as they show a frame.
-  ctx.registerCommand('fieldtrace.openFrame', (frame: string, calleeFrame?: string) =>
-    openFrame(service, frame, calleeFrame),
-  );
+  const opens = newestWins();
+  const openNewest = (frame: string, calleeFrame?: string) =>
+    openFrame(service, frame, calleeFrame, opens.start());
+  ctx.registerCommand('fieldtrace.openFrame', openNewest);
   ctx.registerCommand('fieldtrace.showStack', async (frames: string[], title?: string) => {
     if (!Array.isArray(frames) || frames.some((f) => typeof f !== 'string')) {
       throw new Error('fieldtrace.showStack expects an array of frame strings');
@@ -39,11 +40,11 @@ export function registerStacks(
     await view.reveal(stack, { select: true, focus: false, expand: true });
   });
   ctx.track(followLatestStack(bus, tree));
-  ctx.registerCommand('fieldtrace.openFrameSource', () => openFrameSource(service));
+  ctx.registerCommand('fieldtrace.openFrameSource', () => openFrameSource(service, opens.start()));
   ctx.registerCommand('fieldtrace.reindexSources', () => service.rebuild());
   ctx.registerCommand('fieldtrace.stacks.openResolution', (r: Resolution) => openResolution(r));
 
-  ctx.track(vscode.window.registerTerminalLinkProvider(new FrameTerminalLinks(service)));
+  ctx.track(vscode.window.registerTerminalLinkProvider(new FrameTerminalLinks(openNewest)));
   ctx.track(
     vscode.languages.registerDocumentLinkProvider(
       [{ language: 'plaintext' }, { language: 'log' }],

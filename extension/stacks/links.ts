@@ -3,8 +3,6 @@
 import * as vscode from 'vscode';
 import { findFrameInLine } from '../../core/stacks/frames';
 import type { Configuration } from '../configuration';
-import { openFrame } from './open-frame';
-import type { StackService } from './service';
 
 interface FrameLink extends vscode.TerminalLink {
   frame: string;
@@ -15,7 +13,7 @@ interface FrameLink extends vscode.TerminalLink {
 export class FrameTerminalLinks implements vscode.TerminalLinkProvider<FrameLink> {
   private previous = new WeakMap<vscode.Terminal, string>();
 
-  constructor(private readonly service: StackService) {}
+  constructor(private readonly open: (frame: string, callee?: string) => Promise<unknown>) {}
 
   provideTerminalLinks(context: vscode.TerminalLinkContext): FrameLink[] {
     if (!context.terminal.name.startsWith('Fieldtrace')) return [];
@@ -38,7 +36,7 @@ export class FrameTerminalLinks implements vscode.TerminalLinkProvider<FrameLink
   }
 
   async handleTerminalLink(link: FrameLink): Promise<void> {
-    await openFrame(this.service, link.frame, link.callee);
+    await this.open(link.frame, link.callee);
   }
 }
 

@@ -6,15 +6,35 @@ import type { Resolution } from '../../core/stacks/resolution';
 import type { StackService } from './service';
 import { notify } from '../notify';
 
+/**
+ * Of overlapping requests, only the newest is carried out: each `start()` gives a check that
+ * stays true until the next `start()`.
+ */
+export function newestWins(): { start(): () => boolean } {
+  let newest = 0;
+  return {
+    start() {
+      const mine = ++newest;
+      return () => mine === newest;
+    },
+  };
+}
+
+/**
+ * Resolves a frame and opens its source, unless `stillWanted()` says another frame was asked for
+ * meanwhile: a resolution can take seconds (DWARF over SSH), and a late editor would pull the
+ * focus from whatever the user did since.
+ */
 export async function openFrame(
   service: StackService,
   frame: string,
-  calleeFrame?: string,
+  calleeFrame: string | undefined,
+  stillWanted: () => boolean,
 ): Promise<Resolution | undefined> {
   if (typeof frame !== 'string' || !frame.trim())
     throw new Error('fieldtrace.openFrame expects a frame string');
   const r = await service.resolve(frame, typeof calleeFrame === 'string' ? calleeFrame : undefined);
-  await openResolution(r);
+  if (stillWanted()) await openResolution(r);
   return r;
 }
 
@@ -46,7 +66,7 @@ export async function openResolution(r: Resolution): Promise<void> {
 }
 
 /** "Open Frame Source": the selection, else the frame on the cursor's line, else the clipboard. */
-export async function openFrameSource(service: StackService): Promise<void> {
+export async function openFrameSource(service: StackService, stillWanted: () => boolean): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   const candidates: string[] = [];
   if (editor) {
@@ -58,7 +78,7 @@ export async function openFrameSource(service: StackService): Promise<void> {
   for (const line of candidates) {
     const m = findFrameInLine(line);
     if (m) {
-      await openFrame(service, m.frame.raw);
+      await openFrame(service, m.frame.raw, undefined, stillWanted);
       return;
     }
   }
