@@ -441,12 +441,16 @@ function spawn(
   child.name ??= proc.name ?? e.comm;
   const main = threadAt(m, child, e.childTid, e.comm);
   for (const fd of proc.fds.values()) {
-    if (child.fds.has(fd.fd)) continue;
+    // The child's own events can be read before its fork (another CPU's buffer).
+    const early = madeUpAfter(child, fd.fd, e.timeNs);
+    if (early) child.fds.delete(fd.fd);
+    else if (child.fds.has(fd.fd)) continue;
     const inherited = m.newFd(child, fd.fd, fd.socket, 'fork', main, 'traced');
     inherited.from = fd.fd;
     inherited.listening = fd.listening;
     if (fd.socket.address)
       step(m, fd.socket, e, 'fork', fd.fd, by, `fork → pid ${e.childPid} inherits fd ${fd.fd}`);
+    if (early) absorbEarly(m, early, inherited);
   }
 }
 

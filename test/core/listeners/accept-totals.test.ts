@@ -252,3 +252,33 @@ test('an exit stays an exit: totals printed after it count on the closed fd, old
   const reused = reduceEvents([...events, ...listening(100, 100, 'nginx', 5, 9090, 5e9)]);
   assert.equal(reused.processes[0].exited, false);
 });
+
+test('a forked worker’s accepts read before its fork count on the socket it inherited', () => {
+  const state = reduceEvents([
+    ...listening(100, 100, 'nginx', 6, 8080),
+    // The child's total and first accept, read before the parent's fork event.
+    total(101, 101, 6, 7, 3e9),
+    accept(101, 101, 'nginx', 6, 2e9),
+    {
+      type: 'spawn',
+      timeNs: 1.5e9,
+      pid: 100,
+      tid: 100,
+      comm: 'nginx',
+      childPid: 101,
+      childTid: 101,
+      thread: false,
+    },
+    total(101, 101, 6, 7, 9e9),
+  ]);
+  const parent = state.processes.find((p) => p.pid === 100)!;
+  const l = parent.listeners.find((x) => x.port === 8080)!;
+  assert.equal(l.totalAccepts, 7);
+  assert.equal(l.sockets.length, 1);
+  const child = state.processes.find((p) => p.pid === 101)!;
+  assert.deepEqual(
+    child.listeners.map((x) => [x.port, x.totalAccepts]),
+    [[8080, 7]],
+    'the child holds the same listener, no made-up one',
+  );
+});
