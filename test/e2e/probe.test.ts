@@ -53,7 +53,9 @@ test(
       .filter({ hasText: `pid ${envoy!.pid}` })
       .first();
     await row.waitFor({ timeout: 30_000 });
-    await page.keyboard.press('Enter');
+    // Another process whose line also matches the digits may be the focused row: pick this one.
+    if ((await row.getAttribute('class'))?.split(' ').includes('focused')) await page.keyboard.press('Enter');
+    else await row.click();
     // The new untitled document holds the uprobes on the constructor's C1 and C2 symbols.
     const lines = page.locator('.editor-instance .view-lines');
     await lines.filter({ hasText: '_ZN5Envoy5Event14DispatcherImplC1E' }).waitFor({ timeout: 90_000 });
