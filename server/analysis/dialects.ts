@@ -147,6 +147,9 @@ export const FEATURES = {
   // strerror() returns strerror_t up to 0.24 (v0.24.0 semantic_analyser.cpp CreateStrerror), a
   // string from 0.25 (v0.25.0 src/stdlib/strings.bt `:variant string strerror(int error)`).
   strerrorString: { since: 25, description: '`strerror()` returns a string' },
+  // v0.24.0 src/format_string.cpp FormatString::check: `%s` takes a value of any type ("Anything
+  // goes"); up to 0.23 it wants a string (format_string.cpp "specifier expects a value of type").
+  printfAnyString: { since: 24, description: 'printf `%s` prints a value of any type' },
   mapValueRead: { since: 21, description: 'reading `count()`/`sum()` map values in kernel code' },
   // 0.17 rejects them (verified: "Unknown struct/union: 'pid_t'"); BTF integer types in casts
   // came with bpftrace PR #4853 (merged 2025-11, so 0.25).

@@ -238,13 +238,18 @@ export function compoundOperands(
   );
 }
 
-/** Casts read integers, pointers and records; a cast to an integer type reads no string or tuple. */
+/** Casts read integers and pointers; a cast to an integer type reads no string or tuple. */
 export function castOperand(cx: Checker, e: CastExpr, t: Ty): void {
   if (!operandRules(cx)) return;
   const kind = typeKind(t);
   if (!kind) return;
   if (kind === 'none') {
     cx.report(e, 'error', 'invalid-cast', 'Cannot cast from "none" type');
+    return;
+  }
+  // A struct value, whatever the target (visit(Cast): IsRecordTy(); verified on 0.17).
+  if (kind === 'record') {
+    cx.report(e, 'error', 'invalid-cast', `Cannot cast from struct type "${display(t)}"`);
     return;
   }
   const toInteger = !e.type.tag && e.type.pointer === 0 && e.type.array === undefined;

@@ -3,7 +3,7 @@
 import type { CallExpr } from '../syntax/ast';
 import type { Checker } from './checker';
 import { READABLE_AGGREGATES } from './expressions';
-import { display, type Ty } from './types';
+import { display, type Ty, VALUE_TYPES } from './types';
 
 export function printfFormat(cx: Checker, e: CallExpr, fmt: string, args: Ty[]): void {
   const specs: Array<{ conv: string }> = [];
@@ -63,6 +63,7 @@ export function printfFormat(cx: Checker, e: CallExpr, fmt: string, args: Ty[]):
       return;
     }
     if (s.conv === 's') {
+      if (cx.dialect.has('printfAnyString')) return;
       if (t.k === 'int' || t.k === 'ptr') {
         const hint =
           t.k === 'ptr' && /char$/.test(t.to)
@@ -87,6 +88,13 @@ export function printfFormat(cx: Checker, e: CallExpr, fmt: string, args: Ty[]):
           'printf-format',
           `${e.callee.name}: %s specifier expects a value of type string (buffer supplied); print a buffer with %r`,
         );
+      else if (t.k === 'struct' || t.k === 'tuple')
+        cx.report(
+          e,
+          'error',
+          'printf-format',
+          `${e.callee.name}: %s specifier expects a value of type string (${t.k === 'struct' ? 'record' : 'tuple'} supplied)`,
+        );
     } else if (s.conv === 'r' || s.conv === 'rx' || s.conv === 'rh') {
       if (t.k === 'other' && t.name === 'buffer') return;
       if (t.k === 'int' || t.k === 'ptr' || t.k === 'string' || t.k === 'tuple' || t.k === 'stack')
@@ -100,7 +108,9 @@ export function printfFormat(cx: Checker, e: CallExpr, fmt: string, args: Ty[]):
       (t.k === 'agg' && (!cx.dialect.has('mapValueRead') || !READABLE_AGGREGATES.has(t.fn))) ||
       t.k === 'string' ||
       t.k === 'stack' ||
-      (t.k === 'other' && ['ksym', 'usym', 'inet', 'buffer'].includes(t.name))
+      t.k === 'struct' ||
+      t.k === 'tuple' ||
+      (t.k === 'other' && VALUE_TYPES.has(t.name))
     ) {
       cx.report(
         e,
