@@ -64,6 +64,12 @@ class Line {
   }
 }
 
+/** Runs of spaces by length, made once: every line of a nested block is padded with one. */
+const PADS: string[] = [];
+function pad(columns: number): string {
+  return (PADS[columns] ??= ' '.repeat(columns));
+}
+
 /** Emulates size_t arithmetic of the reference printer: a width that would go below zero is unlimited. */
 export function narrower(width: number, by: number): number {
   return width >= by ? width - by : Number.MAX_SAFE_INTEGER;
@@ -108,11 +114,10 @@ export class Layout {
       this.lines.push(new Line());
       col = indent;
     }
-    const pad = ' '.repeat(col);
     const all = other.lines.length;
     for (let i = 0; i < all; i++) {
       const current = this.last();
-      if (col !== 0 && current.isEmpty()) current.pushText(pad);
+      if (col !== 0 && current.isEmpty()) current.pushText(pad(col));
       current.pushLine(other.lines[i]);
       if (indent > 0 || i < all - 1) this.lines.push(new Line());
     }

@@ -146,10 +146,13 @@ export class Printer {
 
   /** Comments inside a node that has no place for them (in an expression): lines before the node. */
   private hoist(ranges: Array<[number, number]>): Layout | undefined {
-    const taken = ranges.flatMap(([a, b]) => this.trivia.take(a, b));
-    if (!taken.length) return undefined;
-    const out = new Layout();
-    for (const c of taken) for (const line of c.lines) out.commentLine(line);
+    let out: Layout | undefined;
+    for (const [a, b] of ranges) {
+      for (const c of this.trivia.take(a, b)) {
+        out ??= new Layout();
+        for (const line of c.lines) out.commentLine(line);
+      }
+    }
     return out;
   }
 

@@ -84,6 +84,23 @@ export const DURATION_SUFFIXES: Record<string, number> = {
   d: 86400e9,
 };
 
+/**
+ * Every token is built here, with all its fields in one order: tokens of one shape keep the
+ * parser's reads of them monomorphic (a literal per kind gave each kind its own hidden class).
+ */
+function token(
+  kind: TokenKind,
+  text: string,
+  start: number,
+  end: number,
+  lineStart: boolean,
+  value?: string,
+  num?: number,
+  suffix?: string,
+): Token {
+  return { kind, text, start, end, value, num, suffix, lineStart };
+}
+
 function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
 }
@@ -175,7 +192,7 @@ export class Lexer {
     const lineStart = this.skipTrivia();
     const t = this.text;
     const start = this.pos;
-    if (start >= t.length) return { kind: 'eof', text: '', start, end: start, lineStart };
+    if (start >= t.length) return token('eof', '', start, start, lineStart);
     const c = t.charCodeAt(start);
 
     if (isIdentStart(c)) {
@@ -183,7 +200,7 @@ export class Lexer {
       while (isIdentPart(t.charCodeAt(i))) i++;
       this.pos = i;
       const text = t.slice(start, i);
-      return { kind: 'ident', text, start, end: i, lineStart, value: text };
+      return token('ident', text, start, i, lineStart, text);
     }
     if (isDigit(c)) return this.number(start, lineStart);
     if (c === 34) return this.string(start, lineStart);
@@ -209,14 +226,14 @@ export class Lexer {
         );
       }
       this.pos = i;
-      return { kind, text: t.slice(start, i), start, end: i, lineStart, value: t.slice(start + 1, i) };
+      return token(kind, t.slice(start, i), start, i, lineStart, t.slice(start + 1, i));
     }
     if (c === 64) {
       // `@`
       let i = start + 1;
       while (isIdentPart(t.charCodeAt(i))) i++;
       this.pos = i;
-      return { kind: 'map', text: t.slice(start, i), start, end: i, lineStart, value: t.slice(start + 1, i) };
+      return token('map', t.slice(start, i), start, i, lineStart, t.slice(start + 1, i));
     }
     if (c === 35) return this.preprocessor(start, lineStart);
     const candidates = PUNCT_BY_FIRST.get(t[start]);
@@ -224,7 +241,7 @@ export class Lexer {
       for (const p of candidates) {
         if (p.length === 1 || t.startsWith(p, start)) {
           this.pos = start + p.length;
-          return { kind: 'punct', text: p, start, end: this.pos, lineStart };
+          return token('punct', p, start, this.pos, lineStart);
         }
       }
     }
@@ -259,7 +276,7 @@ export class Lexer {
     let end = i;
     if (t.charCodeAt(end - 1) === 13) end--;
     this.pos = i;
-    return { kind: 'preproc', text: t.slice(start, end), start, end, lineStart };
+    return token('preproc', t.slice(start, end), start, end, lineStart);
   }
 
   private number(start: number, lineStart: boolean): Token {
@@ -321,15 +338,7 @@ export class Lexer {
       num *= DURATION_SUFFIXES[suffix];
     }
     this.pos = i;
-    return {
-      kind: 'int',
-      text: t.slice(start, i),
-      start,
-      end: i,
-      num,
-      suffix: suffix || undefined,
-      lineStart,
-    };
+    return token('int', t.slice(start, i), start, i, lineStart, undefined, num, suffix || undefined);
   }
 
   private string(start: number, lineStart: boolean): Token {
@@ -370,7 +379,7 @@ export class Lexer {
       i++;
     }
     this.pos = i;
-    return { kind: 'string', text: t.slice(start, i), start, end: i, value, lineStart };
+    return token('string', t.slice(start, i), start, i, lineStart, value);
   }
 
   /**

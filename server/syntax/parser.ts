@@ -107,6 +107,15 @@ class Parser {
   private problems: SyntaxProblem[] = [];
   /** Offsets already reported, so that recovery loops cannot flood the list. */
   private reportedAt = new Set<number>();
+  /**
+   * Tokens already lexed by peek() from lexer position aheadFrom, with the position after each:
+   * advance() takes them instead of lexing them again. The lexer reads a token from its position
+   * alone, so they stay right for as long as the lexer is back at aheadFrom, however it got there
+   * (the raw scan of attach points moves it).
+   */
+  private ahead: Token[] = [];
+  private aheadPos: number[] = [];
+  private aheadFrom = -1;
 
   constructor(private readonly text: string) {
     this.lx = new Lexer(text);
@@ -118,7 +127,11 @@ class Parser {
   private advance(): Token {
     const t = this.tok;
     this.prevEnd = t.end;
-    this.tok = this.lx.next();
+    if (this.aheadFrom === this.lx.pos && this.ahead.length) {
+      this.tok = this.ahead.shift()!;
+      this.lx.pos = this.aheadPos.shift()!;
+      this.aheadFrom = this.lx.pos;
+    } else this.tok = this.lx.next();
     return t;
   }
 
@@ -146,14 +159,25 @@ class Parser {
   /** Tokens after the current one, without consuming anything. */
   private peek(n: number): Token[] {
     const saved = this.lx.pos;
-    const out: Token[] = [];
-    for (let i = 0; i < n; i++) {
-      const t = this.lx.next();
-      out.push(t);
-      if (t.kind === 'eof') break;
+    if (this.aheadFrom !== saved) {
+      this.ahead.length = 0;
+      this.aheadPos.length = 0;
+      this.aheadFrom = saved;
+    }
+    const ahead = this.ahead;
+    if (ahead.length) this.lx.pos = this.aheadPos[ahead.length - 1];
+    while (ahead.length < n && (ahead.length === 0 || ahead[ahead.length - 1].kind !== 'eof')) {
+      ahead.push(this.lx.next());
+      this.aheadPos.push(this.lx.pos);
     }
     this.lx.pos = saved;
-    return out;
+    return ahead.length > n ? ahead.slice(0, n) : ahead.slice();
+  }
+
+  /** The token after the current one (peek(1) without the array). */
+  private peekToken(): Token {
+    if (this.aheadFrom !== this.lx.pos || !this.ahead.length) this.peek(1);
+    return this.ahead[0];
   }
 
   private error(start: number, end: number, message: string, code = 'syntax', openedAt?: number): void {
@@ -544,17 +568,20 @@ class Parser {
   private attachPoint(pieces: Array<{ text: string; start: number; end: number }>): AttachPoint {
     // The joined text, and for each of its characters the offset in the document.
     let text = '';
-    const at: number[] = [];
-    for (const p of pieces) {
-      text += p.text;
-      for (let i = 0; i < p.text.length; i++) at.push(p.start + i);
-    }
+    for (const p of pieces) text += p.text;
     const first = pieces[0];
     const last = pieces[pieces.length - 1];
-    at.push(last.end);
+    const at = (index: number): number => {
+      let rest = index;
+      for (const p of pieces) {
+        if (rest < p.text.length) return p.start + rest;
+        rest -= p.text.length;
+      }
+      return last.end;
+    };
     const span = (from: number, to: number): Span => ({
-      start: at[from],
-      end: to > from ? at[to - 1] + 1 : at[from],
+      start: at(from),
+      end: to > from ? at(to - 1) + 1 : at(from),
     });
     const gaps = pieces.slice(1).map((p, i) => ({ start: pieces[i].end, end: p.start }));
 
@@ -642,6 +669,7 @@ class Parser {
       if (this.tok.start === before) this.advance();
     }
     this.depth--;
+    node.statements = fitted(node.statements);
     if (this.isPunct('}')) {
       node.end = this.advance().end;
       node.closed = true;
@@ -883,8 +911,8 @@ class Parser {
   /** Is the current `/` the end of a predicate (followed by `{` or the end of input)? */
   private predicateEnds(): boolean {
     if (!this.inPredicate || !this.isPunct('/')) return false;
-    const [n] = this.peek(1);
-    return !n || n.kind === 'eof' || n.text === '{';
+    const n = this.peekToken();
+    return n.kind === 'eof' || n.text === '{';
   }
 
   /** Precedence climbing over the binary operators (higher binds tighter). */
@@ -991,7 +1019,7 @@ class Parser {
     let name = '';
     let nameSpan: Span = { start: this.tok.start, end: this.tok.start };
     let of: Expr | undefined;
-    if (this.tok.kind === 'ident' && this.tok.text === 'typeof' && this.peek(1)[0]?.text === '(') {
+    if (this.tok.kind === 'ident' && this.tok.text === 'typeof' && this.peekToken().text === '(') {
       // `typeof(expr)` or `typeof(type)` in a type position (0.25).
       const t = this.advance();
       name = t.text;
@@ -1034,12 +1062,13 @@ class Parser {
 
   /** A type where one reads like a type (`struct x *`, `uint64`), else an expression. */
   private typeOrExpression(): Expr {
-    const [a, b] = [this.tok, this.peek(1)[0]];
+    const a = this.tok;
+    if (a.kind !== 'ident') return this.expression();
+    const b = this.peekToken();
     const looksType =
-      a.kind === 'ident' &&
-      ((['struct', 'union', 'enum'].includes(a.text) && b?.kind === 'ident') ||
-        (INTEGER_TYPE_NAMES.includes(a.text) && b?.text !== '(') ||
-        (a.text === 'typeof' && b?.text === '('));
+      ((a.text === 'struct' || a.text === 'union' || a.text === 'enum') && b.kind === 'ident') ||
+      (INTEGER_TYPE_NAMES.includes(a.text) && b.text !== '(') ||
+      (a.text === 'typeof' && b.text === '(');
     return looksType ? this.typeRef() : this.expression();
   }
 
@@ -1106,9 +1135,9 @@ class Parser {
     return {
       kind: 'call',
       callee,
-      args,
+      args: fitted(args),
       argsSpan: { start: open.start, end },
-      commas,
+      commas: fitted(commas),
       start: callee.start,
       end,
     };
@@ -1148,13 +1177,14 @@ class Parser {
             if (this.tok.start === before) break;
           }
           this.expect(']');
+          node.keys = fitted(node.keys);
           node.end = this.prevEnd;
         }
         return node;
       }
       case 'ident': {
         if (t.text === 'sizeof' || t.text === 'offsetof') return this.sizeofLike();
-        if (t.text === 'comptime' && this.startsOperand(this.peek(1)[0])) {
+        if (t.text === 'comptime' && this.startsOperand(this.peekToken())) {
           // `comptime expr` (0.25): a keyword applied to a unary expression.
           this.advance();
           const operand = this.unary();
@@ -1255,7 +1285,7 @@ class Parser {
       this.advance();
       return { kind: 'tuple', elements: [], start: open.start, end: this.prevEnd };
     }
-    if (this.tok.kind === 'ident' && this.peek(1)[0]?.text === '=') return this.record(open);
+    if (this.tok.kind === 'ident' && this.peekToken().text === '=') return this.record(open);
     const first = this.expression();
     if (this.isPunct(',')) {
       const elements = [first];
@@ -1292,6 +1322,14 @@ const BUILTIN_VARIABLE_HINT = new Set([
   'cgroup',
   'args',
 ]);
+
+/**
+ * The list in an array of its own size: an array filled by push() keeps room for 16 entries
+ * (most lists of a script hold 1 to 3), and the tree keeps every one of them alive.
+ */
+function fitted<T>(list: T[]): T[] {
+  return list.length > 0 && list.length < 16 ? list.slice() : list;
+}
 
 function isCompound(s: Stmt): boolean {
   return (
