@@ -1,13 +1,14 @@
 // Formatting of whole scripts, of ranges and of the statement just typed, as text edits. The
 // printer lays out the syntax tree; this module decides what may be formatted (only what parsed
-// cleanly) and checks every result before it is used: the edited text must parse to the same
-// tree with the same comments, or the node is left as written.
+// cleanly) and checks every result before it is used (check.ts): the edited text must parse to
+// the same tree with the same comments, or the node is left as written.
 import type { Dialect } from '../analysis/dialects';
 import type { Block, Program, Stmt, TopItem } from '../syntax/ast';
 import { parse, type ParseResult } from '../syntax/parser';
 import { dialectForms } from './dialect-forms';
 import { Layout } from './layout';
 import { Printer } from './printer';
+import { parsesToSameProgram } from './check';
 import { sameTree } from './same-tree';
 import { Trivia } from './trivia';
 
@@ -123,31 +124,7 @@ class Session {
   }
 }
 
-// ---- checks ----
-
-function commentWords(text: string, parsed: ParseResult): string {
-  const p = parsed.program;
-  const trivia = new Trivia(text, parsed.comments, [...p.preprocessor, ...p.cDefinitions]);
-  return trivia.comments
-    .flatMap((c) => c.lines)
-    .join(' ')
-    .split(/\s+/)
-    .filter((w) => w !== '')
-    .join(' ');
-}
-
-function sameProgram(
-  before: ParseResult,
-  beforeText: string,
-  after: ParseResult,
-  afterText: string,
-): boolean {
-  return (
-    after.problems.length === before.problems.length &&
-    sameTree(after.program, before.program) &&
-    commentWords(afterText, after) === commentWords(beforeText, before)
-  );
-}
+// ---- edits ----
 
 function applyEdits(text: string, edits: Edit[]): string {
   let out = '';
@@ -209,14 +186,14 @@ export function formatDocument(
     const formatted = new Session(text, dialect, settings, parsed).program(asWritten);
     // Already in form (format on save, mostly): nothing changes, nothing to check.
     if (formatted === text) return { edits: [] };
-    const reparsed = parse(formatted);
-    if (sameProgram(parsed, text, reparsed, formatted)) {
+    if (parsesToSameProgram(parsed, text, formatted)) {
       const skipped = asWritten.size
         ? `${asWritten.size} top-level item(s) left as written: formatting them would change the syntax tree`
         : undefined;
       return { edits: minimalEdit(text, formatted), skipped };
     }
     // Keep as written the items whose tree changed, and try once more.
+    const reparsed = parse(formatted);
     const before = topLevel(parsed.program);
     const after = topLevel(reparsed.program);
     if (before.length !== after.length) break;
@@ -267,11 +244,8 @@ function formatItemsOnly(
 function checkedEdits(text: string, parsed: ParseResult, edits: Edit[]): Edit[] {
   if (!edits.length) return edits;
   const all = applyEdits(text, edits);
-  if (sameProgram(parsed, text, parse(all), all)) return edits;
-  return edits.filter((e) => {
-    const one = applyEdits(text, [e]);
-    return sameProgram(parsed, text, parse(one), one);
-  });
+  if (parsesToSameProgram(parsed, text, all)) return edits;
+  return edits.filter((e) => parsesToSameProgram(parsed, text, applyEdits(text, [e])));
 }
 
 // ---- ranges and typing ----

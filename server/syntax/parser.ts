@@ -20,6 +20,7 @@ import type {
   RangeExpr,
   Span,
   Stmt,
+  TopItem,
   TypeRef,
   VarExpr,
 } from './ast';
@@ -94,8 +95,13 @@ function describe(t: Token): string {
   return `'${t.text}'`;
 }
 
-export function parse(text: string): ParseResult {
-  return new Parser(text).parseProgram();
+/**
+ * Parses a script. With `onItem`, each top-level item (probe, macro, map declaration) is handed
+ * over as soon as it is whole and `program.items` stays empty: a reader that looks at one item at a
+ * time never holds the whole tree (the formatter's check of its output). Nothing else changes.
+ */
+export function parse(text: string, onItem?: (item: TopItem) => void): ParseResult {
+  return new Parser(text, onItem).parseProgram();
 }
 
 class Parser {
@@ -117,7 +123,14 @@ class Parser {
   private aheadPos: number[] = [];
   private aheadFrom = -1;
 
-  constructor(private readonly text: string) {
+  /** Top-level items parsed so far, and whether one is a probe (whether or not onItem took them). */
+  private itemCount = 0;
+  private sawProbe = false;
+
+  constructor(
+    private readonly text: string,
+    private readonly onItem?: (item: TopItem) => void,
+  ) {
     this.lx = new Lexer(text);
     this.tok = this.lx.next();
   }
@@ -264,14 +277,14 @@ class Parser {
         n2?.text === '{'
       ) {
         // bpftrace reads C definitions in the preamble only (its grammar's c_definitions).
-        if (program.items.length)
+        if (this.itemCount)
           this.error(t.start, t.end, 'C definitions must appear before probes and functions', 'syntax');
         program.cDefinitions.push(this.cDefinition());
         return;
       }
       if (t.text === 'config' && n1?.text === '=') {
         // bpftrace's grammar takes the config block only in the preamble, before any probe.
-        if (program.items.some((item) => item.kind === 'probe')) {
+        if (this.sawProbe) {
           this.error(t.start, t.end, 'the config block must come before the first probe', 'syntax');
         }
         program.config = this.configBlock();
@@ -279,17 +292,17 @@ class Parser {
       }
       if (t.text === 'import' && n1?.kind === 'string') {
         // v0.25.0 src/parser.yy reads imports in the preamble only; v0.26.1 says so.
-        if (program.items.length)
+        if (this.itemCount)
           this.error(t.start, t.end, 'root imports must appear before probes and functions', 'syntax');
         program.imports.push(this.importStmt());
         return;
       }
       if (t.text === 'macro' && n1?.kind === 'ident' && n2?.text === '(') {
-        program.items.push(this.macroDef());
+        this.addItem(program, this.macroDef());
         return;
       }
       if (t.text === 'let' && n1?.kind === 'map') {
-        program.items.push(this.mapDecl());
+        this.addItem(program, this.mapDecl());
         return;
       }
     }
@@ -298,7 +311,14 @@ class Parser {
       this.skipTopLevel();
       return;
     }
-    program.items.push(this.probe());
+    this.addItem(program, this.probe());
+  }
+
+  private addItem(program: Program, item: TopItem): void {
+    this.itemCount++;
+    if (item.kind === 'probe') this.sawProbe = true;
+    if (this.onItem) this.onItem(item);
+    else program.items.push(item);
   }
 
   /** After a top-level error: skip past the next balanced `{...}` group. */
