@@ -139,6 +139,11 @@ export interface BinaryFacts {
   path?: string;
   /** How many binaries a glob target matches when it matches several (path is then unset). */
   matched?: number;
+  /**
+   * For a glob over several binaries: the symbol-cache key of each one's functions, when every
+   * one was read (bpftrace matches the function in each, core/nodes/facts.ts GLOB_TABLES_MAX).
+   */
+  symbolKeys?: string[];
   /** Key of its function symbols in the local symbol cache (build-id, or a stand-in). */
   symbolKey?: string;
   /** Why the binary has no function symbols at all, in plain words. */

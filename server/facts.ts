@@ -11,6 +11,8 @@ export interface BinaryEntry {
   facts: BinaryFacts;
   /** Function symbols, when they were read. */
   table?: SymbolTable;
+  /** Those of each binary a glob matches, when it matches several and all were read. */
+  tables?: SymbolTable[];
 }
 
 export class TargetFacts {

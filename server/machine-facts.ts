@@ -5,10 +5,11 @@
 // symbol cache by build-id that the extension fills on the same disk.
 import type { Connection } from 'vscode-languageserver';
 import { BinaryFactsRequest } from '../common/protocol';
-import { readBinaryFacts, readNodeFacts } from '../core/nodes/facts';
+import { GLOB_TABLES_MAX, readBinaryFacts, readNodeFacts } from '../core/nodes/facts';
 import { fetchTracepointListing, probeNode, type NodeProbe } from '../core/nodes/probe';
 import { LocalTransport } from '../core/nodes/transport';
 import { SymbolCache } from '../core/symbols/cache';
+import type { SymbolTable } from '../core/symbols/table';
 import type { BinaryEntry } from './facts';
 import { LOCAL_NODE } from '../common/nodes';
 import type { Target, Targets } from './targets';
@@ -106,7 +107,14 @@ export class MachineFactsService {
       answer.map(async (facts) => ({
         facts,
         table: facts.symbolKey ? await this.symbols.byKey(facts.symbolKey) : undefined,
+        tables: facts.symbolKeys ? await globTables(this.symbols, facts.symbolKeys) : undefined,
       })),
     );
   }
+}
+
+/** A glob's tables, all or none (a table the cache lost leaves the glob unchecked). */
+async function globTables(symbols: SymbolCache, keys: string[]): Promise<SymbolTable[] | undefined> {
+  const tables = await Promise.all(keys.slice(0, GLOB_TABLES_MAX).map((k) => symbols.byKey(k)));
+  return tables.every((t) => t !== undefined) ? (tables as SymbolTable[]) : undefined;
 }

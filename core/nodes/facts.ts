@@ -175,15 +175,15 @@ export async function readBinaryFacts(
   probe: Pick<NodeProbe, 'privilege'>,
   targets: string[],
   symbols: SymbolCache,
-): Promise<Array<{ facts: BinaryFacts; table?: SymbolTable }>> {
+): Promise<Array<{ facts: BinaryFacts; table?: SymbolTable; tables?: SymbolTable[] }>> {
   const resolved = await resolveBinaries(transport, probe, targets);
   const where = nodeInText(transport.nodeId);
   return Promise.all(
     targets.map(async (target) => {
       const paths = resolved.get(target) ?? [];
       if (!paths.length) return { facts: { target, exists: false } };
-      // A glob over several binaries: which functions they hold together is not read.
-      if (paths.length > 1) return { facts: { target, exists: true, matched: paths.length } };
+      if (paths.length > 1)
+        return globFacts({ transport, privilege: probe.privilege }, target, paths, symbols);
       const path = paths[0];
       try {
         const table = await symbols.tableFor({ transport, privilege: probe.privilege }, path);
@@ -210,6 +210,38 @@ export async function readBinaryFacts(
       }
     }),
   );
+}
+
+/**
+ * Binaries of one glob whose functions are read: bpftrace lists every matched binary's function
+ * symbols and matches `target:function` in them (probe_matcher.cpp get_func_symbols_from_file of
+ * 0.17, func_symbols_for_path of 0.26). Past this many the functions are not checked.
+ */
+export const GLOB_TABLES_MAX = 16;
+
+/** A glob over several binaries: the function tables of each, when all of them can be read. */
+async function globFacts(
+  access: { transport: NodeTransport; privilege: NodeProbe['privilege'] },
+  target: string,
+  paths: string[],
+  symbols: SymbolCache,
+): Promise<{ facts: BinaryFacts; tables?: SymbolTable[] }> {
+  const facts: BinaryFacts = { target, exists: true, matched: paths.length };
+  if (paths.length > GLOB_TABLES_MAX) return { facts };
+  try {
+    const tables: SymbolTable[] = [];
+    // One at a time: each read is a command on the node, bounded by the symbol cache's limits.
+    for (const path of paths) tables.push(await symbols.tableFor(access, path));
+    return { facts: { ...facts, symbolKeys: tables.map((t) => t.meta.key) }, tables };
+  } catch (error) {
+    const where = nodeInText(access.transport.nodeId);
+    return {
+      facts: {
+        ...facts,
+        symbolsProblem: `a binary it matches could not be read on ${where}: ${(error as Error).message}`,
+      },
+    };
+  }
 }
 
 function firstLine(text: string): string {

@@ -11,7 +11,8 @@
 // A uprobe/usdt binary with `*` is a glob on the machine's file system in every version
 // (resolve_binary_path: glob(3), then only ELF executables and shared objects): no match is
 // bpftrace's "target file ... does not exist" error with the pattern as written, one match is
-// that binary, several are each searched for the function (not read here: left unchecked).
+// that binary, several are each searched for the function: it matches nothing only when none
+// of them has it (up to core/nodes/facts.ts GLOB_TABLES_MAX binaries; past that, unchecked).
 import type { AttachPoint, CallExpr, Name } from '../syntax/ast';
 import type { Checker } from './checker';
 import type { ProbeRow } from './dialects';
@@ -94,6 +95,14 @@ function unmatched(cx: Checker, facts: MachineFacts, ap: AttachPoint): Unmatched
     if (!u) return undefined;
     const { entry, target, fn } = u;
     const label = `${kind} ${entry.facts.path ?? target}:${fn}`;
+    // A glob over several binaries: the function is matched in each one (no match: in none).
+    if (entry.tables) {
+      if (entry.tables.some((t) => facts.functionIn(t, fn))) return undefined;
+      return {
+        label,
+        why: `none of the ${entry.tables.length} binaries ${target} matches has a function ${fn}`,
+      };
+    }
     if (entry.facts.noSymbols) return { label, why: entry.facts.noSymbols };
     if (!entry.table || facts.functionIn(entry.table, fn) || entry.table.hasData(fn)) return undefined;
     return { label, why: `${entry.facts.path ?? target} has no function ${fn}` };
@@ -219,13 +228,15 @@ export function machineAttachPoint(cx: Checker, ap: AttachPoint, row: ProbeRow):
         );
         return;
       }
-      if (entry?.facts.matched)
+      if (entry?.facts.matched && !entry.tables)
         note(
           cx,
           v,
           ap,
           `sym:${target}`,
-          `Functions of ${target} are not checked: it matches ${entry.facts.matched} binaries on ${where}`,
+          `Functions of ${target} are not checked: it matches ${entry.facts.matched} binaries on ${where}${
+            entry.facts.symbolsProblem ? ` (${entry.facts.symbolsProblem})` : ''
+          }`,
         );
       else if (entry?.facts.symbolsProblem)
         note(

@@ -51,10 +51,23 @@ const CASES: Array<{ name: string; script: string }> = [
     name: 'uprobe glob that matches',
     script: 'uprobe:/usr/lib/*/libc.so.6:malloc { exit(); } BEGIN { exit(); }',
   },
-  // Several shells: the function is matched in each, not checked here.
+  // Several shells: the function is matched in each (bash has readline, dash has not).
   {
     name: 'uprobe glob over several binaries',
     script: 'uprobe:/usr/bin/*sh:readline { exit(); } BEGIN { exit(); }',
+  },
+  // In none of them: no probe left to attach; beside BEGIN 0.17 leaves it out.
+  {
+    name: 'uprobe glob over several binaries, function in none',
+    script: 'uprobe:/usr/bin/*sh:ft_no_such_function { exit(); }',
+  },
+  {
+    name: 'uprobe glob over several binaries, function in none beside BEGIN',
+    script: 'uprobe:/usr/bin/*sh:ft_no_such_function { exit(); } BEGIN { exit(); }',
+  },
+  {
+    name: 'uprobe glob over several binaries, wildcard function in none',
+    script: 'uprobe:/usr/bin/*sh:ft_no_such_* { exit(); }',
   },
   // One ELF match (bashbug is a script) is that binary: its functions are checked as if written out.
   {
@@ -153,9 +166,18 @@ function assertKnownVerdicts(server: Map<string, Diagnostic[]>): void {
     first('uprobe glob of one binary, missing symbol'),
     /^No probes to attach: uprobe \/usr\/bin\/bash:ft_no_such_function/,
   );
+  // Every binary of the glob is read: nothing is left unchecked.
+  assert.deepEqual(
+    (server.get('uprobe glob over several binaries') ?? []).map((d) => d.message),
+    [],
+  );
+  assert.match(
+    first('uprobe glob over several binaries, function in none'),
+    /^No probes to attach: uprobe \/usr\/bin\/\*sh:ft_no_such_function matches nothing \(none of the \d+ binaries \/usr\/bin\/\*sh matches has a function ft_no_such_function/,
+  );
   assert.ok(
-    (server.get('uprobe glob over several binaries') ?? []).some((d) =>
-      /Functions of \/usr\/bin\/\*sh are not checked: it matches \d+ binaries/.test(d.message),
+    (server.get('uprobe glob over several binaries, function in none beside BEGIN') ?? []).some(
+      (d) => d.severity === DiagnosticSeverity.Warning && /leaves this probe out/.test(d.message),
     ),
   );
   assert.match(
