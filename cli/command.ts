@@ -46,18 +46,30 @@ export function readStdin(io: CliIo): Promise<string> {
   });
 }
 
+/** Why a file could not be read: the common causes in words, the rest as the system says it. */
+function unreadable(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  return message ?? String(error);
+}
+
 /**
- * One FILE operand read as it comes (`-`: stdin); a missing file is a usage error that says so
- * in words (run's SCRIPT, state's LOGs).
+ * A text file an operand or option names, relative to the working directory; one that cannot be
+ * read is a usage error that says why in words (`<label>: no such file`).
  */
-export async function readOperand(file: string, io: CliIo): Promise<string> {
-  if (file === '-') return readStdin(io);
+export async function readTextFile(file: string, io: CliIo, label = `cannot read ${file}`): Promise<string> {
   try {
     return await readFile(resolve(io.cwd, file), 'utf8');
   } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : message}`);
+    throw new UsageError(`${label}: ${unreadable(error)}`);
   }
+}
+
+/** One FILE operand read as it comes (`-`: stdin): run's SCRIPT, state's LOGs. */
+export async function readOperand(file: string, io: CliIo): Promise<string> {
+  return file === '-' ? readStdin(io) : readTextFile(file, io);
 }
 
 /**
@@ -80,17 +92,7 @@ export async function readInputs(
   checkInputFiles(files);
   const inputs: Array<{ file: string; text: string }> = [];
   for (const file of files) {
-    if (file === '-') {
-      inputs.push({ file, text: await readStdin(io) });
-      continue;
-    }
-    try {
-      inputs.push({ file, text: await readFile(resolve(io.cwd, file), 'utf8') });
-    } catch (error) {
-      throw new UsageError(
-        `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      );
-    }
+    inputs.push({ file, text: await readOperand(file, io) });
   }
   return inputs;
 }

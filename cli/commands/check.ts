@@ -1,12 +1,19 @@
 // `fieldtrace check`: the language server's diagnostics for scripts, in a terminal or CI.
 // Same modules as the server: Targets picks dialect and catalog, analyze() checks, and
 // toDiagnostics() makes the very diagnostics the editor shows.
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DiagnosticSeverity } from 'vscode-languageserver';
-import { type CliCommand, type CliIo, UsageError, checkInputFiles, readInputs, write } from '../command';
+import {
+  type CliCommand,
+  type CliIo,
+  UsageError,
+  checkInputFiles,
+  readInputs,
+  readTextFile,
+  write,
+} from '../command';
 import { dialectFlag, readFlags } from '../flags';
 import { analyze } from '../../server/analysis/analyzer';
 import { toDiagnostics } from '../../server/features/diagnostics';
@@ -191,14 +198,7 @@ async function check(options: Options, io: CliIo, opened: (node: NodeCheck) => v
   let catalog: Catalog = bundledCatalog();
   let version = options.version;
   if (options.catalogFile) {
-    let text: string;
-    try {
-      text = await readFile(resolve(io.cwd, options.catalogFile), 'utf8');
-    } catch (error) {
-      throw new UsageError(
-        `--catalog ${options.catalogFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      );
-    }
+    const text = await readTextFile(options.catalogFile, io, `--catalog ${options.catalogFile}`);
     catalog = catalogFromFile(text, options.catalogFile);
   } else if (options.node) {
     node = await nodeTarget(options.node, io);

@@ -1,9 +1,8 @@
 // `fieldtrace probe FILE:LINE --binary BIN`: the bpftrace script that traces the C++ function
 // defined at FILE:LINE in the binary that runs (on a node over SSH, or here), through the same
 // symbol cache and matcher as the editor's "Trace on node…".
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { type CliCommand, type CliIo, UsageError, write } from '../command';
+import { type CliCommand, type CliIo, UsageError, readTextFile, write } from '../command';
 import { readFlags } from '../flags';
 import { connectNode } from '../node';
 import { LOCAL_NODE } from '../../common/nodes';
@@ -73,12 +72,7 @@ export const probeCommand: CliCommand = {
   usage: USAGE,
   async run(args: string[], io: CliIo): Promise<number> {
     const o = parseArgs(args, io.cwd);
-    let text: string;
-    try {
-      text = await fsp.readFile(o.file, 'utf8');
-    } catch (e) {
-      throw new UsageError(`${o.file}: ${(e as Error).message}`);
-    }
+    const text = await readTextFile(o.file, io);
     const transport = await connectNode(o.node, io, { command: 'probe' });
     try {
       const table = await new SymbolCache().tableFor({ transport }, o.binary);

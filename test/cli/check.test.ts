@@ -200,9 +200,9 @@ describe('fieldtrace check', () => {
       [['--format', 'xml', CLEAN], /--format must be text or json/],
       [['--bpftrace-version', 'banana', CLEAN], /not a version/],
       [['--bpftrace-version'], /needs a value/],
-      [[join(tmp, 'missing.bt')], /cannot read .*missing\.bt: ENOENT/],
+      [[join(tmp, 'missing.bt')], /cannot read .*missing\.bt: no such file\n$/],
       [['--catalog', join(tmp, 'x'), '--node', 'h', CLEAN], /either --catalog or --node/],
-      [['--catalog', join(tmp, 'nothing.txt'), CLEAN], /--catalog .*nothing\.txt: ENOENT/],
+      [['--catalog', join(tmp, 'nothing.txt'), CLEAN], /--catalog .*nothing\.txt: no such file\n$/],
       [['-', '-'], /stdin \(-\) can be read only once/],
     ];
     for (const [args, message] of cases) {

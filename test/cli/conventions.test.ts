@@ -25,6 +25,29 @@ describe('fieldtrace command-line conventions', () => {
     assert.match(r.stderr, /^fieldtrace state: cannot read .*missing\.log: no such file\n$/);
   });
 
+  it('every command that reads a file says in words why it cannot (exit 2, one line)', async () => {
+    const missing = path.join(dir, 'missing');
+    const cases: Array<[string[], RegExp]> = [
+      [['check', `${missing}.bt`], /^fieldtrace check: cannot read .*missing\.bt: no such file\n$/],
+      [['fmt', `${missing}.bt`], /^fieldtrace fmt: cannot read .*missing\.bt: no such file\n$/],
+      [['run', `${missing}.bt`], /^fieldtrace run: cannot read .*missing\.bt: no such file\n$/],
+      [
+        ['probe', `${missing}.cc:3`, '--binary', process.execPath],
+        /^fieldtrace probe: cannot read .*missing\.cc: no such file\n$/,
+      ],
+      [
+        ['check', '--catalog', `${missing}.txt`, `${missing}.bt`],
+        /^fieldtrace check: --catalog .*missing\.txt: no such file\n$/,
+      ],
+      [['check', dir], /^fieldtrace check: cannot read .*: is a directory\n$/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runFieldtrace(args, { bundled: false });
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+  });
+
   it('a closed output ends check quietly (| head -1)', async () => {
     const script = path.join(dir, 'many.bt');
     writeFileSync(script, `BEGIN {\n${'  @x = nosuchfunction(1);\n'.repeat(3000)}}\n`);
