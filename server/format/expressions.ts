@@ -115,17 +115,29 @@ export class ExpressionPrinter {
         return e.name;
       case 'map': {
         if (!e.keys) return e.name;
-        const keys =
-          e.keys.length === 1
-            ? this.flat(e.keys[0], true, depth)
-            : e.keys.map((k) => this.flat(k, isComparison(k), depth)).join(',');
-        return `${e.name}[${keys}]`;
+        if (e.keys.length === 1) return `${e.name}[${this.flat(e.keys[0], true, depth)}]`;
+        let out = `${e.name}[`;
+        for (let i = 0; i < e.keys.length; i++) {
+          const k = e.keys[i];
+          out += (i > 0 ? ',' : '') + this.flat(k, isComparison(k), depth);
+        }
+        return out + ']';
       }
-      case 'call':
-        return `${e.callee.name}(${e.args.map((a) => this.flat(a, true, depth)).join(', ')})`;
+      case 'call': {
+        let out = `${e.callee.name}(`;
+        for (let i = 0; i < e.args.length; i++)
+          out += (i > 0 ? ', ' : '') + this.flat(e.args[i], true, depth);
+        return out + ')';
+      }
       case 'binary': {
-        const { entries, bare } = this.chain(e);
-        return entries.map((x, i) => this.flat(x, bare(x, i), depth)).join(` ${e.op} `);
+        const entries = this.chain(e);
+        const sep = ` ${e.op} `;
+        let out = '';
+        for (let i = 0; i < entries.length; i++) {
+          const x = entries[i];
+          out += (i > 0 ? sep : '') + this.flat(x, this.bareInChain(e, x, i), depth);
+        }
+        return out;
       }
       case 'unary': {
         const operand = this.flat(e.operand, false, depth);
@@ -269,32 +281,30 @@ export class ExpressionPrinter {
    * is flattened (a right-nested one keeps its parentheses, so that the tree stays the same). A
    * comparison stays bare only where it binds tighter than the operator around it.
    */
-  private chain(e: Extract<Expr, { kind: 'binary' }>): {
-    entries: Expr[];
-    bare: (x: Expr, i: number) => boolean;
-  } {
-    const logical = e.op === '&&' || e.op === '||';
+  private chain(e: Extract<Expr, { kind: 'binary' }>): Expr[] {
+    if (e.op !== '&&' && e.op !== '||') return [e.left, e.right];
     const entries: Expr[] = [];
     const expand = (x: Expr) => {
-      if (logical && x.kind === 'binary' && x.op === e.op) {
+      if (x.kind === 'binary' && x.op === e.op) {
         expand(x.left);
         entries.push(x.right);
       } else entries.push(x);
     };
     expand(e.left);
     entries.push(e.right);
+    return entries;
+  }
+
+  /** Whether entry i of the chain of `e` stands without parentheses. */
+  private bareInChain(e: Extract<Expr, { kind: 'binary' }>, x: Expr, i: number): boolean {
+    if (x.kind !== 'binary' || !COMPARISONS.has(x.op)) return false;
     const level = PRECEDENCE.get(e.op) ?? 0;
-    const bare = (x: Expr, i: number) => {
-      if (x.kind !== 'binary' || !COMPARISONS.has(x.op)) return false;
-      const own = PRECEDENCE.get(x.op) ?? 0;
-      return own > level || (own === level && i === 0);
-    };
-    return { entries, bare };
+    const own = PRECEDENCE.get(x.op) ?? 0;
+    return own > level || (own === level && i === 0);
   }
 
   private binary(e: Extract<Expr, { kind: 'binary' }>, width: number): Layout {
-    const { entries, bare } = this.chain(e);
-    return this.list(entries, ` ${e.op} `, width, bare);
+    return this.list(this.chain(e), ` ${e.op} `, width, (x, i) => this.bareInChain(e, x, i));
   }
 
   private tuple(e: Extract<Expr, { kind: 'tuple' }>, width: number): Layout {

@@ -168,9 +168,12 @@ export class Printer {
     let pos = block.start + 1;
     const last = block.statements.length - 1;
     block.statements.forEach((s, i) => {
-      const piece = this.leading(out, this.trivia.gap(pos, s.start));
+      const gap = this.trivia.gap(pos, s.start);
+      // Without comments or blank lines before it, the statement's layout is the piece itself.
+      const lead = gap.length ? this.leading(out, gap) : undefined;
       const valueAtEnd = i === last && s.kind === 'exprstmt' && !this.semicolonAfter(s.end, block.end);
-      piece.append(this.stmt(s, width, valueAtEnd));
+      const stmt = this.stmt(s, width, valueAtEnd);
+      const piece = lead ? lead.append(stmt) : stmt;
       if (i > 0) out.lineBreak();
       out.append(piece);
       pos = this.trailing(out, s.end, block.end);

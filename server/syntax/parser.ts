@@ -121,6 +121,9 @@ class Parser {
    */
   private ahead: Token[] = [];
   private aheadPos: number[] = [];
+  /** The lookahead is ahead[aheadHead..aheadTail). */
+  private aheadHead = 0;
+  private aheadTail = 0;
   private aheadFrom = -1;
 
   /** Top-level items parsed so far, and whether one is a probe (whether or not onItem took them). */
@@ -140,9 +143,9 @@ class Parser {
   private advance(): Token {
     const t = this.tok;
     this.prevEnd = t.end;
-    if (this.aheadFrom === this.lx.pos && this.ahead.length) {
-      this.tok = this.ahead.shift()!;
-      this.lx.pos = this.aheadPos.shift()!;
+    if (this.aheadFrom === this.lx.pos && this.aheadTail > this.aheadHead) {
+      this.tok = this.ahead[this.aheadHead];
+      this.lx.pos = this.aheadPos[this.aheadHead++];
       this.aheadFrom = this.lx.pos;
     } else this.tok = this.lx.next();
     return t;
@@ -171,26 +174,33 @@ class Parser {
 
   /** Tokens after the current one, without consuming anything. */
   private peek(n: number): Token[] {
-    const saved = this.lx.pos;
-    if (this.aheadFrom !== saved) {
-      this.ahead.length = 0;
-      this.aheadPos.length = 0;
-      this.aheadFrom = saved;
-    }
-    const ahead = this.ahead;
-    if (ahead.length) this.lx.pos = this.aheadPos[ahead.length - 1];
-    while (ahead.length < n && (ahead.length === 0 || ahead[ahead.length - 1].kind !== 'eof')) {
-      ahead.push(this.lx.next());
-      this.aheadPos.push(this.lx.pos);
-    }
-    this.lx.pos = saved;
-    return ahead.length > n ? ahead.slice(0, n) : ahead.slice();
+    this.lookAhead(n);
+    return this.ahead.slice(this.aheadHead, Math.min(this.aheadTail, this.aheadHead + n));
   }
 
   /** The token after the current one (peek(1) without the array). */
   private peekToken(): Token {
-    if (this.aheadFrom !== this.lx.pos || !this.ahead.length) this.peek(1);
-    return this.ahead[0];
+    this.lookAhead(1);
+    return this.ahead[this.aheadHead];
+  }
+
+  /** Lexes until the lookahead holds n tokens, or up to the end. */
+  private lookAhead(n: number): void {
+    const saved = this.lx.pos;
+    if (this.aheadFrom !== saved || this.aheadHead === this.aheadTail) {
+      this.aheadHead = this.aheadTail = 0;
+      this.aheadFrom = saved;
+    }
+    const ahead = this.ahead;
+    if (this.aheadTail > this.aheadHead) this.lx.pos = this.aheadPos[this.aheadTail - 1];
+    while (
+      this.aheadTail - this.aheadHead < n &&
+      (this.aheadTail === this.aheadHead || ahead[this.aheadTail - 1].kind !== 'eof')
+    ) {
+      ahead[this.aheadTail] = this.lx.next();
+      this.aheadPos[this.aheadTail++] = this.lx.pos;
+    }
+    this.lx.pos = saved;
   }
 
   private error(start: number, end: number, message: string, code = 'syntax', openedAt?: number): void {
@@ -599,11 +609,7 @@ class Parser {
       }
       return last.end;
     };
-    const span = (from: number, to: number): Span => ({
-      start: at(from),
-      end: to > from ? at(to - 1) + 1 : at(from),
-    });
-    const gaps = pieces.slice(1).map((p, i) => ({ start: pieces[i].end, end: p.start }));
+    const endAt = (from: number, to: number): number => (to > from ? at(to - 1) + 1 : at(from));
 
     const parts: Name[] = [];
     let partStart = 0;
@@ -619,28 +625,28 @@ class Parser {
         const sign = text[i + 1] === '=' ? '==' : '=';
         const after = i + sign.length;
         if (after < text.length && text[after] !== ':') {
-          label = { name: text.slice(0, i), sign, ...span(0, i) };
+          label = { name: text.slice(0, i), sign, start: at(0), end: endAt(0, i) };
           i = after - 1;
           partStart = rawStart = after;
           continue;
         }
       }
       if (i === text.length || (c === ':' && !inQuote)) {
-        parts.push({ name: text.slice(partStart, i), ...span(partStart, i) });
+        parts.push({ name: text.slice(partStart, i), start: at(partStart), end: endAt(partStart, i) });
         partStart = i + 1;
       }
     }
-    const [provider, ...rest] = parts;
     const node: AttachPoint = {
       kind: 'attach',
       raw: text.slice(rawStart),
-      provider,
-      parts: rest,
+      provider: parts[0],
+      parts: parts.slice(1),
       start: first.start,
       end: last.end,
     };
     if (label) node.label = label;
-    if (gaps.length) node.gaps = gaps;
+    if (pieces.length > 1)
+      node.gaps = pieces.slice(1).map((p, i) => ({ start: pieces[i].end, end: p.start }));
     return node;
   }
 
