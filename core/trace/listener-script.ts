@@ -229,8 +229,10 @@ export function listenerTraceScript(opts: ListenerTraceOptions): string {
     'BEGIN',
     undefined,
     [
-      ...running.map((p) => `@ft_pid[${p}] = 1;`),
-      ...known.map((k) => `@ft_sk[${k.pid}, ${k.fd}] = ${FOLLOWED};`),
+      // A pid written as an unsigned integer, as the builtin `pid` is: 0.24 keys a map by the
+      // sign of its first key and rejects the other sign (semantic_analyser.cpp validate_new_key).
+      ...running.map((p) => `@ft_pid[(uint64)${p}] = 1;`),
+      ...known.map((k) => `@ft_sk[(uint64)${k.pid}, ${k.fd}] = ${FOLLOWED};`),
       `printf("${LISTENER_LINE_TAG} ${ATTACHED_KIND} %lu 0 0 0 0 0 0 0 - 00\\n", nsecs);`,
     ].join('\n'),
   );

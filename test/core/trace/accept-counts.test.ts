@@ -70,7 +70,7 @@ describe('listener script: counting in the kernel', () => {
   });
 
   it('follows the listening fds of a snapshot from BEGIN', () => {
-    assert.match(probeBody('BEGIN'), /@ft_sk\[41, 6\] = 1;\n {2}@ft_sk\[42, 6\] = 1;/);
+    assert.match(probeBody('BEGIN'), /@ft_sk\[\(uint64\)41, 6\] = 1;\n {2}@ft_sk\[\(uint64\)42, 6\] = 1;/);
     assert.throws(
       () =>
         listenerTraceScript({

@@ -7,9 +7,32 @@ import { describe, it, type TestContext } from 'node:test';
 import type { BindEvent, DupEvent } from '../../../common/events';
 import { listenerTraceEnvironment, listenerTraceScript } from '../../../core/trace/listener-script';
 import { TraceStreamParser } from '../../../core/trace/stream-parser';
+import { analyze } from '../../../server/analysis/analyzer';
+import { Dialect } from '../../../server/analysis/dialects';
+import { bundledCatalog } from '../../../server/catalog/catalog';
 import { localBpftraceVersion, traceListeners, untilEvents } from '../../helpers/listener-trace';
 
 describe('listenerTraceScript', () => {
+  it('has no error in the language rules of the version it is written for (0.17 to main)', () => {
+    // Only 0.17 runs here; the other versions' rules are the language server's (from their source).
+    const catalog = bundledCatalog();
+    const found: string[] = [];
+    for (const version of ['0.17', '0.20', '0.21', '0.22', '0.23', '0.24', '0.25', '0.26', 'main'])
+      for (const target of [{ comm: 'envoy' }, { pid: 1 }, { cgroupId: 1, comm: 'envoy' }])
+        for (const withStacks of [true, false]) {
+          const text = listenerTraceScript({
+            target,
+            runningPids: [1, 2],
+            knownListeners: [{ pid: 1, fd: 3 }],
+            bpftraceVersion: version === 'main' ? '0.27' : version,
+            withStacks,
+          });
+          for (const d of analyze(text, new Dialect(version), catalog).diagnostics)
+            if (d.severity === 'error') found.push(`${version} ${JSON.stringify(target)}: ${d.message}`);
+        }
+    assert.deepEqual(found, []);
+  });
+
   it('speaks the dialect of the node bpftrace', () => {
     const v17 = listenerTraceScript({ target: { pid: 42 }, bpftraceVersion: 'bpftrace v0.17.0' });
     assert.match(v17, /args->fd/);
@@ -50,10 +73,10 @@ describe('listenerTraceScript', () => {
       runningPids: [41, 42],
       bpftraceVersion: '0.17',
     });
-    assert.match(adopted, /BEGIN \{\n {2}@ft_pid\[41\] = 1;\n {2}@ft_pid\[42\] = 1;/);
+    assert.match(adopted, /BEGIN \{\n {2}@ft_pid\[\(uint64\)41\] = 1;\n {2}@ft_pid\[\(uint64\)42\] = 1;/);
     assert.doesNotMatch(
       listenerTraceScript({ target: { pid: 41 }, runningPids: [41], bpftraceVersion: '0.17' }),
-      /@ft_pid\[41\]/,
+      /@ft_pid\[\(uint64\)41\]/,
     );
     assert.throws(
       () => listenerTraceScript({ target: { comm: 'envoy' }, runningPids: [-1], bpftraceVersion: '0.17' }),
