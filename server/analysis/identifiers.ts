@@ -31,6 +31,9 @@ export function ident(cx: Checker, e: Extract<Expr, { kind: 'ident' }>): Ty {
       });
     }
     if (b.name === 'probe' && !cx.dialect.has('probeString')) return PROBE;
+    // func is a usym in uprobes (semantic_analyser.cpp visit(Builtin)), a ksym elsewhere.
+    if (b.name === 'func' && cx.ctx && (cx.ctx.kinds.has('uprobe') || cx.ctx.kinds.has('uretprobe')))
+      return cx.ctx.kinds.size === 1 ? USYM : UNKNOWN;
     return builtinType(b);
   }
   if (/^arg\d+$/.test(e.name) || /^sarg\d+$/.test(e.name)) {
@@ -95,6 +98,7 @@ export function ident(cx: Checker, e: Extract<Expr, { kind: 'ident' }>): Ty {
 
 const builtinTypes = new Map<BuiltinRow, Ty>();
 const PROBE: Ty = { k: 'other', name: 'probe' };
+const USYM: Ty = { k: 'other', name: 'usym' };
 
 /** The type of a builtin variable (one shared object per builtin: types are never mutated). */
 function builtinType(b: BuiltinRow): Ty {
