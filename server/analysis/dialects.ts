@@ -129,6 +129,12 @@ export const FEATURES = {
   },
   // See declarations.ts: 0.25 keeps a declared integer type (types/type_resolver.cpp
   // sized_decl_vars_) and casts each value to it (types/cast_creator.cpp try_int_cast).
+  // See integers.ts firstDeclaredValue: fixed by bpftrace PR #4180 (commit 7cdf36013, v0.24).
+  declaredLiteralUpcast: {
+    since: 22,
+    until: 23,
+    description: 'a literal first given to a variable declared with an integer type makes it int64',
+  },
   declaredIntegerKept: {
     since: 25,
     description: 'a variable declared with an integer type keeps it; literals must fit',

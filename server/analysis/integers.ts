@@ -131,3 +131,23 @@ export function promoteInteger(had: IntType, ty: IntType): IntType | undefined {
   const bits = Math.max(had.bits, ty.bits) * 2;
   return bits <= 64 ? { signed: true, bits } : undefined;
 }
+
+/**
+ * 0.22-0.24: the first value of a variable declared with an integer type is checked against it,
+ * then the variable has the value's type (v0.24.0 semantic_analyser.cpp visit(AssignVarStatement):
+ * `foundVar.type = assignTy` while `!was_assigned`); a literal is cast to the declared type from
+ * 0.24, and up to 0.23 left the variable int64 (bpftrace commit 7cdf36013, PR #4180, "There was a
+ * bug where we were automatically up-casting declared variables").
+ */
+export function firstDeclaredValue(
+  cx: Checker,
+  span: Span,
+  variable: string,
+  declared: IntType,
+  value: Explicit | undefined,
+): IntType | undefined {
+  if (!value) return undefined;
+  assignInteger(cx, span, variable, declared, value);
+  if (value.literal === undefined) return value.ty;
+  return cx.dialect.has('declaredLiteralUpcast') ? { signed: true, bits: 64 } : declared;
+}

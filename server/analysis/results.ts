@@ -50,6 +50,8 @@ export interface VarSymbol {
   castInt?: IntType;
   /** The sized integer of a `let $x: T` declaration (declarations.ts). */
   declaredInt?: IntType;
+  /** Declared without a value and not assigned yet (its first value sets its type, 0.22-0.24). */
+  declaredPending?: boolean;
   /** Where the variable is visible (its block, or the whole probe before 0.22). */
   scope: Span;
 }

@@ -7,7 +7,7 @@ import type { Checker } from './checker';
 import { declarationType, declaredInteger, declaredIntegerValue, declaredValue } from './declarations';
 import { FEATURES } from './dialects';
 import { expr } from './expressions';
-import { assignInteger, explicitInteger } from './integers';
+import { assignInteger, explicitInteger, firstDeclaredValue } from './integers';
 import { mapRef, mapValue, valueMismatch } from './maps';
 import { assignedValue, compoundOperands, conditionType, incDecOperand } from './operands';
 import { define, lookup, readVar, withScope } from './scopes';
@@ -185,9 +185,9 @@ export function stmt(cx: Checker, s: Stmt): void {
         declaredValue(cx, s, v, declared, s.value, valueTy);
         const cast = explicitInteger(cx, s.value);
         if (!s.type) v.castInt = cast?.ty;
-        else if (v.declaredInt && !cx.dialect.has('declaredIntegerKept') && cast)
-          v.castInt = assignInteger(cx, s, s.variable.name, v.declaredInt, cast);
-      }
+        else if (v.declaredInt && !cx.dialect.has('declaredIntegerKept'))
+          v.castInt = firstDeclaredValue(cx, s, v.name, v.declaredInt, cast);
+      } else v.declaredPending = v.declaredInt !== undefined;
       return;
     }
     case 'blockstmt':
@@ -266,7 +266,10 @@ export function assign(cx: Checker, s: Extract<Stmt, { kind: 'assign' }>): void 
     else if (existing?.declaredInt && cx.dialect.has('declaredIntegerKept'))
       declaredIntegerValue(cx, s, existing, value);
     else if (!existing) v.castInt = cast?.ty;
-    else if (before) v.castInt = cast ? assignInteger(cx, s, target.name, before, cast) : undefined;
+    else if (existing.declaredPending && existing.declaredInt) {
+      existing.declaredPending = false;
+      v.castInt = firstDeclaredValue(cx, s, target.name, existing.declaredInt, cast);
+    } else if (before) v.castInt = cast ? assignInteger(cx, s, target.name, before, cast) : undefined;
     if (ty.k !== 'unknown' && (v.ty.k === 'unknown' || s.op === '='))
       v.ty = kindOf(v.ty) === kindOf(ty) || v.ty.k === 'unknown' ? ty : v.ty;
   } else if (target.kind === 'map') {
