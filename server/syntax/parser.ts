@@ -114,7 +114,7 @@ class Parser {
   /** Offsets already reported, so that recovery loops cannot flood the list. */
   private reportedAt = new Set<number>();
   /**
-   * Tokens already lexed by peek() from lexer position aheadFrom, with the position after each:
+   * Tokens already lexed ahead (peek) from lexer position aheadFrom, with the position after each:
    * advance() takes them instead of lexing them again. The lexer reads a token from its position
    * alone, so they stay right for as long as the lexer is back at aheadFrom, however it got there
    * (the raw scan of attach points moves it).
