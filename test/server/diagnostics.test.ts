@@ -305,3 +305,46 @@ test('signal() and reg() only where bpftrace lets them run, with its message nam
     await h.close();
   }
 });
+
+test("integer signs of maps and declared variables get bpftrace's words, where it says them", async () => {
+  const text =
+    'BEGIN {\n  @x = (uint64)1;\n  @x = -1;\n  @k[(uint64)1] = 1;\n  @k[-1] = 2;\n  let $d: uint8 = 1;\n  $d = 300;\n}\n';
+  const messages = async (version: string) => {
+    const h = await startServer({ bpftraceVersion: version });
+    try {
+      const { diagnostics } = await h.diagnostics(h.open(`signs-${version}.bt`, text));
+      return diagnostics.filter((d) => d.severity === 1).map((d) => [d.range.start, d.message] as const);
+    } finally {
+      await h.close();
+    }
+  };
+  assert.deepEqual(await messages('0.24'), [
+    [
+      positionOf(text, '@x = -1'),
+      "Type mismatch for @x: trying to assign value of type 'int64' when map already contains a value of type 'uint64'",
+    ],
+    [
+      positionOf(text, '-1] = 2'),
+      "Argument mismatch for @k: trying to access with arguments: 'int64' when map expects arguments: 'uint64'",
+    ],
+    [
+      positionOf(text, '$d = 300'),
+      "Type mismatch for $d: trying to assign value '300' which does not fit into the variable of type 'uint8'",
+    ],
+  ]);
+  assert.deepEqual(
+    (await messages('0.25')).map(([, m]) => m),
+    [
+      "Type mismatch for @x: trying to assign value of type 'int8' when map already has a type 'uint64'",
+      "Argument mismatch for @k: trying to access with arguments: 'int8' when map expects arguments: 'uint64'",
+      "Type mismatch for $d: trying to assign value of type 'uint16' when variable already has a type 'uint8'",
+    ],
+  );
+  // 0.26 casts integers of another sign (with a warning); a literal must still fit.
+  assert.deepEqual(
+    (await messages('0.26')).map(([, m]) => m),
+    [
+      "Type mismatch for $d: trying to assign value of type 'uint16' when variable already has a type 'uint8'",
+    ],
+  );
+});
