@@ -193,6 +193,7 @@ export class ListenerModel {
         node,
         pid,
         exited: false,
+        exitedAtNs: undefined,
         threads: new Map(),
         fds: new Map(),
         closedSockets: [],
@@ -252,6 +253,8 @@ export class ListenerModel {
       listening: false,
       accepts: 0,
       provenance,
+      // Every fd has every field from the start: one object shape for the hot paths.
+      madeUpAtNs: undefined,
     };
     proc.fds.set(n, fd);
     sock.fds.push(fd);
