@@ -232,7 +232,9 @@ async function globFacts(
     const tables: SymbolTable[] = [];
     // One at a time: each read is a command on the node, bounded by the symbol cache's limits.
     for (const path of paths) tables.push(await symbols.tableFor(access, path));
-    return { facts: { ...facts, symbolKeys: tables.map((t) => t.meta.key) }, tables };
+    // USDT probes likewise: every matched binary's notes (probe_matcher.cpp get_symbols_from_usdt).
+    const usdt = [...new Set(tables.flatMap((t) => t.meta.usdt))];
+    return { facts: { ...facts, symbolKeys: tables.map((t) => t.meta.key), usdt }, tables };
   } catch (error) {
     const where = nodeInText(access.transport.nodeId);
     return {

@@ -12,7 +12,8 @@
 // (resolve_binary_path: glob(3), then only ELF executables and shared objects): no match is
 // bpftrace's "target file ... does not exist" error with the pattern as written, one match is
 // that binary, several are each searched for the function: it matches nothing only when none
-// of them has it (up to core/nodes/facts.ts GLOB_TABLES_MAX binaries; past that, unchecked).
+// of them has it (up to core/nodes/facts.ts GLOB_TABLES_MAX binaries; past that, unchecked);
+// a usdt probe likewise among the notes of all of them.
 import type { AttachPoint, CallExpr, Name } from '../syntax/ast';
 import type { Checker } from './checker';
 import type { ProbeRow } from './dialects';

@@ -78,6 +78,15 @@ const CASES: Array<{ name: string; script: string }> = [
     name: 'usdt glob that matches no file',
     script: 'usdt:/nonexistent/ft-*/bin:probe { exit(); } BEGIN { exit(); }',
   },
+  // A glob over several binaries: their USDT probes together (python3 and python3.11 here).
+  {
+    name: 'usdt glob over several binaries, probe in none',
+    script: 'usdt:/usr/bin/python3*:ft_no_such_probe { exit(); }',
+  },
+  {
+    name: 'usdt glob over several binaries, probe present',
+    script: 'usdt:/usr/bin/python3*:function__entry { exit(); } BEGIN { exit(); }',
+  },
   { name: 'missing usdt binary', script: 'usdt:/nonexistent/ft-bin:probe { exit(); } BEGIN { exit(); }' },
   {
     name: 'missing usdt probe, the only probe',
@@ -181,6 +190,10 @@ function assertKnownVerdicts(server: Map<string, Diagnostic[]>): void {
     ),
   );
   assert.match(
+    first('usdt glob over several binaries, probe in none'),
+    /^No probes to attach: usdt \/usr\/bin\/python3\*:ft_no_such_probe matches nothing/,
+  );
+  assert.match(
     first('missing symbol, the only probe'),
     /^No probes to attach: uprobe \/bin\/bash:ft_no_such_function/,
   );
@@ -258,7 +271,7 @@ describe('machine facts: a node over SSH', { skip: !(canTrace && sshdAvailable()
       assertKnownVerdicts(server);
       await compare(server, startOn(transport), `node ${sshd.alias}`);
       // Each binary was asked for once, however many documents and analyses named it.
-      assert.equal(asked, 9, 'bash, libc, python3.11, the missing path and five globs');
+      assert.equal(asked, 10, 'bash, libc, python3.11, the missing path and six globs');
     } finally {
       await h.close();
     }
