@@ -63,13 +63,9 @@ const PUNCT = [
 ];
 const SINGLE = new Set('{}()[];,.:?+-*/%&|^!~<>='.split(''));
 /** Punctuators by first character, longest first. */
-const PUNCT_BY_FIRST = new Map<string, string[]>();
-for (const p of [...PUNCT, ...SINGLE]) {
-  const list = PUNCT_BY_FIRST.get(p[0]) ?? [];
-  list.push(p);
-  PUNCT_BY_FIRST.set(p[0], list);
-}
-for (const list of PUNCT_BY_FIRST.values()) list.sort((a, b) => b.length - a.length);
+const PUNCT_BY_FIRST: Array<string[] | undefined> = [];
+for (const p of [...PUNCT, ...SINGLE]) (PUNCT_BY_FIRST[p.charCodeAt(0)] ??= []).push(p);
+for (const list of PUNCT_BY_FIRST) list?.sort((a, b) => b.length - a.length);
 
 const MAX_U64 = (1n << 64n) - 1n;
 
@@ -236,7 +232,7 @@ export class Lexer {
       return token('map', t.slice(start, i), start, i, lineStart, t.slice(start + 1, i));
     }
     if (c === 35) return this.preprocessor(start, lineStart);
-    const candidates = PUNCT_BY_FIRST.get(t[start]);
+    const candidates = PUNCT_BY_FIRST[c];
     if (candidates) {
       for (const p of candidates) {
         if (p.length === 1 || t.startsWith(p, start)) {
