@@ -6,20 +6,14 @@
 type Piece = { text: string } | { comment: string };
 
 class Line {
-  /**
-   * Columns of spaces before the content: a line moved into an enclosing layout is shifted by
-   * changing this number instead of copying the line with a longer padding at every level.
-   */
-  indent = 0;
   /** The line while it holds text only (the common case): no piece objects at all. */
   private plain = '';
   /** Pieces, once a comment arrives. */
   private pieces?: Piece[];
-  /** Columns of the content (without the indent), once measured. */
   private cached = -1;
 
   isEmpty(): boolean {
-    return this.indent === 0 && (this.pieces ? this.pieces.length === 0 : this.plain === '');
+    return this.pieces ? this.pieces.length === 0 : this.plain === '';
   }
 
   pushText(text: string): void {
@@ -36,7 +30,6 @@ class Line {
   }
 
   pushLine(other: Line): void {
-    if (other.indent > 0) this.pushText(pad(other.indent));
     if (!other.pieces) this.pushText(other.plain);
     else
       for (const p of other.pieces)
@@ -45,20 +38,13 @@ class Line {
   }
 
   columns(): number {
-    if (!this.pieces) return this.indent + this.plain.length;
-    if (this.cached < 0) this.cached = this.content().length;
-    return this.indent + this.cached;
+    if (!this.pieces) return this.plain.length;
+    if (this.cached < 0) this.cached = this.render().length;
+    return this.cached;
   }
 
+  /** A comment that ends its line is written `// text`; one followed by more text `/* text *\/`. */
   render(): string {
-    return this.indent > 0 ? pad(this.indent) + this.content() : this.content();
-  }
-
-  /**
-   * The line after its indent. A comment that ends its line is written `// text`; one followed
-   * by more text `/* text *\/`. The indent is spaces only, so it never changes what this gives.
-   */
-  private content(): string {
     if (!this.pieces) return this.plain;
     let out = '';
     let onlySpace = true;
@@ -116,33 +102,25 @@ export class Layout {
   }
 
   /**
-   * Joins another layout, which is used up: its lines move into this one (every nesting level
-   * would otherwise copy them all again), so it must not be read or changed afterwards. Without
-   * indent, its first line continues the current line and its other lines start at the current
-   * column (`call(a,` / `     b)`); with indent, it starts on a new line, every line indented,
-   * and a new line follows it (a block body between braces).
+   * Joins another layout. Without indent, its first line continues the current line and its
+   * other lines start at the current column (`call(a,` / `     b)`); with indent, it starts on a
+   * new line, every line indented, and a new line follows it (a block body between braces).
    */
   append(other: Layout, indent = 0): this {
     const count = other.lineCount();
     if (count === 0) return this;
-    const lines = other.lines;
-    let col = indent;
-    let i = 0;
-    if (indent === 0) {
+    let col = this.last().columns();
+    if (indent > 0) {
+      this.lines.push(new Line());
+      col = indent;
+    }
+    const all = other.lines.length;
+    for (let i = 0; i < all; i++) {
       const current = this.last();
-      col = current.columns();
-      current.pushLine(lines[0]);
-      i = 1;
+      if (col !== 0 && current.isEmpty()) current.pushText(pad(col));
+      current.pushLine(other.lines[i]);
+      if (indent > 0 || i < all - 1) this.lines.push(new Line());
     }
-    for (; i < lines.length; i++) {
-      const line = lines[i];
-      line.indent += col;
-      this.lines.push(line);
-    }
-    if (indent > 0) this.lines.push(new Line());
-    // Emptied, so that a use after this fails at once (it has no last line) instead of
-    // changing lines that are now this layout's.
-    lines.length = 0;
     return this;
   }
 
