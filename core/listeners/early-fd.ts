@@ -15,9 +15,10 @@ export function madeUpAfter(proc: Proc, n: number, timeNs: number): Fd | undefin
 
 /**
  * Moves what the made-up fd `early` gathered (accepts per worker, listen, address, options, steps)
- * to the fd `into` just created for the same number, and forgets `early` and its made-up socket.
+ * to the fd `into` just created for the same number on `node`, and forgets `early` and its made-up
+ * socket (closed, so that no inode lookup finds it again).
  */
-export function absorbEarly(m: ListenerModel, early: Fd, into: Fd): void {
+export function absorbEarly(m: ListenerModel, node: string, early: Fd, into: Fd): void {
   const from = early.socket;
   const to = into.socket;
   if (from !== to) {
@@ -32,13 +33,14 @@ export function absorbEarly(m: ListenerModel, early: Fd, into: Fd): void {
   }
   into.kernel ??= early.kernel;
   if (from === to) return;
+  if (from.openFds === 0) from.closed = true;
+  if (from.inode !== undefined && to.inode === undefined) m.setInode(node, to, from.inode);
   if (!to.address && from.address) {
     to.address = from.address;
     to.family = from.family;
     to.boundBy ??= from.boundBy;
   }
   to.backlog ??= from.backlog;
-  to.inode ??= from.inode;
   for (const [key, option] of from.options) if (!to.options.has(key)) to.options.set(key, option);
   for (const [key, worker] of from.workers) {
     const mine = to.workers.get(key);

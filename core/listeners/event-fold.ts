@@ -94,7 +94,7 @@ function applySyscall(m: ListenerModel, e: SyscallEvent, node: string): void {
       const early = replaceFd(m, proc, e.fd, e, 'fd reused without a traced close');
       const fd = m.newFd(proc, e.fd, m.newSocket(e.family, 'traced', e.socketType), 'socket', by, 'traced');
       step(m, fd.socket, e, 'socket', e.fd, by, `socket() → fd ${e.fd}`);
-      if (early) absorbEarly(m, early, fd);
+      if (early) absorbEarly(m, proc.node, early, fd);
       return;
     }
     case 'bind':
@@ -128,7 +128,7 @@ function applySyscall(m: ListenerModel, e: SyscallEvent, node: string): void {
       const fd = m.newFd(proc, e.newFd, old.socket, e.via, by, 'traced');
       fd.from = e.oldFd;
       step(m, old.socket, e, 'dup', e.newFd, by, `${e.via}(fd ${e.oldFd}) → fd ${e.newFd}`);
-      if (early) absorbEarly(m, early, fd);
+      if (early) absorbEarly(m, proc.node, early, fd);
       return;
     }
     case 'accept':
@@ -450,7 +450,7 @@ function spawn(
     inherited.listening = fd.listening;
     if (fd.socket.address)
       step(m, fd.socket, e, 'fork', fd.fd, by, `fork → pid ${e.childPid} inherits fd ${fd.fd}`);
-    if (early) absorbEarly(m, early, inherited);
+    if (early) absorbEarly(m, child.node, early, inherited);
   }
 }
 
